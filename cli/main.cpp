@@ -1,1 +1,56 @@
-int main(){return 0;}
+// srlab — the SRLab command-line tool: one binary, subcommands.
+#include <boost/program_options/errors.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+const char* kUsage =
+    "srlab — single-image super-resolution: train, evaluate, compare.\n"
+    "\n"
+    "usage: srlab <command> [options]     (srlab <command> --help for details)\n"
+    "\n"
+    "commands:\n"
+    "  train    train a generator from a YAML experiment config (or resume a run)\n"
+    "  eval     score methods (bicubic, sharpened, checkpoints) on benchmark folders: Y-PSNR/SSIM\n"
+    "  models   list the registered generator architectures\n"
+    "  version  print the SRLab version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (cmd == "train") return srlab::cli::cmd_train(args);
+    if (cmd == "eval") return srlab::cli::cmd_eval(args);
+    if (cmd == "models") return srlab::cli::cmd_models(args);
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "srlab 0.1.0 (LibTorch " << TORCH_VERSION << ")\n";
+      return 0;
+    }
+    std::cerr << "srlab: unknown command '" << cmd << "'\n\n" << kUsage;
+    return 2;
+  } catch (const srlab::Error& e) {
+    std::cerr << "srlab " << cmd << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "srlab " << cmd << ": " << e.what() << " (see srlab " << cmd << " --help)\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "srlab " << cmd << ": internal LibTorch error: " << e.what_without_backtrace() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "srlab " << cmd << ": error: " << e.what() << "\n";
+    return 3;
+  }
+}

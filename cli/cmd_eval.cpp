@@ -1,0 +1,103 @@
+// srlab eval --dataset DIR --scale S --method M [--method M2 ...] [--json FILE] [--save-images DIR]
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/paths.h"
+#include "core/runtime.h"
+#include "data/paired_dataset.h"
+#include "eval/evaluate.h"
+#include "eval/methods.h"
+#include "eval/naming.h"
+
+namespace po = boost::program_options;
+
+namespace srlab::cli {
+
+namespace {
+// "…/x4" -> 4, else 0.
+int scale_from_dir(const std::filesystem::path& dir) {
+  std::filesystem::path p = dir.lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  const std::string s = p.filename().string();
+  if (s.size() >= 2 && (s[0] == 'x' || s[0] == 'X') && s.find_first_not_of("0123456789", 1) == std::string::npos)
+    return std::stoi(s.substr(1));
+  return 0;
+}
+}  // namespace
+
+int cmd_eval(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "srlab eval --dataset DIR --scale S --method M [--method M ...] [--json FILE] [--save-images DIR]\n\n"
+      "Scores super-resolution methods with the benchmark protocol: SR rounded to uint8, Y channel of\n"
+      "BT.601 (MATLAB rgb2ycbcr; gray images: intensity), `scale` pixels cropped from every border,\n"
+      "PSNR (dB) and SSIM per image, then the mean. DIR holds HR/ and LR/ folders of same-named images\n"
+      "(e.g. ../shared/data/benchmarks/Set5/x4) or HR images only (LR = MATLAB bicubic of the mod-cropped\n"
+      "HR). \"${data}\" in paths expands to the shared data folder.\n\noptions");
+  std::vector<std::string> datasets, methods;
+  std::string json_out, md_out, save_dir, device_spec = "auto";
+  int scale = 0, crop = -1, threads = 0;
+  bool rgb = false;
+  eval::UnsharpOptions sharpen;
+  opts.add_options()("help,h", "show this help")
+      ("dataset,d", po::value(&datasets)->composing(), "benchmark folder (repeatable)")
+      ("scale", po::value(&scale), "upscaling factor (default: from a trailing x<S> folder name)")
+      ("method,m", po::value(&methods)->composing(), "bicubic | sharpened | path to a checkpoint (.pt) (repeatable)")
+      ("json", po::value(&json_out), "write results as JSON (one object per dataset x method; an array if several)")
+      ("markdown", po::value(&md_out), "write the comparison table as Markdown")
+      ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
+      ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
+      ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
+      ("sharpen-amount", po::value(&sharpen.amount)->default_value(sharpen.amount), "unsharp-mask amount of the sharpened baseline")
+      ("sharpen-sigma", po::value(&sharpen.sigma)->default_value(sharpen.sigma), "unsharp-mask Gaussian sigma (px)")
+      ("sharpen-threshold", po::value(&sharpen.threshold)->default_value(sharpen.threshold), "unsharp-mask threshold ([0,1] intensity)")
+      ("device", po::value(&device_spec)->default_value(device_spec), "cpu | cuda | cuda:N | auto")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (datasets.empty()) throw Error("--dataset DIR is required (e.g. --dataset ../shared/data/benchmarks/Set5/x4)");
+  if (methods.empty()) throw Error("--method is required: bicubic, sharpened or a checkpoint path");
+  core::configure_threads(threads);
+  const torch::Device device = core::select_device(device_spec);
+
+  std::vector<eval::EvalResult> results;
+  for (const auto& d : datasets) {
+    const std::filesystem::path dir = core::expand_data_path(d);
+    int s = scale > 0 ? scale : scale_from_dir(dir);
+    if (s <= 0) throw Error("--scale is required for '" + dir.string() + "' (no trailing x<S> folder to infer it from)");
+    const data::PairedImageDataset ds = data::open_benchmark(dir, s, false);
+    const std::string ds_name = eval::dataset_display_name(dir);
+    for (const auto& m : methods) {
+      eval::Method method = eval::make_method(m, s, device, sharpen);
+      method.name = eval::method_display_name(m);
+      eval::EvalOptions eo;
+      eo.crop_border = crop >= 0 ? crop : s;
+      eo.y_channel = !rgb;
+      if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
+      results.push_back(eval::evaluate(ds, ds_name, method, eo));
+    }
+  }
+  std::cout << eval::comparison_table_text(results);
+  if (!json_out.empty()) {
+    nlohmann::json js;
+    if (results.size() == 1) {
+      js = eval::to_json(results[0]);
+    } else {
+      js = nlohmann::json::array();
+      for (const auto& r : results) js.push_back(eval::to_json(r));
+    }
+    core::write_file_atomic(json_out, js.dump(2) + "\n");
+  }
+  if (!md_out.empty()) core::write_file_atomic(md_out, eval::comparison_table_markdown(results));
+  return 0;
+}
+
+}  // namespace srlab::cli

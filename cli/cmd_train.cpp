@@ -1,0 +1,54 @@
+// srlab train --config FILE [--set key.path=value ...] [--resume RUN_DIR]
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "train/trainer.h"
+
+namespace po = boost::program_options;
+
+namespace srlab::cli {
+
+int cmd_train(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "srlab train --config FILE [--set key.path=value ...] [--resume RUN_DIR]\n\n"
+      "Trains a generator as described by a YAML experiment config (see configs/). Results go to\n"
+      "<runs-dir>/<name>/: config.yaml, meta.json, train.log, metrics.csv, checkpoints/{latest,best}.pt,\n"
+      "report.md/.json. Ctrl-C saves latest.pt; --resume continues exactly where it stopped.\n\noptions");
+  std::string config, resume, runs_dir = "experiments/runs";
+  std::vector<std::string> sets;
+  bool no_eval = false;
+  opts.add_options()("help,h", "show this help")
+      ("config,c", po::value(&config), "experiment config (YAML)")
+      ("set,s", po::value(&sets)->composing(), "override a config value, e.g. --set train.iters=2000 (repeatable)")
+      ("resume,r", po::value(&resume), "continue the run in this folder from checkpoints/latest.pt (its config.yaml is used; "
+                                       "--set may change e.g. train.iters)")
+      ("runs-dir", po::value(&runs_dir)->default_value(runs_dir), "parent folder of run folders")
+      ("no-eval", po::bool_switch(&no_eval), "skip the final evaluation report");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (config.empty() == resume.empty())
+    throw Error("give exactly one of --config FILE (new run) or --resume RUN_DIR (continue a run)");
+  core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);
+  for (const auto& s : sets) cfg.set_override(s);
+  train::TrainerOptions to;
+  to.runs_dir = runs_dir;
+  to.resume_dir = resume;
+  to.final_eval = !no_eval;
+  to.command_line = "srlab train";
+  for (const auto& a : args) to.command_line += " " + a;
+  const train::TrainSummary s = train::run_training(cfg, to);
+  if (s.interrupted) return 130;
+  std::cout << "run folder: " << s.run_dir.string() << "\n";
+  return 0;
+}
+
+}  // namespace srlab::cli

@@ -1,0 +1,123 @@
+#include "models/checkpoint.h"
+
+#include "core/config.h"
+#include "core/error.h"
+#include "models/registry.h"
+
+namespace srlab::models {
+
+namespace {
+std::string read_string(torch::serialize::InputArchive& ar, const std::string& key, const std::filesystem::path& path) {
+  c10::IValue v;
+  if (!ar.try_read(key, v) || !v.isString())
+    throw Error("'" + path.string() + "' is not an SRLab checkpoint (entry '" + key + "' missing)");
+  return v.toStringRef();
+}
+int64_t read_int(torch::serialize::InputArchive& ar, const std::string& key, const std::filesystem::path& path) {
+  c10::IValue v;
+  if (!ar.try_read(key, v) || !v.isInt())
+    throw Error("'" + path.string() + "' is not an SRLab checkpoint (entry '" + key + "' missing)");
+  return v.toInt();
+}
+}  // namespace
+
+void write_generator_entries(torch::serialize::OutputArchive& archive, const CheckpointInfo& info,
+                             const Generator& generator, const Generator& ema) {
+  archive.write("srlab_format", c10::IValue(std::string(kCheckpointFormat)));
+  archive.write("model_yaml", c10::IValue(info.model_yaml));
+  archive.write("scale", c10::IValue(static_cast<int64_t>(info.scale)));
+  archive.write("run_id", c10::IValue(info.run_id));
+  archive.write("iteration", c10::IValue(info.iteration));
+  torch::serialize::OutputArchive g;
+  generator->save(g);
+  archive.write("generator", g);
+  if (ema) {
+    torch::serialize::OutputArchive e;
+    ema->save(e);
+    archive.write("generator_ema", e);
+  }
+}
+
+void open_checkpoint(const std::filesystem::path& path, torch::serialize::InputArchive& archive) {
+  if (!std::filesystem::is_regular_file(path))
+    throw Error("checkpoint '" + path.string() + "' does not exist (expected a .pt file written by srlab train)");
+  try {
+    archive.load_from(path.string());
+  } catch (const c10::Error& e) {
+    throw Error("cannot read checkpoint '" + path.string() + "': truncated or not a LibTorch archive");
+  }
+}
+
+CheckpointInfo read_checkpoint_info(torch::serialize::InputArchive& archive, const std::filesystem::path& path) {
+  const std::string fmt = read_string(archive, "srlab_format", path);
+  if (fmt != kCheckpointFormat)
+    throw Error("checkpoint '" + path.string() + "' has format '" + fmt + "', this SRLab reads '" + kCheckpointFormat + "'");
+  CheckpointInfo info;
+  info.model_yaml = read_string(archive, "model_yaml", path);
+  info.scale = static_cast<int>(read_int(archive, "scale", path));
+  info.run_id = read_string(archive, "run_id", path);
+  info.iteration = read_int(archive, "iteration", path);
+  torch::serialize::InputArchive probe;
+  info.has_ema = archive.try_read("generator_ema", probe);
+  return info;
+}
+
+void load_generator_weights(torch::serialize::InputArchive& archive, const std::string& key, Generator& generator,
+                            const std::filesystem::path& path) {
+  torch::serialize::InputArchive sub;
+  if (!archive.try_read(key, sub))
+    throw Error("checkpoint '" + path.string() + "' has no '" + key + "' weights");
+  // Check names and shapes first so the error is precise (Module::load only says "No such serialized tensor").
+  for (const auto& p : generator->named_parameters(/*recurse=*/true)) {
+    torch::Tensor t;
+    bool found = false;
+    try {
+      // Nested modules are nested archives; walk the dotted name.
+      std::vector<std::string> parts;
+      size_t start = 0;
+      const std::string& name = p.key();
+      while (true) {
+        const auto dot = name.find('.', start);
+        parts.push_back(name.substr(start, dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+      torch::serialize::InputArchive cur = sub;
+      bool ok = true;
+      for (size_t i = 0; i + 1 < parts.size() && ok; ++i) {
+        torch::serialize::InputArchive next;
+        ok = cur.try_read(parts[i], next);
+        cur = next;
+      }
+      found = ok && cur.try_read(parts.back(), t);
+    } catch (const c10::Error&) {
+      found = false;
+    }
+    if (!found)
+      throw Error("checkpoint '" + path.string() + "': parameter '" + p.key() + "' of the " + generator->type() +
+                  " architecture is missing (checkpoint of a different architecture?)");
+    if (t.sizes() != p.value().sizes())
+      throw Error("checkpoint '" + path.string() + "': parameter '" + p.key() + "' has shape " +
+                  c10::str(t.sizes()) + " but the architecture expects " + c10::str(p.value().sizes()));
+  }
+  try {
+    generator->load(sub);
+  } catch (const c10::Error& e) {
+    throw Error("checkpoint '" + path.string() + "' does not match the " + generator->type() +
+                " architecture: " + e.what_without_backtrace());
+  }
+}
+
+Generator load_generator(const std::filesystem::path& path, torch::Device device, bool prefer_ema) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  const CheckpointInfo info = read_checkpoint_info(archive, path);
+  core::Config model_cfg = core::Config::parse(info.model_yaml, path.string() + " (model_yaml)");
+  Generator g = make_generator(model_cfg, info.scale);
+  load_generator_weights(archive, (prefer_ema && info.has_ema) ? "generator_ema" : "generator", g, path);
+  g->to(device);
+  g->eval();
+  return g;
+}
+
+}  // namespace srlab::models

@@ -1,0 +1,56 @@
+#pragma once
+// The training experiment configuration (YAML), parsed and validated up front so that a typo fails in
+// the first second, not after an hour of training. See configs/quickstart.yaml for an annotated example.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "data/transforms.h"
+#include "eval/sharpen.h"
+#include "train/lr_schedule.h"
+
+namespace srlab::train {
+
+struct TrainConfig {
+  std::string name;          ///< run name -> <runs_dir>/<name>
+  uint64_t seed = 0;
+  std::string device = "auto";
+  int threads = 0;           ///< 0 = all hardware threads
+  int scale = 4;
+  core::Config model;        ///< `model:` section, handed to models::make_generator
+
+  // data.train
+  std::vector<std::filesystem::path> train_hr_dirs, train_lr_dirs;
+  int batch_size = 16, lr_patch = 32, workers = 2, prefetch = 4;
+  data::AugmentOptions augment;
+  // data.val
+  std::filesystem::path val_dir;  ///< empty: no validation
+  int val_every = 1000;
+
+  core::Config losses;       ///< `losses:` list, handed to losses::WeightedLoss
+
+  // optimizer
+  std::string optimizer = "adam";  ///< adam | adamw
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, weight_decay = 0.0, grad_clip = 0.0;
+  LrSchedule schedule;
+
+  // train
+  int64_t iters = 1000;
+  double ema_decay = 0.999;  ///< 0 disables EMA
+  int log_every = 100, save_every = 1000;
+  int max_bad_steps = 10;    ///< consecutive non-finite losses before the run stops
+
+  // final evaluation
+  std::vector<std::filesystem::path> eval_datasets;
+  std::vector<std::string> eval_methods;  ///< bicubic, sharpened (the trained model is always added)
+  eval::UnsharpOptions sharpen;
+
+  core::Config raw;          ///< the whole resolved config (for the run directory)
+
+  /// Parses and validates `cfg` (after --set overrides). "${data}" in paths is expanded. Throws
+  /// srlab::Error naming the file and key for unknown keys, wrong types and invalid values.
+  static TrainConfig from_config(const core::Config& cfg);
+};
+
+}  // namespace srlab::train

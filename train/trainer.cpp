@@ -1,0 +1,377 @@
+#include "train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/runtime.h"
+#include "data/loader.h"
+#include "data/paired_dataset.h"
+#include "eval/evaluate.h"
+#include "eval/generator_method.h"
+#include "eval/methods.h"
+#include "eval/naming.h"
+#include "losses/weighted_loss.h"
+#include "models/checkpoint.h"
+#include "models/registry.h"
+#include "train/ema.h"
+#include "train/run_dir.h"
+#include "train/train_config.h"
+
+namespace srlab::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills immediately
+}
+
+struct SigintScope {
+  using Handler = void (*)(int);
+  Handler previous;
+  SigintScope() : previous(std::signal(SIGINT, on_sigint)) { g_stop = false; }
+  ~SigintScope() { std::signal(SIGINT, previous); }
+};
+
+std::string format_duration(double seconds) {
+  const int s = static_cast<int>(std::max(0.0, seconds));
+  if (s >= 3600) return fmt::format("{}h{:02d}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02d}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+// Optimizer construction and LR updates for the two supported types.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, const std::vector<torch::Tensor>& params) {
+  if (c.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+struct TrainState {
+  int64_t iteration = 0;  ///< iterations completed
+  double best_psnr = 0.0;
+  int64_t best_iter = -1;
+};
+
+void save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainState& st, const models::Generator& g,
+                     const models::Generator& ema, torch::optim::Optimizer& opt) {
+  core::write_atomic_with(path, [&](const fs::path& tmp) {
+    torch::serialize::OutputArchive ar;
+    models::CheckpointInfo info;
+    info.model_yaml = c.model.dump();
+    info.scale = c.scale;
+    info.run_id = c.name;
+    info.iteration = st.iteration;
+    models::write_generator_entries(ar, info, g, ema);
+    torch::serialize::OutputArchive o;
+    opt.save(o);
+    ar.write("optimizer", o);
+    ar.write("best_psnr", c10::IValue(st.best_psnr));
+    ar.write("best_iter", c10::IValue(st.best_iter));
+    ar.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
+    ar.save_to(tmp.string());
+  });
+}
+
+}  // namespace
+
+core::Config load_run_config(const fs::path& run_dir) {
+  const fs::path file = run_dir / "config.yaml";
+  if (!fs::exists(file))
+    throw Error("cannot resume: '" + file.string() + "' not found (is '" + run_dir.string() + "' a run folder made by srlab train?)");
+  return core::Config::load_file(file);
+}
+
+namespace {
+
+void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g, models::Generator& ema,
+                     torch::optim::Optimizer& opt) {
+  torch::serialize::InputArchive ar;
+  models::open_checkpoint(path, ar);
+  const models::CheckpointInfo info = models::read_checkpoint_info(ar, path);
+  models::load_generator_weights(ar, "generator", g, path);
+  if (ema) {
+    if (!info.has_ema) throw Error("checkpoint '" + path.string() + "' has no EMA weights but the config enables EMA");
+    models::load_generator_weights(ar, "generator_ema", ema, path);
+  }
+  torch::serialize::InputArchive o;
+  if (!ar.try_read("optimizer", o)) throw Error("checkpoint '" + path.string() + "' has no optimizer state; cannot resume exactly");
+  opt.load(o);
+  c10::IValue v;
+  st.iteration = info.iteration;
+  if (ar.try_read("best_psnr", v)) st.best_psnr = v.toDouble();
+  if (ar.try_read("best_iter", v)) st.best_iter = v.toInt();
+  torch::Tensor rng;
+  if (ar.try_read("rng_state", rng)) at::detail::getDefaultCPUGenerator().set_state(rng);
+}
+
+// metrics.csv: rows are appended; on resume, rows after the checkpoint's iteration are dropped so the
+// log matches the resumed trajectory.
+class CsvLog {
+ public:
+  CsvLog(const fs::path& path, const std::vector<std::string>& loss_terms, int64_t resume_iter, bool resume) : path_(path) {
+    std::string header = "iteration,lr,loss";
+    for (const auto& t : loss_terms) header += ",loss_" + t;
+    header += ",samples_per_s,val_psnr,val_ssim\n";
+    if (resume && fs::exists(path)) {
+      std::ifstream in(path);
+      std::string line, kept;
+      bool first = true;
+      while (std::getline(in, line)) {
+        if (first) {
+          kept += line + "\n";
+          first = false;
+          continue;
+        }
+        const auto comma = line.find(',');
+        if (comma != std::string::npos && std::stoll(line.substr(0, comma)) <= resume_iter) kept += line + "\n";
+      }
+      core::write_file_atomic(path, kept);
+    } else {
+      core::write_file_atomic(path, header);
+    }
+    out_.open(path, std::ios::app);
+  }
+  void row(const std::string& r) { out_ << r << '\n' << std::flush; }
+
+ private:
+  fs::path path_;
+  std::ofstream out_;
+};
+
+std::string opt_num(double v, const char* f = "{:.4f}") { return std::isnan(v) ? "" : fmt::format(fmt::runtime(f), v); }
+
+}  // namespace
+
+TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& options) {
+  const bool resume = !options.resume_dir.empty();
+  const TrainConfig c = TrainConfig::from_config(input_cfg);
+  const int threads = core::configure_threads(c.threads);
+  const torch::Device device = core::select_device(c.device);
+
+  fs::path run_dir = resume ? options.resume_dir : create_run_dir(options.runs_dir, c.name);
+  const fs::path latest = run_dir / "checkpoints" / "latest.pt";
+  const fs::path best = run_dir / "checkpoints" / "best.pt";
+  if (resume && !fs::exists(latest))
+    throw Error("cannot resume: '" + latest.string() + "' not found (the run saved no checkpoint yet)");
+  core::set_log_file(run_dir / "train.log");
+  core::write_file_atomic(run_dir / "config.yaml", c.raw.dump());
+  if (!resume) {
+    nlohmann::json meta = {{"name", c.name},
+                           {"git_revision", git_revision()},
+                           {"seed", c.seed},
+                           {"srlab_version", "0.1.0"},
+                           {"torch_version", TORCH_VERSION},
+                           {"device", device.str()},
+                           {"threads", threads},
+                           {"command_line", options.command_line}};
+    std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+    meta["started"] = stamp;
+    core::write_file_atomic(run_dir / "meta.json", meta.dump(2) + "\n");
+  }
+  core::log("run {} in {} | device {} | {} threads | git {}", c.name, run_dir.string(), device.str(), threads, git_revision());
+
+  // Model, EMA, optimizer. The generator is built on the CPU right after seeding so that its
+  // initialisation depends only on the seed.
+  torch::manual_seed(c.seed);
+  models::Generator g = models::make_generator(c.model, c.scale);
+  models::Generator ema = c.ema_decay > 0 ? models::make_generator(c.model, c.scale) : nullptr;
+  if (ema) copy_weights(*ema, *g);
+  g->to(device);
+  if (ema) {
+    ema->to(device);
+    ema->eval();
+    for (auto& p : ema->parameters()) p.set_requires_grad(false);
+  }
+  auto opt = make_optimizer(c, g->parameters());
+  const losses::WeightedLoss loss_fn = losses::WeightedLoss::from_config(c.losses);
+  core::log("generator {} x{}: {} parameters", g->type(), c.scale, models::count_parameters(*g));
+
+  TrainState st;
+  if (resume) {
+    load_checkpoint(latest, st, g, ema, *opt);
+    core::log("resumed from {} at iteration {}", latest.string(), st.iteration);
+  }
+
+  // Data.
+  data::PairedFolderOptions dopt;
+  dopt.hr_dirs = c.train_hr_dirs;
+  dopt.lr_dirs = c.train_lr_dirs;
+  dopt.scale = c.scale;
+  dopt.to_rgb = true;
+  auto t_load = std::chrono::steady_clock::now();
+  auto train_set = std::make_shared<const data::PairedImageDataset>(dopt);
+  core::log("training set: {} image pairs loaded in {:.1f} s", train_set->size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
+  std::unique_ptr<data::PairedImageDataset> val_set;
+  if (!c.val_dir.empty()) val_set = std::make_unique<data::PairedImageDataset>(data::open_benchmark(c.val_dir, c.scale, false));
+  data::LoaderOptions lopt;
+  lopt.batch_size = c.batch_size;
+  lopt.lr_patch = c.lr_patch;
+  lopt.num_workers = c.workers;
+  lopt.prefetch = c.prefetch;
+  lopt.seed = c.seed;
+  lopt.augment = c.augment;
+  data::PatchLoader loader(train_set, lopt, st.iteration);
+
+  CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), st.iteration, resume);
+  SigintScope sigint;
+
+  auto validate = [&]() -> std::pair<double, double> {
+    models::Generator net = ema ? ema : g;
+    eval::EvalOptions eo;
+    eo.crop_border = c.scale;
+    const eval::EvalResult r = eval::evaluate(*val_set, eval::dataset_display_name(c.val_dir),
+                                              eval::generator_method(net, c.name, device), eo);
+    return {r.mean_psnr, r.mean_ssim};
+  };
+
+  g->train();
+  int bad_steps = 0;
+  double window_loss = 0.0;
+  std::vector<double> window_terms(loss_fn.term_names().size(), 0.0);
+  int window_n = 0;
+  int64_t window_samples = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  const auto run_start = window_start;
+  const int64_t start_iter = st.iteration;
+  bool interrupted = false;
+
+  while (st.iteration < c.iters) {
+    if (g_stop || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after)) {
+      interrupted = true;
+      break;
+    }
+    const double lr = c.schedule.at(st.iteration);
+    set_lr(*opt, lr);
+    data::Batch batch = loader.next();
+    torch::Tensor lr_in = batch.lr.to(device), hr = batch.hr.to(device);
+    torch::Tensor sr = g->forward(lr_in);
+    losses::WeightedLoss::Result res = loss_fn(sr, hr);
+    const double loss_value = res.total.item<double>();
+    if (!std::isfinite(loss_value)) {
+      ++bad_steps;
+      core::log("iteration {}: non-finite loss ({}); step skipped ({} in a row)", st.iteration + 1, loss_value, bad_steps);
+      if (bad_steps >= c.max_bad_steps)
+        throw Error(fmt::format("training stopped: {} non-finite losses in a row at iteration {}. The last good "
+                                "checkpoint is {}. Lower optimizer.lr, enable optimizer.grad_clip, or check the data.",
+                                bad_steps, st.iteration + 1, latest.string()));
+      opt->zero_grad();
+      ++st.iteration;  // the batch is consumed either way, so resume stays aligned with the loader
+      continue;
+    }
+    bad_steps = 0;
+    opt->zero_grad();
+    res.total.backward();
+    if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(g->parameters(), c.grad_clip);
+    opt->step();
+    if (ema) ema_update(*ema, *g, c.ema_decay);
+    ++st.iteration;
+
+    window_loss += loss_value;
+    for (size_t i = 0; i < res.terms.size() && i < window_terms.size(); ++i) window_terms[i] += res.terms[i].second;
+    ++window_n;
+    window_samples += batch.lr.size(0);
+
+    const bool do_log = st.iteration % c.log_every == 0 || st.iteration == c.iters;
+    const bool do_val = val_set && (st.iteration % c.val_every == 0 || st.iteration == c.iters);
+    if (do_log || do_val) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      const double sps = secs > 0 ? window_samples / secs : 0.0;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+      const double per_iter = elapsed / static_cast<double>(st.iteration - start_iter);
+      double vpsnr = NAN, vssim = NAN;
+      if (do_val) {
+        std::tie(vpsnr, vssim) = validate();
+        if (vpsnr > st.best_psnr) {
+          st.best_psnr = vpsnr;
+          st.best_iter = st.iteration;
+          save_checkpoint(best, c, st, g, ema, *opt);
+        }
+      }
+      const double mean_loss = window_n ? window_loss / window_n : NAN;
+      std::string line = fmt::format("iter {}/{} | loss {:.5f} | lr {:.2e} | {:.0f} samples/s | ETA {}", st.iteration,
+                                     c.iters, mean_loss, lr, sps, format_duration(per_iter * (c.iters - st.iteration)));
+      if (do_val)
+        line += fmt::format(" | val {} {:.3f} dB / {:.4f} (best {:.3f} @ {})", eval::dataset_display_name(c.val_dir), vpsnr,
+                            vssim, st.best_psnr, st.best_iter);
+      core::log_line(line);
+      std::string row = fmt::format("{},{:.6e},{}", st.iteration, lr, opt_num(mean_loss, "{:.6f}"));
+      for (double t : window_terms) row += "," + opt_num(window_n ? t / window_n : NAN, "{:.6f}");
+      row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
+      csv.row(row);
+      window_loss = 0;
+      std::fill(window_terms.begin(), window_terms.end(), 0.0);
+      window_n = 0;
+      window_samples = 0;
+      window_start = std::chrono::steady_clock::now();
+    }
+    if (st.iteration % c.save_every == 0 || st.iteration == c.iters) save_checkpoint(latest, c, st, g, ema, *opt);
+  }
+
+  TrainSummary summary;
+  summary.run_dir = run_dir;
+  summary.iterations = st.iteration;
+  summary.best_psnr = st.best_psnr;
+  summary.best_iter = st.best_iter;
+  summary.interrupted = interrupted;
+  if (interrupted) {
+    save_checkpoint(latest, c, st, g, ema, *opt);
+    core::log("interrupted at iteration {}: saved {}; continue with: srlab train --resume {}", st.iteration,
+              latest.string(), run_dir.string());
+    core::set_log_file({});
+    return summary;
+  }
+  if (!fs::exists(best)) save_checkpoint(best, c, st, g, ema, *opt);  // no validation: final weights are "best"
+  core::log("training done: {} iterations{}", st.iteration,
+            st.best_iter >= 0 ? fmt::format(", best validation {:.3f} dB at iteration {}", st.best_psnr, st.best_iter) : "");
+
+  if (options.final_eval && !c.eval_datasets.empty()) {
+    std::vector<eval::EvalResult> results;
+    nlohmann::json js = nlohmann::json::array();
+    for (const auto& ds_dir : c.eval_datasets) {
+      const data::PairedImageDataset ds = data::open_benchmark(ds_dir, c.scale, false);
+      const std::string ds_name = eval::dataset_display_name(ds_dir);
+      std::vector<eval::Method> methods;
+      for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
+      methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
+      methods.back().name = c.name;
+      for (const auto& m : methods) {
+        eval::EvalOptions eo;
+        eo.crop_border = c.scale;
+        results.push_back(eval::evaluate(ds, ds_name, m, eo));
+        js.push_back(eval::to_json(results.back()));
+      }
+    }
+    std::string md = "# " + c.name + " — final evaluation\n\n";
+    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
+                      c.scale, g->type(), fmt::format("{} parameters", models::count_parameters(*g)), best.string(),
+                      ema ? " (EMA weights)" : "");
+    md += eval::comparison_table_markdown(results);
+    core::write_file_atomic(run_dir / "report.md", md);
+    core::write_file_atomic(run_dir / "report.json", js.dump(2) + "\n");
+    core::log_line("final evaluation (report.md / report.json in " + run_dir.string() + "):\n" +
+                   eval::comparison_table_text(results));
+  }
+  core::set_log_file({});
+  return summary;
+}
+
+}  // namespace srlab::train

@@ -1,0 +1,44 @@
+#pragma once
+// The supervised (pixel-loss) trainer for SR generators.
+//
+// Loop (per iteration): next LR/HR batch from the multi-threaded PatchLoader -> generator -> weighted
+// pixel losses -> backward -> optional gradient-norm clipping -> Adam/AdamW step with the scheduled LR
+// -> EMA update. Non-finite losses skip the step (counted; `max_bad_steps` in a row stop the run with
+// the last good checkpoint intact). Every `val_every` iterations the EMA generator (or the raw one when
+// EMA is off) is scored on the validation folder with the benchmark protocol (Y-PSNR/SSIM, crop =
+// scale) and best.pt is kept. latest.pt is written every `save_every` iterations, at the end, and on
+// Ctrl-C; resuming from it continues bit-exactly (weights, EMA, optimizer moments, iteration, loader
+// position, RNG state, best score). At the end, the best checkpoint is evaluated on `eval.datasets`
+// next to the bicubic/sharpened baselines and report.md/report.json are written.
+#include <filesystem>
+#include <string>
+
+#include "core/config.h"
+
+namespace srlab::train {
+
+struct TrainerOptions {
+  std::filesystem::path runs_dir = "experiments/runs";
+  std::filesystem::path resume_dir;  ///< non-empty: continue this run from checkpoints/latest.pt
+  std::string command_line;          ///< recorded in meta.json
+  bool final_eval = true;            ///< run the final evaluation/report
+  int64_t stop_after = 0;            ///< >0: stop (like Ctrl-C, saving latest.pt) after this many iterations
+                                     ///< in this session — for tests and time-boxed sessions
+};
+
+struct TrainSummary {
+  std::filesystem::path run_dir;
+  int64_t iterations = 0;      ///< iterations completed
+  double best_psnr = 0.0;      ///< best validation Y-PSNR (dB), 0 without validation
+  int64_t best_iter = -1;
+  bool interrupted = false;    ///< stopped by Ctrl-C (latest.pt saved)
+};
+
+/// Runs (or resumes) a training experiment described by `cfg` (see TrainConfig). Throws srlab::Error
+/// for configuration/data problems and when the loss keeps being non-finite.
+TrainSummary run_training(const core::Config& cfg, const TrainerOptions& options);
+
+/// The config stored in a run folder (<run_dir>/config.yaml) for --resume; throws if absent.
+core::Config load_run_config(const std::filesystem::path& run_dir);
+
+}  // namespace srlab::train
