@@ -62,46 +62,43 @@ CheckpointInfo read_checkpoint_info(torch::serialize::InputArchive& archive, con
   return info;
 }
 
+namespace {
+// Reads every parameter and buffer of `m` (recursively, nested modules = nested archives as written by
+// Module::save) with explicit name and shape checks; Module::load would silently accept other shapes.
+void load_module(torch::serialize::InputArchive& ar, torch::nn::Module& m, const std::string& prefix,
+                 const std::string& arch, const std::filesystem::path& path) {
+  torch::NoGradGuard no_grad;
+  auto load_tensors = [&](const torch::OrderedDict<std::string, torch::Tensor>& tensors, bool is_buffer) {
+    for (const auto& p : tensors) {
+      torch::Tensor t;
+      if (!ar.try_read(p.key(), t, is_buffer))
+        throw Error("checkpoint '" + path.string() + "': " + (is_buffer ? "buffer '" : "parameter '") + prefix + p.key() +
+                    "' of the " + arch + " architecture is missing (checkpoint of a different architecture?)");
+      if (t.sizes() != p.value().sizes())
+        throw Error("checkpoint '" + path.string() + "': '" + prefix + p.key() + "' has shape " + c10::str(t.sizes()) +
+                    " but the " + arch + " architecture expects " + c10::str(p.value().sizes()));
+      p.value().copy_(t);
+    }
+  };
+  load_tensors(m.named_parameters(/*recurse=*/false), false);
+  load_tensors(m.named_buffers(/*recurse=*/false), true);
+  for (const auto& child : m.named_children()) {
+    torch::serialize::InputArchive sub;
+    if (!ar.try_read(child.key(), sub))
+      throw Error("checkpoint '" + path.string() + "': module '" + prefix + child.key() + "' of the " + arch +
+                  " architecture is missing (checkpoint of a different architecture?)");
+    load_module(sub, *child.value(), prefix + child.key() + ".", arch, path);
+  }
+}
+}  // namespace
+
 void load_generator_weights(torch::serialize::InputArchive& archive, const std::string& key, Generator& generator,
                             const std::filesystem::path& path) {
   torch::serialize::InputArchive sub;
   if (!archive.try_read(key, sub))
     throw Error("checkpoint '" + path.string() + "' has no '" + key + "' weights");
-  // Check names and shapes first so the error is precise (Module::load only says "No such serialized tensor").
-  for (const auto& p : generator->named_parameters(/*recurse=*/true)) {
-    torch::Tensor t;
-    bool found = false;
-    try {
-      // Nested modules are nested archives; walk the dotted name.
-      std::vector<std::string> parts;
-      size_t start = 0;
-      const std::string& name = p.key();
-      while (true) {
-        const auto dot = name.find('.', start);
-        parts.push_back(name.substr(start, dot - start));
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-      }
-      torch::serialize::InputArchive cur = sub;
-      bool ok = true;
-      for (size_t i = 0; i + 1 < parts.size() && ok; ++i) {
-        torch::serialize::InputArchive next;
-        ok = cur.try_read(parts[i], next);
-        cur = next;
-      }
-      found = ok && cur.try_read(parts.back(), t);
-    } catch (const c10::Error&) {
-      found = false;
-    }
-    if (!found)
-      throw Error("checkpoint '" + path.string() + "': parameter '" + p.key() + "' of the " + generator->type() +
-                  " architecture is missing (checkpoint of a different architecture?)");
-    if (t.sizes() != p.value().sizes())
-      throw Error("checkpoint '" + path.string() + "': parameter '" + p.key() + "' has shape " +
-                  c10::str(t.sizes()) + " but the architecture expects " + c10::str(p.value().sizes()));
-  }
   try {
-    generator->load(sub);
+    load_module(sub, *generator, "", generator->type(), path);
   } catch (const c10::Error& e) {
     throw Error("checkpoint '" + path.string() + "' does not match the " + generator->type() +
                 " architecture: " + e.what_without_backtrace());

@@ -117,7 +117,10 @@ void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g,
   if (ar.try_read("best_psnr", v)) st.best_psnr = v.toDouble();
   if (ar.try_read("best_iter", v)) st.best_iter = v.toInt();
   torch::Tensor rng;
-  if (ar.try_read("rng_state", rng)) at::detail::getDefaultCPUGenerator().set_state(rng);
+  if (ar.try_read("rng_state", rng)) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng);
+  }
 }
 
 // metrics.csv: rows are appended; on resume, rows after the checkpoint's iteration are dropped so the

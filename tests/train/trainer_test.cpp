@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
+#include <fstream>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -84,7 +86,15 @@ TEST(Trainer, RunFolderHoldsEverything) {
   for (const char* f : {"config.yaml", "meta.json", "train.log", "metrics.csv", "checkpoints/latest.pt",
                         "checkpoints/best.pt", "report.md", "report.json"})
     EXPECT_TRUE(fs::exists(s.run_dir / f)) << f;
-  EXPECT_GT(s.best_psnr, 10.0);
+  EXPECT_TRUE(std::isfinite(s.best_psnr));
+  EXPECT_GT(s.best_iter, 0);
+  // report.json: bicubic, sharpened and the trained model on the evaluation folder.
+  const auto report = nlohmann::json::parse(std::ifstream(s.run_dir / "report.json"));
+  ASSERT_EQ(report.size(), 3u);
+  EXPECT_EQ(report[0]["method"], "bicubic");
+  EXPECT_EQ(report[1]["method"], "sharpened");
+  EXPECT_EQ(report[2]["method"], "full");
+  EXPECT_EQ(report[2]["images"].size(), 4u);
   // metrics.csv: header + one row per log step (2,4,6,8) plus the validation-only rows (3).
   std::ifstream csv(s.run_dir / "metrics.csv");
   std::string header;
