@@ -1,7 +1,12 @@
 // The list of built-in architectures: one registration line per architecture file.
+#include "models/edsr.h"
+#include "models/espcn.h"
+
 namespace srlab::models {
 
 void register_builtin_generators() {
+  register_espcn();
+  register_edsr();
 }
 
 }  // namespace srlab::models

@@ -2,6 +2,8 @@
 // exact resume, config validation, non-finite-loss handling and run-folder contents.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <cmath>
 #include <fstream>
@@ -52,7 +54,17 @@ eval: {datasets: [")" + d + R"("], methods: [bicubic, sharpened]}
 )" + extra, name + ".yaml");
 }
 
-fs::path runs_dir() { return fs::temp_directory_path() / "srlab_train_test_runs"; }
+// One runs folder per test process (ctest runs tests in parallel processes), removed at exit.
+fs::path runs_dir() {
+  static const fs::path dir = fs::temp_directory_path() / ("srlab_train_test_runs_" + std::to_string(::getpid()));
+  static const struct Cleanup {
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup;
+  return dir;
+}
 
 std::vector<torch::Tensor> weights_of(const fs::path& ckpt, bool ema) {
   auto g = srlab::models::load_generator(ckpt, torch::kCPU, ema);

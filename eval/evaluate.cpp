@@ -1,0 +1,185 @@
+#include "eval/evaluate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "data/image_io.h"
+#include "eval/metrics.h"
+
+namespace srlab::eval {
+namespace fs = std::filesystem;
+namespace {
+
+std::string shape_str(const torch::Tensor& t) {
+  std::ostringstream s;
+  s << t.sizes();
+  return s.str();
+}
+
+// A folder/file-name-safe version of `s` ([A-Za-z0-9._-] kept, everything else '_').
+std::string safe_name(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+// Image name without a trailing image-file extension ("img_001.png" -> "img_001").
+std::string strip_image_ext(const std::string& name) {
+  std::string ext = fs::path(name).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const char* kExts[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};
+  for (const char* e : kExts)
+    if (ext == e) return fs::path(name).stem().string();
+  return name;
+}
+
+nlohmann::json number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+// Table layout shared by the markdown and text renderers.
+struct Table {
+  std::vector<std::string> methods;
+  std::vector<std::pair<std::string, int>> columns;  // (dataset, scale)
+  std::map<std::pair<std::string, std::pair<std::string, int>>, const EvalResult*> cells;
+};
+
+Table build_table(const std::vector<EvalResult>& results) {
+  Table t;
+  for (const EvalResult& r : results) {
+    if (std::find(t.methods.begin(), t.methods.end(), r.method) == t.methods.end()) t.methods.push_back(r.method);
+    const auto col = std::make_pair(r.dataset, r.scale);
+    if (std::find(t.columns.begin(), t.columns.end(), col) == t.columns.end()) t.columns.push_back(col);
+    if (!t.cells.emplace(std::make_pair(r.method, col), &r).second)
+      throw Error(fmt::format("comparison table: method '{}' appears twice for {} x{}; give the runs distinct "
+                              "method names",
+                              r.method, r.dataset, r.scale));
+  }
+  return t;
+}
+
+std::string cell_text(const Table& t, const std::string& method, const std::pair<std::string, int>& col,
+                      const std::string& missing) {
+  auto it = t.cells.find({method, col});
+  if (it == t.cells.end()) return missing;
+  return fmt::format("{:.2f} / {:.4f}", it->second->mean_psnr, it->second->mean_ssim);
+}
+
+}  // namespace
+
+EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& dataset_name, const Method& method,
+                    const EvalOptions& opts) {
+  if (!method.upscale) throw Error(fmt::format("evaluate: method '{}' has no upscale function", method.name));
+  if (dataset.size() == 0)
+    throw Error(fmt::format("evaluate: dataset '{}' has no images; check its HR/LR folders", dataset_name));
+  if (opts.crop_border < -1)
+    throw Error(fmt::format("evaluate: crop_border is {}; use -1 (= scale) or a number of pixels >= 0",
+                            opts.crop_border));
+  EvalResult res;
+  res.dataset = dataset_name;
+  res.scale = dataset.scale();
+  res.method = method.name;
+  MetricOptions mo;
+  mo.crop_border = opts.crop_border < 0 ? dataset.scale() : opts.crop_border;
+  mo.y_channel = opts.y_channel;
+  const fs::path out_dir =
+      opts.save_images_dir.empty() ? fs::path() : opts.save_images_dir / safe_name(method.name);
+
+  double sum_psnr = 0.0, sum_ssim = 0.0;
+  for (size_t i = 0; i < dataset.size(); ++i) {
+    const data::Pair pair = dataset.get(i);
+    const std::string name = pair.name.empty() ? dataset.name(i) : pair.name;
+    torch::Tensor sr = method.upscale(pair.lr);
+    if (!sr.defined() || sr.sizes() != pair.hr.sizes())
+      throw Error(fmt::format("evaluate: method '{}' produced {} for image '{}' of {} x{}, but the HR image is {}; "
+                              "the output must be exactly scale x the LR size",
+                              method.name, sr.defined() ? shape_str(sr) : std::string("<undefined>"), name,
+                              dataset_name, dataset.scale(), shape_str(pair.hr)));
+    if (!sr.is_floating_point())
+      throw Error(fmt::format("evaluate: method '{}' returned a {} tensor for image '{}'; methods must return float "
+                              "images in [0,1]",
+                              method.name, std::string(c10::toString(sr.scalar_type())), name));
+    sr = data::quantize(sr.to(torch::kCPU, torch::kFloat32), 8);
+    ImageScore s{name, psnr(sr, pair.hr, mo), ssim(sr, pair.hr, mo)};
+    sum_psnr += s.psnr;
+    sum_ssim += s.ssim;
+    res.images.push_back(s);
+    if (!out_dir.empty()) data::write_image(out_dir / (safe_name(strip_image_ext(name)) + ".png"), sr, 8);
+  }
+  const double n = static_cast<double>(res.images.size());
+  res.mean_psnr = sum_psnr / n;
+  res.mean_ssim = sum_ssim / n;
+  return res;
+}
+
+nlohmann::json to_json(const EvalResult& r) {
+  nlohmann::json images = nlohmann::json::array();
+  for (const ImageScore& s : r.images)
+    images.push_back({{"name", s.name}, {"psnr", number(s.psnr)}, {"ssim", number(s.ssim)}});
+  return {{"dataset", r.dataset},
+          {"scale", r.scale},
+          {"method", r.method},
+          {"mean", {{"psnr", number(r.mean_psnr)}, {"ssim", number(r.mean_ssim)}}},
+          {"images", images}};
+}
+
+std::string comparison_table_markdown(const std::vector<EvalResult>& results) {
+  const Table t = build_table(results);
+  std::string out = "| method |";
+  for (const auto& c : t.columns) out += fmt::format(" {} ×{} |", c.first, c.second);
+  out += "\n|---|";
+  for (size_t i = 0; i < t.columns.size(); ++i) out += "---|";
+  out += "\n";
+  for (const std::string& m : t.methods) {
+    out += "| " + m + " |";
+    for (const auto& c : t.columns) out += " " + cell_text(t, m, c, "–") + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+std::string comparison_table_text(const std::vector<EvalResult>& results) {
+  const Table t = build_table(results);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header{"method"};
+  for (const auto& c : t.columns) header.push_back(fmt::format("{} x{}", c.first, c.second));
+  rows.push_back(header);
+  for (const std::string& m : t.methods) {
+    std::vector<std::string> row{m};
+    for (const auto& c : t.columns) row.push_back(cell_text(t, m, c, "-"));
+    rows.push_back(row);
+  }
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& row : rows)
+    for (size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], row[j].size());
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string line;
+    for (size_t j = 0; j < rows[i].size(); ++j) {
+      if (j > 0) line += "  ";
+      // Method names left-aligned, numbers right-aligned.
+      line += j == 0 ? fmt::format("{:<{}}", rows[i][j], width[j]) : fmt::format("{:>{}}", rows[i][j], width[j]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (i == 0) {
+      size_t total = 0;
+      for (size_t j = 0; j < width.size(); ++j) total += width[j] + (j > 0 ? 2 : 0);
+      out += std::string(total, '-') + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace srlab::eval
