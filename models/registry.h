@@ -13,7 +13,7 @@
 
 namespace srlab::models {
 
-/// Builds a generator from its parameter mapping (the `model:` section minus `type`) at `scale`.
+/// Builds a generator from its `model:` section (`type` already read) at `scale`.
 /// Factories read every parameter through `params` (so unknown keys are detected) and throw
 /// srlab::Error (via params.fail) for invalid values or unsupported scales.
 using GeneratorFactory = std::function<Generator(const core::Config& params, int scale)>;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -11,16 +13,7 @@
 using srlab::Error;
 using srlab::core::Config;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using srlab::testing::error_of;
 
 TEST(Config, ReadsTypedValuesAndDefaults) {
   Config c = Config::parse("a: 3\nb: 1.5e-3\nc: true\nd: [1, 2]\ne: {f: hello}\n", "t.yaml");

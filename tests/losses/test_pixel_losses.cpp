@@ -1,6 +1,8 @@
 // Pixel losses (losses/pixel_losses.h) against hand-computed values and analytic gradients.
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 
 #include "core/error.h"
@@ -8,21 +10,13 @@
 
 namespace sl = srlab::losses;
 
+using srlab::testing::error_of;
+
 namespace {
 // sr - hr = {-0.5, 0, 1, -0.75}
 torch::Tensor sr4() { return torch::tensor({0.0f, 0.5f, 1.0f, 0.25f}).view({1, 1, 2, 2}); }
 torch::Tensor hr4() { return torch::tensor({0.5f, 0.5f, 0.0f, 1.0f}).view({1, 1, 2, 2}); }
 
-template <typename Fn>
-std::string error_of(Fn&& f) {
-  try {
-    f();
-  } catch (const srlab::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected srlab::Error";
-  return "";
-}
 }  // namespace
 
 TEST(PixelLosses, HandValues) {

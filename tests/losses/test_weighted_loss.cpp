@@ -1,6 +1,8 @@
 // WeightedLoss and the loss registry (losses/weighted_loss.h, losses/registry.h).
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 
 #include "core/config.h"
@@ -12,22 +14,14 @@
 namespace sl = srlab::losses;
 using srlab::core::Config;
 
+using srlab::testing::error_of;
+
 namespace {
 sl::WeightedLoss from_yaml(const std::string& list_yaml) {
   Config cfg = Config::parse("losses: " + list_yaml, "test_losses.yaml");
   return sl::WeightedLoss::from_config(cfg.child("losses"));
 }
 
-template <typename Fn>
-std::string error_of(Fn&& f) {
-  try {
-    f();
-  } catch (const srlab::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected srlab::Error";
-  return "";
-}
 
 torch::Tensor sr4() { return torch::tensor({0.0f, 0.5f, 1.0f, 0.25f}).view({1, 1, 2, 2}); }
 torch::Tensor hr4() { return torch::tensor({0.5f, 0.5f, 0.0f, 1.0f}).view({1, 1, 2, 2}); }

@@ -1,6 +1,8 @@
 // EDSR (models/edsr.h): shapes, BasicSR parameter counts and state-dict keys, normalisation, errors.
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include "core/config.h"
 #include "core/error.h"
 #include "models/edsr.h"
@@ -9,6 +11,8 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 
+using srlab::testing::error_of;
+
 namespace {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
@@ -16,19 +20,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
   return sm::make_generator(cfg.at("model"), scale);
 }
 
-template <typename Fn>
-std::string error_of(Fn&& f) {
-  try {
-    f();
-  } catch (const srlab::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected srlab::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected srlab::Error, nothing thrown";
-  return "";
-}
 
 // BasicSR EDSR state-dict keys, in registration order, written out independently of the C++ code.
 std::vector<std::string> basicsr_keys(int num_block, int scale) {

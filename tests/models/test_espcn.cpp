@@ -1,6 +1,8 @@
 // ESPCN (models/espcn.h): shapes, parameter counts/names, pixel-shuffle layout, residual mode, errors.
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include "core/config.h"
 #include "core/error.h"
 #include "models/espcn.h"
@@ -10,6 +12,8 @@ namespace sm = srlab::models;
 namespace F = torch::nn::functional;
 using srlab::core::Config;
 
+using srlab::testing::error_of;
+
 namespace {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
@@ -17,20 +21,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
   return sm::make_generator(cfg.at("model"), scale);
 }
 
-// Runs `f` and returns the srlab::Error message; fails the test when nothing (or something else) is thrown.
-template <typename Fn>
-std::string error_of(Fn&& f) {
-  try {
-    f();
-  } catch (const srlab::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected srlab::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected srlab::Error, nothing thrown";
-  return "";
-}
 
 std::vector<std::string> param_names(const torch::nn::Module& m) {
   std::vector<std::string> out;
