@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# End-to-end checks of the srlab binary: eval JSON against the protocol's reference value, clear
+# errors with non-zero exit codes, and Ctrl-C during training (latest.pt saved, exit 130, resume).
+# usage: cli_test.sh /path/to/srlab
+set -euo pipefail
+SRLAB="$1"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# 1. eval: bicubic on Set5 x4 reproduces the reference 28.43 dB / 0.8113; JSON has the documented fields.
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m bicubic --json "$WORK/r.json" > "$WORK/eval.txt"
+python3 - "$WORK/r.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert set(r) == {"dataset", "scale", "method", "mean", "images"}, r.keys()
+assert r["dataset"] == "Set5" and r["scale"] == 4 and r["method"] == "bicubic", r
+assert abs(r["mean"]["psnr"] - 28.43) <= 0.01 and abs(r["mean"]["ssim"] - 0.8113) <= 0.0005, r["mean"]
+assert len(r["images"]) == 5 and set(r["images"][0]) == {"name", "psnr", "ssim"}, r["images"][0]
+assert r["images"][0]["name"] == "img_001", r["images"][0]
+PY
+grep -q "bicubic" "$WORK/eval.txt" || fail "eval table missing"
+echo "ok: eval json"
+
+# 2. errors: one clear line, non-zero exit.
+set +e
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m no_such_method > /dev/null 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "unknown method exited 0"
+grep -q "unknown method 'no_such_method'" "$WORK/err.txt" || fail "unclear error: $(cat "$WORK/err.txt")"
+set +e
+"$SRLAB" train --config /no/such/config.yaml 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "/no/such/config.yaml" "$WORK/err.txt" || fail "missing config: $(cat "$WORK/err.txt")"
+echo "ok: errors"
+
+# 3. Ctrl-C saves latest.pt and exits 130; --resume continues from it.
+cat > "$WORK/tiny.yaml" <<'YAML'
+name: sigint
+seed: 1
+device: cpu
+threads: 1
+scale: 2
+model: {type: espcn, num_feat: 8}
+data:
+  train: {hr_dirs: ["${data}/benchmarks/Set5/x2/HR"], batch_size: 2, lr_patch: 16, workers: 1}
+losses: [{type: l1}]
+optimizer: {lr: 1.0e-3}
+scheduler: {type: constant}
+train: {iters: 100000000, log_every: 10, save_every: 100000000, ema_decay: 0}
+YAML
+"$SRLAB" train --config "$WORK/tiny.yaml" --runs-dir "$WORK/runs" > "$WORK/train.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  [ -f "$WORK/runs/sigint/metrics.csv" ] && [ "$(wc -l < "$WORK/runs/sigint/metrics.csv")" -ge 2 ] && break
+  sleep 0.5
+done
+kill -INT "$pid"
+set +e
+wait "$pid"; rc=$?
+set -e
+[ "$rc" -eq 130 ] || fail "Ctrl-C exit code $rc, expected 130: $(tail -3 "$WORK/train.txt")"
+[ -f "$WORK/runs/sigint/checkpoints/latest.pt" ] || fail "no latest.pt after Ctrl-C"
+iter=$(grep -o "interrupted at iteration [0-9]*" "$WORK/train.txt" | grep -o "[0-9]*$")
+[ -n "$iter" ] || fail "no interruption message: $(tail -3 "$WORK/train.txt")"
+"$SRLAB" train --resume "$WORK/runs/sigint" --set train.iters=$((iter + 5)) --no-eval > "$WORK/resume.txt" 2>&1 \
+  || fail "resume failed: $(tail -3 "$WORK/resume.txt")"
+grep -q "resumed from .* at iteration $iter" "$WORK/resume.txt" || fail "resume did not start at $iter"
+grep -q "training done: $((iter + 5)) iterations" "$WORK/resume.txt" || fail "resume did not finish"
+echo "ok: ctrl-c + resume at iteration $iter"
