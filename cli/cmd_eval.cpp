@@ -56,13 +56,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("sharpen-threshold", po::value(&sharpen.threshold)->default_value(sharpen.threshold), "unsharp-mask threshold ([0,1] intensity)")
       ("device", po::value(&device_spec)->default_value(device_spec), "cpu | cuda | cuda:N | auto")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (!parse_args(opts, args)) return 0;
   if (datasets.empty()) throw Error("--dataset DIR is required (e.g. --dataset ../shared/data/benchmarks/Set5/x4)");
   if (methods.empty()) throw Error("--method is required: bicubic, sharpened or a checkpoint path");
   core::configure_threads(threads);

@@ -28,13 +28,7 @@ int cmd_train(const std::vector<std::string>& args) {
                                        "--set may change e.g. train.iters)")
       ("runs-dir", po::value(&runs_dir)->default_value(runs_dir), "parent folder of run folders")
       ("no-eval", po::bool_switch(&no_eval), "skip the final evaluation report");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (!parse_args(opts, args)) return 0;
   if (config.empty() == resume.empty())
     throw Error("give exactly one of --config FILE (new run) or --resume RUN_DIR (continue a run)");
   core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);

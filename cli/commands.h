@@ -4,7 +4,15 @@
 #include <string>
 #include <vector>
 
+namespace boost::program_options {
+class options_description;
+}
+
 namespace srlab::cli {
+
+/// Parses `args` into the variables bound in `opts` (which must define "help"). Prints the help and
+/// returns false when --help was given; throws boost::program_options errors on bad arguments.
+bool parse_args(const boost::program_options::options_description& opts, const std::vector<std::string>& args);
 
 int cmd_train(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);

@@ -1,5 +1,5 @@
 // srlab — the SRLab command-line tool: one binary, subcommands.
-#include <boost/program_options/errors.hpp>
+#include <boost/program_options.hpp>
 
 #include <iostream>
 #include <string>
@@ -7,6 +7,22 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+
+namespace srlab::cli {
+
+bool parse_args(const boost::program_options::options_description& opts, const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace srlab::cli
 
 namespace {
 
