@@ -1,4 +1,6 @@
 // srlab models: list registered generator architectures.
+#include <boost/program_options.hpp>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -6,7 +8,11 @@
 
 namespace srlab::cli {
 
-int cmd_models(const std::vector<std::string>&) {
+int cmd_models(const std::vector<std::string>& args) {
+  boost::program_options::options_description opts(
+      "srlab models\n\nLists the generator architectures (YAML `model: {type: ...}` names) with their parameters.\n\noptions");
+  opts.add_options()("help,h", "show this help");
+  if (!parse_args(opts, args)) return 0;
   for (const auto& [name, summary] : models::generator_types()) std::cout << "  " << name << "\t" << summary << "\n";
   return 0;
 }
