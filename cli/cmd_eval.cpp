@@ -1,4 +1,5 @@
 // srlab eval --dataset DIR --scale S --method M [--method M2 ...] [--json FILE] [--save-images DIR]
+//            [--metrics psnr,ssim,lpips] [--lpips-weights PATH]
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "eval/evaluate.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
+#include "models/lpips.h"
 
 namespace po = boost::program_options;
 
@@ -36,9 +38,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       "BT.601 (MATLAB rgb2ycbcr; gray images: intensity), `scale` pixels cropped from every border,\n"
       "PSNR (dB) and SSIM per image, then the mean. DIR holds HR/ and LR/ folders of same-named images\n"
       "(e.g. ../shared/data/benchmarks/Set5/x4) or HR images only (LR = MATLAB bicubic of the mod-cropped\n"
-      "HR). \"${data}\" in paths expands to the shared data folder.\n\noptions");
+      "HR). \"${data}\" in paths expands to the shared data folder. --metrics lpips adds LPIPS v0.1\n"
+      "(SqueezeNet; full RGB image, no crop, lower is better).\n\noptions");
   std::vector<std::string> datasets, methods;
-  std::string json_out, md_out, save_dir, device_spec = "auto";
+  std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights;
   int scale = 0, crop = -1, threads = 0;
   bool rgb = false;
   eval::UnsharpOptions sharpen;
@@ -51,6 +54,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
       ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
+      ("metrics", po::value(&metrics_list)->default_value(metrics_list),
+       "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better)")
+      ("lpips-weights", po::value(&lpips_weights),
+       "LPIPS weights (.pt); default $SRLAB_LPIPS_WEIGHTS, else ${data}/weights/lpips/lpips_squeeze_v0.1.pt")
       ("sharpen-amount", po::value(&sharpen.amount)->default_value(sharpen.amount), "unsharp-mask amount of the sharpened baseline")
       ("sharpen-sigma", po::value(&sharpen.sigma)->default_value(sharpen.sigma), "unsharp-mask Gaussian sigma (px)")
       ("sharpen-threshold", po::value(&sharpen.threshold)->default_value(sharpen.threshold), "unsharp-mask threshold ([0,1] intensity)")
@@ -59,8 +66,14 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (!parse_args(opts, args)) return 0;
   if (datasets.empty()) throw Error("--dataset DIR is required (e.g. --dataset ../shared/data/benchmarks/Set5/x4)");
   if (methods.empty()) throw Error("--method is required: bicubic, sharpened or a checkpoint path");
+  const eval::MetricSelection metrics = eval::parse_metrics(metrics_list);
+  if (!lpips_weights.empty() && !metrics.lpips)
+    throw Error("--lpips-weights is given but --metrics does not include lpips; add lpips to --metrics");
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
+  // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).
+  models::Lpips lpips{nullptr};
+  if (metrics.lpips) lpips = models::load_lpips(models::resolve_lpips_weights(lpips_weights));
 
   std::vector<eval::EvalResult> results;
   for (const auto& d : datasets) {
@@ -75,6 +88,8 @@ int cmd_eval(const std::vector<std::string>& args) {
       eval::EvalOptions eo;
       eo.crop_border = crop >= 0 ? crop : s;
       eo.y_channel = !rgb;
+      eo.metrics = metrics;
+      eo.lpips = lpips;
       if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
       results.push_back(eval::evaluate(ds, ds_name, method, eo));
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -73,10 +74,76 @@ std::string cell_text(const Table& t, const std::string& method, const std::pair
                       const std::string& missing) {
   auto it = t.cells.find({method, col});
   if (it == t.cells.end()) return missing;
-  return fmt::format("{:.2f} / {:.4f}", it->second->mean_psnr, it->second->mean_ssim);
+  const EvalResult& r = *it->second;
+  std::vector<std::string> parts;
+  if (r.metrics.psnr) parts.push_back(fmt::format("{:.2f}", r.mean_psnr));
+  if (r.metrics.ssim) parts.push_back(fmt::format("{:.4f}", r.mean_ssim));
+  if (parts.empty()) return missing;
+  return parts.size() == 1 ? parts[0] : parts[0] + " / " + parts[1];
+}
+
+std::string lpips_cell_text(const Table& t, const std::string& method, const std::pair<std::string, int>& col,
+                            const std::string& missing) {
+  auto it = t.cells.find({method, col});
+  if (it == t.cells.end() || !it->second->mean_lpips) return missing;
+  return fmt::format("{:.4f}", *it->second->mean_lpips);
+}
+
+// Which column groups a table shows.
+struct Columns {
+  bool fidelity = false;  // PSNR/SSIM cell
+  bool lpips = false;
+};
+
+Columns columns_of(const std::vector<EvalResult>& results) {
+  Columns c;
+  for (const EvalResult& r : results) {
+    c.fidelity = c.fidelity || r.metrics.psnr || r.metrics.ssim;
+    c.lpips = c.lpips || r.mean_lpips.has_value();
+  }
+  if (!c.fidelity && !c.lpips) c.fidelity = true;
+  return c;
+}
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  const size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+torch::Tensor to_rgb_batch(const torch::Tensor& img) {
+  torch::Tensor x = img.to(torch::kCPU, torch::kFloat32);
+  if (x.size(0) == 1) x = x.expand({3, x.size(1), x.size(2)});
+  return x.unsqueeze(0).contiguous();
 }
 
 }  // namespace
+
+MetricSelection parse_metrics(const std::string& list) {
+  MetricSelection sel{false, false, false};
+  if (trim(list).empty())
+    throw Error("metrics: the list is empty; give a comma-separated list of psnr, ssim, lpips (e.g. psnr,ssim,lpips)");
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string item = trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (item == "psnr") {
+      sel.psnr = true;
+    } else if (item == "ssim") {
+      sel.ssim = true;
+    } else if (item == "lpips") {
+      sel.lpips = true;
+    } else {
+      throw Error(fmt::format("metrics: unknown metric '{}' in '{}'; valid names are psnr, ssim, lpips "
+                              "(comma-separated)",
+                              item, list));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return sel;
+}
 
 EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& dataset_name, const Method& method,
                     const EvalOptions& opts) {
@@ -86,7 +153,12 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   if (opts.crop_border < -1)
     throw Error(fmt::format("evaluate: crop_border is {}; use -1 (= scale) or a number of pixels >= 0",
                             opts.crop_border));
+  if (!opts.metrics.psnr && !opts.metrics.ssim && !opts.metrics.lpips)
+    throw Error("evaluate: no metric selected; select at least one of psnr, ssim, lpips");
+  models::Lpips lpips = opts.lpips;
+  if (opts.metrics.lpips && lpips.is_empty()) lpips = models::load_lpips(models::resolve_lpips_weights(""));
   EvalResult res;
+  res.metrics = opts.metrics;
   res.dataset = dataset_name;
   res.scale = dataset.scale();
   res.method = method.name;
@@ -96,7 +168,8 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   const fs::path out_dir =
       opts.save_images_dir.empty() ? fs::path() : opts.save_images_dir / safe_name(method.name);
 
-  double sum_psnr = 0.0, sum_ssim = 0.0;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  double sum_psnr = 0.0, sum_ssim = 0.0, sum_lpips = 0.0;
   for (size_t i = 0; i < dataset.size(); ++i) {
     const data::Pair pair = dataset.get(i);
     const std::string name = pair.name.empty() ? dataset.name(i) : pair.name;
@@ -111,7 +184,17 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
                               "images in [0,1]",
                               method.name, std::string(c10::toString(sr.scalar_type())), name));
     sr = data::quantize(sr.to(torch::kCPU, torch::kFloat32), 8);
-    ImageScore s{name, psnr(sr, pair.hr, mo), ssim(sr, pair.hr, mo)};
+    ImageScore s{name, opts.metrics.psnr ? psnr(sr, pair.hr, mo) : nan, opts.metrics.ssim ? ssim(sr, pair.hr, mo) : nan};
+    if (opts.metrics.lpips) {
+      torch::NoGradGuard no_grad;
+      try {
+        s.lpips = lpips->forward(to_rgb_batch(sr), to_rgb_batch(pair.hr)).item<double>();
+      } catch (const Error& e) {
+        throw Error(fmt::format("evaluate: LPIPS of image '{}' of {} x{} (method '{}'): {}", name, dataset_name,
+                                dataset.scale(), method.name, e.what()));
+      }
+      sum_lpips += *s.lpips;
+    }
     sum_psnr += s.psnr;
     sum_ssim += s.ssim;
     res.images.push_back(s);
@@ -120,30 +203,44 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   const double n = static_cast<double>(res.images.size());
   res.mean_psnr = sum_psnr / n;
   res.mean_ssim = sum_ssim / n;
+  if (opts.metrics.lpips) res.mean_lpips = sum_lpips / n;
   return res;
 }
 
 nlohmann::json to_json(const EvalResult& r) {
   nlohmann::json images = nlohmann::json::array();
-  for (const ImageScore& s : r.images)
-    images.push_back({{"name", s.name}, {"psnr", number(s.psnr)}, {"ssim", number(s.ssim)}});
-  return {{"dataset", r.dataset},
-          {"scale", r.scale},
-          {"method", r.method},
-          {"mean", {{"psnr", number(r.mean_psnr)}, {"ssim", number(r.mean_ssim)}}},
-          {"images", images}};
+  for (const ImageScore& s : r.images) {
+    nlohmann::json im = {{"name", s.name}};
+    if (r.metrics.psnr) im["psnr"] = number(s.psnr);
+    if (r.metrics.ssim) im["ssim"] = number(s.ssim);
+    if (r.metrics.lpips && s.lpips) im["lpips"] = *s.lpips;
+    images.push_back(im);
+  }
+  nlohmann::json mean = nlohmann::json::object();
+  if (r.metrics.psnr) mean["psnr"] = number(r.mean_psnr);
+  if (r.metrics.ssim) mean["ssim"] = number(r.mean_ssim);
+  if (r.metrics.lpips && r.mean_lpips) mean["lpips"] = *r.mean_lpips;
+  return {{"dataset", r.dataset}, {"scale", r.scale}, {"method", r.method}, {"mean", mean}, {"images", images}};
 }
 
 std::string comparison_table_markdown(const std::vector<EvalResult>& results) {
   const Table t = build_table(results);
+  const Columns cols = columns_of(results);
   std::string out = "| method |";
-  for (const auto& c : t.columns) out += fmt::format(" {} ×{} |", c.first, c.second);
+  size_t ncol = 0;
+  for (const auto& c : t.columns) {
+    if (cols.fidelity) out += fmt::format(" {} ×{} |", c.first, c.second), ++ncol;
+    if (cols.lpips) out += fmt::format(" {} ×{} LPIPS↓ |", c.first, c.second), ++ncol;
+  }
   out += "\n|---|";
-  for (size_t i = 0; i < t.columns.size(); ++i) out += "---|";
+  for (size_t i = 0; i < ncol; ++i) out += "---|";
   out += "\n";
   for (const std::string& m : t.methods) {
     out += "| " + m + " |";
-    for (const auto& c : t.columns) out += " " + cell_text(t, m, c, "–") + " |";
+    for (const auto& c : t.columns) {
+      if (cols.fidelity) out += " " + cell_text(t, m, c, "–") + " |";
+      if (cols.lpips) out += " " + lpips_cell_text(t, m, c, "–") + " |";
+    }
     out += "\n";
   }
   return out;
@@ -151,13 +248,20 @@ std::string comparison_table_markdown(const std::vector<EvalResult>& results) {
 
 std::string comparison_table_text(const std::vector<EvalResult>& results) {
   const Table t = build_table(results);
+  const Columns cols = columns_of(results);
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header{"method"};
-  for (const auto& c : t.columns) header.push_back(fmt::format("{} x{}", c.first, c.second));
+  for (const auto& c : t.columns) {
+    if (cols.fidelity) header.push_back(fmt::format("{} x{}", c.first, c.second));
+    if (cols.lpips) header.push_back(fmt::format("{} x{} LPIPS(lower=better)", c.first, c.second));
+  }
   rows.push_back(header);
   for (const std::string& m : t.methods) {
     std::vector<std::string> row{m};
-    for (const auto& c : t.columns) row.push_back(cell_text(t, m, c, "-"));
+    for (const auto& c : t.columns) {
+      if (cols.fidelity) row.push_back(cell_text(t, m, c, "-"));
+      if (cols.lpips) row.push_back(lpips_cell_text(t, m, c, "-"));
+    }
     rows.push_back(row);
   }
   std::vector<size_t> width(header.size(), 0);

@@ -5,19 +5,35 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "data/paired_dataset.h"
 #include "eval/methods.h"
+#include "models/lpips.h"
 
 namespace srlab::eval {
 
-/// Scores of one image.
+/// Which metrics evaluate() computes.
+struct MetricSelection {
+  bool psnr = true;   ///< Y-PSNR (dB), published protocol (eval/metrics.h)
+  bool ssim = true;   ///< SSIM, published protocol (eval/metrics.h)
+  bool lpips = false; ///< LPIPS v0.1 SqueezeNet (models/lpips.h) on the full RGB image, lower is better
+};
+
+/// Parses a comma-separated list of metric names ("psnr", "ssim", "lpips"; case-sensitive, spaces
+/// around names ignored, repeats allowed), e.g. "psnr,ssim,lpips".
+/// @throws srlab::Error for an empty list, an empty item or an unknown name (listing the valid names).
+MetricSelection parse_metrics(const std::string& list);
+
+/// Scores of one image. A metric that was not selected (EvalResult::metrics) holds NaN (psnr, ssim)
+/// or std::nullopt (lpips).
 struct ImageScore {
   std::string name;  ///< image name as given by the dataset (e.g. "img_001")
   double psnr;       ///< dB; +infinity when SR and HR are identical after quantisation
   double ssim;       ///< unitless, [-1,1]
+  std::optional<double> lpips{};  ///< LPIPS distance (unitless, >= 0, lower is better) when computed
 };
 
 /// Result of evaluating one method on one dataset at one scale.
@@ -28,6 +44,8 @@ struct EvalResult {
   std::vector<ImageScore> images;
   double mean_psnr = 0;  ///< arithmetic mean of the per-image PSNR in dB (+inf if any image is +inf)
   double mean_ssim = 0;  ///< arithmetic mean of the per-image SSIM
+  std::optional<double> mean_lpips{};  ///< arithmetic mean of the per-image LPIPS, when computed
+  MetricSelection metrics{};  ///< which metrics were computed (others: NaN / nullopt, left out of JSON and tables)
 };
 
 /// Evaluation settings.
@@ -40,29 +58,43 @@ struct EvalOptions {
   /// <save_images_dir>/<method name, with characters other than [A-Za-z0-9._-] replaced by '_'>/<name>.png
   /// (atomically, via data::write_image).
   std::filesystem::path save_images_dir;
+  /// Metrics to compute (default PSNR and SSIM).
+  MetricSelection metrics{};
+  /// LPIPS network used when metrics.lpips (shared between calls to avoid reloading); when empty,
+  /// evaluate() loads models::load_lpips(models::resolve_lpips_weights("")).
+  models::Lpips lpips{nullptr};
 };
 
 /// Runs `method` on every LR image of `dataset`, quantises the output to 8 bit (data::quantize) and
-/// scores it against the HR image with psnr()/ssim() (crop and channel per `opts`); the means are the
-/// arithmetic means over images.
+/// scores it against the HR image with the selected metrics: psnr()/ssim() (crop and channel per
+/// `opts`) and LPIPS (Zhang et al. 2018, models/lpips.h) on the full RGB image without crop (gray images
+/// replicated to 3 channels; computed under torch::NoGradGuard on the CPU); the means are the arithmetic
+/// means over images.
 /// @throws srlab::Error when the dataset is empty, a method output does not have the HR shape (naming
-///         the image, method and both shapes) or is not a float tensor, crop_border < -1, or an image cannot be written.
+///         the image, method and both shapes) or is not a float tensor, crop_border < -1, an image cannot
+///         be written, no metric is selected, or LPIPS is selected and its weights cannot be found/loaded
+///         or an image is smaller than 17 px.
 EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& dataset_name, const Method& method,
                     const EvalOptions& opts = {});
 
 /// The result as JSON, exactly:
 ///   {"dataset": str, "scale": int, "method": str, "mean": {"psnr": num, "ssim": num},
 ///    "images": [{"name": str, "psnr": num, "ssim": num}, ...]}
+/// with only the computed metrics (result.metrics) in "mean" and each image: "lpips": num is added to
+/// both when LPIPS was computed, "psnr"/"ssim" are left out when not selected.
 /// JSON has no infinity: an infinite PSNR (identical images) is written as the string "inf".
 nlohmann::json to_json(const EvalResult& result);
 
 /// Markdown table: one row per method (in order of first appearance), one column per (dataset, scale)
-/// (in order of first appearance, headed "Set5 ×4"), cells "PSNR / SSIM" (dB with 2 decimals, SSIM with 4);
-/// "–" where a method was not evaluated on that column.
+/// (in order of first appearance, headed "Set5 ×4"), cells "PSNR / SSIM" (dB with 2 decimals, SSIM with 4;
+/// only the computed ones); "–" where a method was not evaluated on that column. When any result has
+/// LPIPS, each (dataset, scale) column is followed by a column "Set5 ×4 LPIPS↓" (4 decimals, lower is
+/// better; "–" where not computed).
 /// @throws srlab::Error when two results share method, dataset and scale.
 std::string comparison_table_markdown(const std::vector<EvalResult>& results);
 
-/// The same table as aligned plain ASCII text for the terminal (column headers "Set5 x4").
+/// The same table as aligned plain ASCII text for the terminal (column headers "Set5 x4", LPIPS
+/// columns "Set5 x4 LPIPS(lower=better)").
 /// @throws srlab::Error when two results share method, dataset and scale.
 std::string comparison_table_text(const std::vector<EvalResult>& results);
 
