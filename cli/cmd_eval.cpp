@@ -41,7 +41,8 @@ int cmd_eval(const std::vector<std::string>& args) {
       "HR). \"${data}\" in paths expands to the shared data folder. --metrics lpips adds LPIPS v0.1\n"
       "(SqueezeNet; full RGB image, no crop, lower is better).\n\noptions");
   std::vector<std::string> datasets, methods;
-  std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights;
+  std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
+              lpips_net = "squeeze";
   int scale = 0, crop = -1, threads = 0;
   bool rgb = false;
   eval::UnsharpOptions sharpen;
@@ -56,6 +57,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
       ("metrics", po::value(&metrics_list)->default_value(metrics_list),
        "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better)")
+      ("lpips-net", po::value(&lpips_net)->default_value(lpips_net),
+       "LPIPS backbone: squeeze (real weights shipped in ../shared/data), alex or vgg (convert with "
+       "scripts/convert_lpips_weights.py)")
       ("lpips-weights", po::value(&lpips_weights),
        "LPIPS weights (.pt); default $SRLAB_LPIPS_WEIGHTS, else ${data}/weights/lpips/lpips_squeeze_v0.1.pt")
       ("sharpen-amount", po::value(&sharpen.amount)->default_value(sharpen.amount), "unsharp-mask amount of the sharpened baseline")
@@ -73,7 +77,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   const torch::Device device = core::select_device(device_spec);
   // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).
   models::Lpips lpips{nullptr};
-  if (metrics.lpips) lpips = models::load_lpips(models::resolve_lpips_weights(lpips_weights));
+  if (metrics.lpips) lpips = models::load_lpips(models::resolve_lpips_weights(lpips_weights, lpips_net), lpips_net);
 
   std::vector<eval::EvalResult> results;
   for (const auto& d : datasets) {

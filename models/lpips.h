@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <string>
 
+#include "models/lpips_backbones.h"
 #include "models/squeezenet.h"
 
 namespace srlab::models {
@@ -29,9 +30,8 @@ namespace srlab::models {
 /// module is put in eval mode, but the output is differentiable w.r.t. the inputs (usable as a loss).
 class LpipsImpl : public torch::nn::Module {
  public:
-  /// Builds the squeeze variant with LibTorch's default random initialisation; use load_lpips() for the
-  /// real weights. Throws srlab::Error for a `net` other than "squeeze" (AlexNet/VGG are not
-  /// implemented in this version).
+  /// Builds the LPIPS network for backbone `net` ("squeeze", "alex" or "vgg") with LibTorch's default
+  /// random initialisation; use load_lpips() for the real weights. Throws srlab::Error for another `net`.
   explicit LpipsImpl(const std::string& net = "squeeze");
 
   /// LPIPS distance of two batches of images in [0,1].
@@ -49,9 +49,12 @@ class LpipsImpl : public torch::nn::Module {
   const std::string& net() const { return net_; }
 
   /// The backbone, registered as "net" (module names net.features.<i>.*; the weight file's keys are
-  /// features.<i>.*, load_lpips() maps them).
+  /// features.<i>.*, load_lpips() maps them): SqueezeNet for "squeeze", else `tapped` (AlexNet/VGG16).
   SqueezeNetFeatures backbone{nullptr};
-  /// lin<k> (k = 0..6): Sequential(Identity, Conv2d(C_k,1,1, no bias)), so the conv is lin<k>.model.1
+  TappedFeatures tapped{nullptr};
+  /// Smallest accepted input height/width for this backbone (kMinSize for squeeze, 31 alex, 16 vgg).
+  int64_t min_size() const { return min_size_; }
+  /// lin<k> (k = 0..6 for squeeze, 0..4 for alex/vgg): Sequential(Identity, Conv2d(C_k,1,1, no bias)), so the conv is lin<k>.model.1
   /// as in the `lpips` package (whose index 0 is a Dropout, an identity at evaluation).
   std::vector<torch::nn::Sequential> lins;
 
@@ -61,6 +64,7 @@ class LpipsImpl : public torch::nn::Module {
 
  private:
   std::string net_;
+  int64_t min_size_ = kMinSize;
 };
 TORCH_MODULE(Lpips);
 
@@ -69,16 +73,16 @@ TORCH_MODULE(Lpips);
 /// Every expected tensor (features.<i>.* of SqueezeNet 1.1 and lin0..lin6.model.1.weight) must be
 /// present with the exact shape; unexpected extra tensors are an error too (wrong network).
 /// @param weights  path of the .pt file (see resolve_lpips_weights()).
-/// @param net      backbone; only "squeeze" is supported in this version.
+/// @param net      backbone: "squeeze" (real weights in ../shared/data), "alex" or "vgg" (user-converted).
 /// @throws srlab::Error naming the file and the missing/mismatched/unexpected tensor (and both shapes),
 ///         an unreadable or non-dict file, or an unsupported `net`; messages say how to produce the file.
 Lpips load_lpips(const std::filesystem::path& weights, const std::string& net = "squeeze");
 
 /// Where the LPIPS weights are: `explicit_path` (CLI --lpips-weights or a config key) when non-empty,
 /// else the environment variable SRLAB_LPIPS_WEIGHTS when set and non-empty, else
-/// core::shared_data_dir()/weights/lpips/lpips_squeeze_v0.1.pt.
+/// core::shared_data_dir()/weights/lpips/lpips_<net>_v0.1.pt.
 /// @return an existing regular file.
 /// @throws srlab::Error listing every place tried when the chosen/default file does not exist.
-std::filesystem::path resolve_lpips_weights(const std::string& explicit_path = "");
+std::filesystem::path resolve_lpips_weights(const std::string& explicit_path = "", const std::string& net = "squeeze");
 
 }  // namespace srlab::models

@@ -136,7 +136,7 @@ TEST(LpipsErrors, SmallOrMismatchedInputs) {
   EXPECT_NO_THROW(model()->forward(torch::rand({1, 3, 17, 17}), torch::rand({1, 3, 17, 17})));
 }
 
-TEST(LpipsErrors, OnlySqueezeIsSupported) {
+TEST(LpipsErrors, SqueezeWeightsAreRejectedForAlexNet) {
   const std::string msg = error_of([] { sm::load_lpips(weights_path(), "alex"); });
   EXPECT_NE(msg.find("alex"), std::string::npos) << msg;
   EXPECT_NE(msg.find("squeeze"), std::string::npos) << msg;
