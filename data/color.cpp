@@ -55,21 +55,20 @@ torch::Tensor apply(const torch::Tensor& x, const Mat3& m, const std::array<doub
 
 }  // namespace
 
-torch::Tensor rgb_to_y(const torch::Tensor& rgb) {
-  check(rgb, "rgb_to_y");
+namespace {
+// The first `channels` rows of MATLAB's rgb2ycbcr on [0,1] data, in [0,1] units.
+torch::Tensor rgb_to_ycc_rows(const torch::Tensor& rgb, int channels, const char* what) {
+  check(rgb, what);
   Mat3 m = kRgbToYcc;
   for (auto& row : m)
     for (auto& v : row) v /= 255.0;
-  return apply(rgb, m, {16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0}, 1, 1.0);
+  return apply(rgb, m, {16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0}, channels, 1.0);
 }
+}  // namespace
 
-torch::Tensor rgb_to_ycbcr(const torch::Tensor& rgb) {
-  check(rgb, "rgb_to_ycbcr");
-  Mat3 m = kRgbToYcc;
-  for (auto& row : m)
-    for (auto& v : row) v /= 255.0;
-  return apply(rgb, m, {16.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0}, 3, 1.0);
-}
+torch::Tensor rgb_to_y(const torch::Tensor& rgb) { return rgb_to_ycc_rows(rgb, 1, "rgb_to_y"); }
+
+torch::Tensor rgb_to_ycbcr(const torch::Tensor& rgb) { return rgb_to_ycc_rows(rgb, 3, "rgb_to_ycbcr"); }
 
 torch::Tensor ycbcr_to_rgb(const torch::Tensor& ycbcr) {
   check(ycbcr, "ycbcr_to_rgb");
