@@ -1,7 +1,10 @@
 #include "train/train_config.h"
 
 #include "core/paths.h"
+#include "core/error.h"
+#include "eval/evaluate.h"
 #include "losses/weighted_loss.h"
+#include "models/lpips.h"
 #include "models/registry.h"
 
 namespace srlab::train {
@@ -92,6 +95,18 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
     t.eval_methods = ev.get<std::vector<std::string>>("methods", {"bicubic", "sharpened"});
     for (const auto& m : t.eval_methods)
       if (m != "bicubic" && m != "sharpened") ev.fail("methods", "baseline '" + m + "' unknown; use bicubic and/or sharpened");
+    std::string metrics;
+    for (const auto& m : ev.get<std::vector<std::string>>("metrics", {"psnr", "ssim"})) metrics += (metrics.empty() ? "" : ",") + m;
+    t.eval_metrics = metrics;
+    try {
+      if (eval::parse_metrics(metrics).lpips) {
+        t.lpips_net = ev.get<std::string>("lpips_net", "squeeze");
+        // Resolved now so that missing weights fail before training, not after it.
+        t.lpips_weights = models::resolve_lpips_weights(ev.get<std::string>("lpips_weights", ""), t.lpips_net);
+      }
+    } catch (const Error& e) {
+      ev.fail("metrics", e.what());
+    }
     const core::Config sh = ev.child("sharpen");
     t.sharpen.amount = sh.get<double>("amount", t.sharpen.amount);
     t.sharpen.sigma = sh.get<double>("sigma", t.sharpen.sigma);

@@ -45,6 +45,9 @@ struct TrainConfig {
   std::vector<std::filesystem::path> eval_datasets;
   std::vector<std::string> eval_methods;  ///< bicubic, sharpened (the trained model is always added)
   eval::UnsharpOptions sharpen;
+  std::string eval_metrics = "psnr,ssim";  ///< comma list for eval::parse_metrics (psnr, ssim, lpips)
+  std::filesystem::path lpips_weights;     ///< resolved LPIPS weight file (when lpips is selected)
+  std::string lpips_net = "squeeze";
 
   core::Config raw;          ///< the whole resolved config (for the run directory)
 

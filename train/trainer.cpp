@@ -19,6 +19,7 @@
 #include "eval/naming.h"
 #include "losses/weighted_loss.h"
 #include "models/checkpoint.h"
+#include "models/lpips.h"
 #include "models/registry.h"
 #include "train/ema.h"
 #include "train/run_dir.h"
@@ -349,6 +350,9 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   if (options.final_eval && !c.eval_datasets.empty()) {
     std::vector<eval::EvalResult> results;
     nlohmann::json js = nlohmann::json::array();
+    const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);
+    models::Lpips lpips{nullptr};
+    if (metrics.lpips) lpips = models::load_lpips(c.lpips_weights, c.lpips_net);
     for (const auto& ds_dir : c.eval_datasets) {
       const data::PairedImageDataset ds = data::open_benchmark(ds_dir, c.scale, false);
       const std::string ds_name = eval::dataset_display_name(ds_dir);
@@ -359,12 +363,14 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       for (const auto& m : methods) {
         eval::EvalOptions eo;
         eo.crop_border = c.scale;
+        eo.metrics = metrics;
+        eo.lpips = lpips;
         results.push_back(eval::evaluate(ds, ds_name, m, eo));
         js.push_back(eval::to_json(results.back()));
       }
     }
     std::string md = "# " + c.name + " — final evaluation\n\n";
-    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
+    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
                       c.scale, g->type(), fmt::format("{} parameters", models::count_parameters(*g)), best.string(),
                       ema ? " (EMA weights)" : "");
     md += eval::comparison_table_markdown(results);

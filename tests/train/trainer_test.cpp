@@ -14,6 +14,7 @@
 #include "models/checkpoint.h"
 #include "train/lr_schedule.h"
 #include "train/trainer.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 using srlab::core::Config;
@@ -192,4 +193,23 @@ TEST(LrSchedule, WarmupCosineMultistep) {
   EXPECT_DOUBLE_EQ(s.at(49), 1.0);
   EXPECT_NEAR(s.at(50), 0.1, 1e-15);
   EXPECT_NEAR(s.at(80), 0.01, 1e-15);
+}
+
+TEST(Trainer, LpipsInFinalReportAndMissingWeightsFailBeforeTraining) {
+  Config c = tiny_config("lpips_run");
+  c.set_override("eval.metrics=[psnr, ssim, lpips]");
+  auto s = run(c, {}, 0, /*final_eval=*/true);
+  const auto report = nlohmann::json::parse(std::ifstream(s.run_dir / "report.json"));
+  ASSERT_EQ(report.size(), 3u);
+  for (const auto& r : report) {
+    ASSERT_TRUE(r["mean"].contains("lpips")) << r.dump();
+    EXPECT_GE(r["mean"]["lpips"].get<double>(), 0.0);
+  }
+  Config bad = tiny_config("lpips_bad");
+  bad.set_override("eval.metrics=[psnr, lpips]");
+  bad.set_override("eval.lpips_weights=/no/such/lpips.pt");
+  const std::string msg = srlab::testing::error_of([&] { run(bad); });
+  EXPECT_NE(msg.find("/no/such/lpips.pt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("eval.metrics"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(runs_dir() / "lpips_bad"));  // nothing was started
 }
