@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/test_util.h"
 
 namespace srlab::data::testing {
 
@@ -39,15 +40,12 @@ inline double psnr01(const torch::Tensor& a, const torch::Tensor& b) {
   return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(1.0 / mse);
 }
 
-/// Expects `f` to throw srlab::Error whose message contains `needle`.
+/// Expects `f` to throw srlab::Error whose message contains `needle` (via srlab::testing::error_of).
 template <typename F>
 void expect_error_containing(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "expected srlab::Error containing '" << needle << "'";
-  } catch (const srlab::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
+  const std::string msg = srlab::testing::error_of(std::forward<F>(f));
+  EXPECT_NE(msg.find(needle), std::string::npos) << "expected an srlab::Error containing '" << needle
+                                                 << "', message: " << msg;
 }
 
 }  // namespace srlab::data::testing
