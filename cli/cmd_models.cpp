@@ -1,19 +1,24 @@
-// srlab models: list registered generator architectures.
+// srlab models: list registered generator architectures and degradation steps.
 #include <boost/program_options.hpp>
 
 #include <iostream>
 
 #include "cli/commands.h"
+#include "data/degrade_step.h"
 #include "models/registry.h"
 
 namespace srlab::cli {
 
 int cmd_models(const std::vector<std::string>& args) {
   boost::program_options::options_description opts(
-      "srlab models\n\nLists the generator architectures (YAML `model: {type: ...}` names) with their parameters.\n\noptions");
+      "srlab models\n\nLists the generator architectures (YAML `model: {type: ...}` names) and the degradation\n"
+      "steps/pipelines (YAML `degradation: {type: ...}` names).\n\noptions");
   opts.add_options()("help,h", "show this help");
   if (!parse_args(opts, args)) return 0;
+  std::cout << "generators (model.type):\n";
   for (const auto& [name, summary] : models::generator_types()) std::cout << "  " << name << "\t" << summary << "\n";
+  std::cout << "degradations (degradation.type):\n";
+  for (const auto& [name, summary] : data::degradation_types()) std::cout << "  " << name << "\t" << summary << "\n";
   return 0;
 }
 

@@ -34,7 +34,9 @@ const char* kUsage =
     "commands:\n"
     "  train    train a generator from a YAML experiment config (or resume a run)\n"
     "  eval     score methods (bicubic, sharpened, checkpoints) on benchmark folders: Y-PSNR/SSIM\n"
-    "  models   list the registered generator architectures\n"
+    "  prepare  build an HDF5 dataset of LR/HR pairs from HR images with a degradation pipeline\n"
+    "  degrade  preview a degradation config: a captioned grid of degraded samples of one image\n"
+    "  models   list the registered generator architectures and degradations\n"
     "  version  print the SRLab version\n";
 
 }  // namespace
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
     if (cmd == "train") return srlab::cli::cmd_train(args);
     if (cmd == "eval") return srlab::cli::cmd_eval(args);
     if (cmd == "models") return srlab::cli::cmd_models(args);
+    if (cmd == "degrade") return srlab::cli::cmd_degrade(args);
+    if (cmd == "prepare") return srlab::cli::cmd_prepare(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "srlab 0.1.0 (LibTorch " << TORCH_VERSION << ")\n";
       return 0;

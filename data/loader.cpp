@@ -120,8 +120,13 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
       throw Error("make_batch: image '" + ds.hr_path(i).string() + "' has a different channel count than image 0");
     const CropParams c = draw_crop(st.lr.size(1), st.lr.size(2), o.lr_patch, rng, ds.hr_path(i).string());
     const AugmentFlags f = draw_augment(o.augment, rng);
-    copy_stored(st.lr, c.lr_y, c.lr_x, p, f, lr_out + j * C * p * p);
     copy_stored(st.hr, c.lr_y * s, c.lr_x * s, hp, f, hr_out + j * C * hp * hp);
+    if (o.degradation) {
+      const DegradedSample d = o.degradation->apply(b.hr[j], static_cast<int>(s), o.seed, index * N + j);
+      b.lr[j].copy_(d.lr);
+    } else {
+      copy_stored(st.lr, c.lr_y, c.lr_x, p, f, lr_out + j * C * p * p);
+    }
   }
   return b;
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "data/degradation.h"
 #include "data/paired_dataset.h"
 #include "data/transforms.h"
 
@@ -44,6 +45,11 @@ struct LoaderOptions {
   int prefetch = 4;     ///< batches requested ahead of the consumer (>= 1)
   uint64_t seed = 0;    ///< the only source of randomness
   AugmentOptions augment;
+  /// On-the-fly degradation: when set, the dataset's LR images are ignored and the LR patch of sample j
+  /// of batch k is degradation->apply(HR patch after augmentation, scale, seed, k * batch_size + j), so
+  /// every batch sees fresh degradations (Real-ESRGAN's training scheme) and stays a pure function of
+  /// (seed, k).
+  std::shared_ptr<const Degradation> degradation;
 };
 
 /// The RNG seed of sample j of batch k (splitmix64 mixing of seed, k and j).

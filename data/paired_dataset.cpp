@@ -157,6 +157,47 @@ PairedImageDataset::PairedImageDataset(const PairedFolderOptions& options) : sca
               alpha_count.load(), options.hr_dirs.front().string());
 }
 
+PairedImageDataset::PairedImageDataset(int scale, std::vector<StoredPair> pairs, bool lr_generated)
+    : scale_(scale), lr_generated_(lr_generated) {
+  if (scale < 1) throw Error("paired dataset: scale must be an integer >= 1, got " + std::to_string(scale));
+  if (pairs.empty()) throw Error("paired dataset: no pairs given (the list of decoded pairs is empty)");
+  entries_.reserve(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    StoredPair& p = pairs[i];
+    const std::string who = "paired dataset: pair " + std::to_string(i) + " ('" + p.name + "', '" +
+                            p.hr_path.string() + "')";
+    for (const torch::Tensor* t : {&p.lr, &p.hr}) {
+      const char* side = t == &p.lr ? "LR" : "HR";
+      if (!t->defined()) throw Error(who + ": " + side + " tensor is undefined");
+      if (!t->device().is_cpu()) throw Error(who + ": " + side + " tensor is not on the CPU");
+      if (t->dim() != 3)
+        throw Error(who + ": " + side + " tensor must be (C,H,W), got shape " + c10::str(t->sizes()));
+      if (t->scalar_type() != torch::kUInt8 && t->scalar_type() != torch::kFloat32)
+        throw Error(who + ": " + side + " tensor must be uint8 or float32, got " +
+                    std::string(c10::toString(t->scalar_type())));
+      if (t->size(0) != 1 && t->size(0) != 3)
+        throw Error(who + ": " + side + " tensor must have 1 or 3 channels, got shape " + c10::str(t->sizes()));
+      if (t->size(1) < 1 || t->size(2) < 1)
+        throw Error(who + ": " + side + " tensor is empty, shape " + c10::str(t->sizes()));
+    }
+    if (p.lr.scalar_type() != p.hr.scalar_type())
+      throw Error(who + ": LR is " + std::string(c10::toString(p.lr.scalar_type())) + " but HR is " +
+                  std::string(c10::toString(p.hr.scalar_type())) + "; give both in the same storage dtype");
+    if (p.lr.size(0) != p.hr.size(0))
+      throw Error(who + ": LR has " + std::to_string(p.lr.size(0)) + " channel(s) but HR has " +
+                  std::to_string(p.hr.size(0)) + "; replicate gray images with to_rgb() first");
+    if (p.lr.size(1) * scale != p.hr.size(1) || p.lr.size(2) * scale != p.hr.size(2))
+      throw Error(who + ": LR is " + size_str(p.lr) + " but HR is " + size_str(p.hr) + "; LR x " +
+                  std::to_string(scale) + " must equal the HR size exactly — check the scale or crop HR with mod_crop()");
+    Entry e;
+    e.lr = p.lr.contiguous();
+    e.hr = p.hr.contiguous();
+    e.name = std::move(p.name);
+    e.hr_path = std::move(p.hr_path);
+    entries_.push_back(std::move(e));
+  }
+}
+
 void PairedImageDataset::check_index(size_t i) const {
   if (i >= entries_.size())
     throw Error("paired dataset: index " + std::to_string(i) + " out of range (size " +

@@ -27,6 +27,14 @@ struct PairedFolderOptions {
   bool to_rgb = true;   ///< replicate gray images to RGB (training); false keeps them 1-channel (evaluation)
 };
 
+/// One already-decoded pair in compact storage, for PairedImageDataset(int, std::vector<StoredPair>, bool).
+struct StoredPair {
+  torch::Tensor lr;                ///< uint8 or float32 [0,1], (C,h,w), CPU
+  torch::Tensor hr;                ///< same dtype and C, (C,h*scale,w*scale), CPU
+  std::string name;                ///< name reported by name()/get() (e.g. the source file stem)
+  std::filesystem::path hr_path;   ///< reported by hr_path() (e.g. "<file.h5>#<index>")
+};
+
 /// A set of aligned LR/HR pairs, all decoded into memory when constructed.
 ///
 /// Storage is compact: 8-bit images as uint8, 16-bit images as float32 (LibTorch 1.13 has no uint16;
@@ -42,6 +50,14 @@ class PairedImageDataset {
   /// of a pair differ with to_rgb = false; scale < 1.
   explicit PairedImageDataset(const PairedFolderOptions& options);
 
+  /// Takes pairs that are already decoded (e.g. from an HDF5 pairs file) as they are: no mod crop, no
+  /// RGB conversion (callers apply to_rgb() themselves). Tensors are made contiguous (no copy when
+  /// they already are). lr_generated is what lr_generated() reports.
+  /// Throws srlab::Error (naming the pair by index, name and hr_path) when: scale < 1; pairs is empty;
+  /// a tensor is undefined, not on the CPU, not 3-D, or not uint8/float32; lr and hr dtypes differ;
+  /// C is not 1 or 3 or differs between lr and hr; a side is 0; LR x scale != HR size exactly.
+  PairedImageDataset(int scale, std::vector<StoredPair> pairs, bool lr_generated = false);
+
   /// Number of pairs (> 0).
   size_t size() const { return entries_.size(); }
   /// Pair i as float32 [0,1]: lr (C,h,w), hr (C,h*scale,w*scale); C = 3, or 1 for gray images when
@@ -52,9 +68,9 @@ class PairedImageDataset {
   Pair get_stored(size_t i) const;
   /// SR factor.
   int scale() const { return scale_; }
-  /// Name of pair i (HR file stem). Throws srlab::Error if i >= size().
+  /// Name of pair i (HR file stem, or StoredPair::name). Throws srlab::Error if i >= size().
   const std::string& name(size_t i) const;
-  /// HR file path of pair i. Throws srlab::Error if i >= size().
+  /// HR file path of pair i (or StoredPair::hr_path). Throws srlab::Error if i >= size().
   const std::filesystem::path& hr_path(size_t i) const;
   /// Channel count of pair i (1 or 3).
   int64_t channels(size_t i) const;

@@ -22,6 +22,7 @@
 #include "models/lpips.h"
 #include "models/registry.h"
 #include "train/ema.h"
+#include "core/interrupt.h"
 #include "train/run_dir.h"
 #include "train/train_config.h"
 
@@ -29,19 +30,6 @@ namespace srlab::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) {
-  g_stop = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills immediately
-}
-
-struct SigintScope {
-  using Handler = void (*)(int);
-  Handler previous;
-  SigintScope() : previous(std::signal(SIGINT, on_sigint)) { g_stop = false; }
-  ~SigintScope() { std::signal(SIGINT, previous); }
-};
 
 std::string format_duration(double seconds) {
   const int s = static_cast<int>(std::max(0.0, seconds));
@@ -236,7 +224,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   data::PatchLoader loader(train_set, lopt, st.iteration);
 
   CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), st.iteration, resume);
-  SigintScope sigint;
+  core::InterruptScope sigint;
 
   auto validate = [&]() -> std::pair<double, double> {
     models::Generator net = ema ? ema : g;
@@ -259,7 +247,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   bool interrupted = false;
 
   while (st.iteration < c.iters) {
-    if (g_stop || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after)) {
+    if (core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after)) {
       interrupted = true;
       break;
     }
