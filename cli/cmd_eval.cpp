@@ -9,6 +9,7 @@
 #include "core/fs.h"
 #include "core/paths.h"
 #include "core/runtime.h"
+#include "data/degraded_dataset.h"
 #include "data/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
@@ -39,8 +40,11 @@ int cmd_eval(const std::vector<std::string>& args) {
       "PSNR (dB) and SSIM per image, then the mean. DIR holds HR/ and LR/ folders of same-named images\n"
       "(e.g. ../shared/data/benchmarks/Set5/x4) or HR images only (LR = MATLAB bicubic of the mod-cropped\n"
       "HR). \"${data}\" in paths expands to the shared data folder. --metrics lpips adds LPIPS v0.1\n"
-      "(SqueezeNet; full RGB image, no crop, lower is better).\n\noptions");
-  std::vector<std::string> datasets, methods;
+      "(SqueezeNet; full RGB image, no crop, lower is better). DIR may also be an HDF5 test file made by\n"
+      "`srlab prepare` (layout images). --degradation FILE re-makes every LR from its HR with a degradation\n"
+      "pipeline (e.g. configs/degradations/blur1.6_jpeg40.yaml), to score methods on degraded inputs.\n\noptions");
+  std::vector<std::string> datasets, methods, degradations;
+  uint64_t degradation_seed = 0;
   std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
               lpips_net = "squeeze";
   int scale = 0, crop = -1, threads = 0;
@@ -50,6 +54,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("dataset,d", po::value(&datasets)->composing(), "benchmark folder (repeatable)")
       ("scale", po::value(&scale), "upscaling factor (default: from a trailing x<S> folder name)")
       ("method,m", po::value(&methods)->composing(), "bicubic | sharpened | path to a checkpoint (.pt) (repeatable)")
+      ("degradation", po::value(&degradations)->composing(),
+       "degradation YAML file: score on LR re-made from HR by it (repeatable; each is a separate dataset)")
+      ("degradation-seed", po::value(&degradation_seed)->default_value(0), "seed of the degradation draws (image i uses index i)")
       ("json", po::value(&json_out), "write results as JSON (one object per dataset x method; an array if several)")
       ("markdown", po::value(&md_out), "write the comparison table as Markdown")
       ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
@@ -84,8 +91,13 @@ int cmd_eval(const std::vector<std::string>& args) {
     const std::filesystem::path dir = core::expand_data_path(d);
     int s = scale > 0 ? scale : scale_from_dir(dir);
     if (s <= 0) throw Error("--scale is required for '" + dir.string() + "' (no trailing x<S> folder to infer it from)");
-    const data::PairedImageDataset ds = data::open_benchmark(dir, s, false);
-    const std::string ds_name = eval::dataset_display_name(dir);
+    const data::PairedImageDataset clean = data::open_benchmark(dir, s, false);
+    std::vector<std::pair<std::string, data::PairedImageDataset>> variants;
+    if (degradations.empty()) variants.emplace_back(eval::dataset_display_name(dir), clean);
+    for (const auto& f : degradations)
+      variants.emplace_back(eval::dataset_display_name(dir) + "_" + std::filesystem::path(f).stem().string(),
+                            data::degrade_dataset(clean, data::Degradation::load_file(f), degradation_seed));
+    for (const auto& [ds_name, ds] : variants)
     for (const auto& m : methods) {
       eval::Method method = eval::make_method(m, s, device, sharpen);
       method.name = eval::method_display_name(m);

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "data/hdf5_pairs.h"
 #include "data/image_io.h"
 #include "data/imresize.h"
 
@@ -231,8 +232,31 @@ int64_t PairedImageDataset::channels(size_t i) const {
   return entries_[i].hr.size(0);
 }
 
+PairedImageDataset concat_datasets(const std::vector<const PairedImageDataset*>& parts) {
+  if (parts.empty()) throw Error("concat_datasets: no dataset given");
+  std::vector<StoredPair> pairs;
+  for (const PairedImageDataset* d : parts) {
+    if (d->scale() != parts.front()->scale())
+      throw Error("concat_datasets: scales differ (x" + std::to_string(d->scale()) + " and x" +
+                  std::to_string(parts.front()->scale()) + ")");
+    for (size_t i = 0; i < d->size(); ++i) {
+      const Pair p = d->get_stored(i);
+      pairs.push_back(StoredPair{p.lr, p.hr, p.name, d->hr_path(i)});
+    }
+  }
+  return PairedImageDataset(parts.front()->scale(), std::move(pairs), false);
+}
+
 PairedImageDataset open_benchmark(const fs::path& dir, int scale, bool to_rgb) {
   std::error_code ec;
+  if (fs::is_regular_file(dir, ec) && is_hdf5_file(dir)) {
+    PairedImageDataset ds = open_hdf5_pairs(dir, to_rgb);
+    if (ds.scale() != scale)
+      throw Error("HDF5 pairs file '" + dir.string() + "' holds x" + std::to_string(ds.scale()) + " pairs, not x" +
+                  std::to_string(scale) + "; pass --scale " + std::to_string(ds.scale()) + " or prepare it at x" +
+                  std::to_string(scale));
+    return ds;
+  }
   if (!fs::is_directory(dir, ec))
     throw Error("benchmark folder '" + dir.string() + "' does not exist; expected e.g. <data>/benchmarks/Set5/x4");
   PairedFolderOptions o;

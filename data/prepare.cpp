@@ -43,7 +43,9 @@ ImageResult process_image(const PrepareOptions& o, const fs::path& file, int64_t
   ImageResult res;
   Image img = read_image(file);
   res.sixteen_bit = img.bit_depth == 16;
-  torch::Tensor hr = quantize(mod_crop(to_rgb(img.pixels), o.scale).contiguous(), 8);
+  // Patches share one (N,3,H,W) array: RGB. Whole images keep gray as 1 channel (scored on intensity).
+  const torch::Tensor px = o.layout == "patches" ? to_rgb(img.pixels) : img.pixels;
+  torch::Tensor hr = quantize(mod_crop(px, o.scale).contiguous(), 8);
   const int64_t H = hr.size(1), W = hr.size(2);
   std::vector<std::array<int64_t, 4>> boxes;  // x, y, w, h
   if (o.layout == "images") {

@@ -57,7 +57,8 @@ struct PrepareStats {
 /// patch fits, plus length - patch when the last one does not reach the end. Empty when length < patch.
 std::vector<int64_t> patch_origins(int64_t length, int patch, int stride);
 
-/// Builds the file: reads every image (8/16-bit, gray/RGB/alpha: converted to 8-bit RGB, alpha dropped),
+/// Builds the file: reads every image (8/16-bit, gray/RGB/alpha: converted to 8 bits, alpha dropped; gray
+/// replicated to RGB in the patches layout, kept 1-channel in the images layout),
 /// crops it to a multiple of the scale, cuts patches, degrades each sample and appends it with
 /// metadata {"source", "crop": [x, y, w, h], "degradation": params} to a temporary file that is renamed
 /// to `output` only when everything succeeded (an error or Ctrl-C leaves no partial dataset).

@@ -17,6 +17,7 @@ std::string dataset_display_name(const std::filesystem::path& dir) {
   std::filesystem::path p = dir.lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   std::string name = p.filename().string();
+  if (p.extension() == ".h5" || p.extension() == ".hdf5") return p.stem().string();  // prepared HDF5 test file
   if (is_scale_folder(name) && p.has_parent_path() && !p.parent_path().filename().empty())
     name = p.parent_path().filename().string();
   return name.empty() ? dir.string() : name;

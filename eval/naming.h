@@ -5,7 +5,7 @@
 
 namespace srlab::eval {
 
-/// ".../benchmarks/Set5/x4" -> "Set5"; ".../my_photos" -> "my_photos" (a trailing "x<digits>" folder is
+/// ".../benchmarks/Set5/x4" -> "Set5"; ".../my_photos" -> "my_photos"; "a/set14_blur.h5" -> "set14_blur" (a trailing "x<digits>" folder is
 /// skipped, as are trailing slashes).
 std::string dataset_display_name(const std::filesystem::path& dir);
 

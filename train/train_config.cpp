@@ -34,8 +34,14 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   const core::Config data = cfg.at("data");
   const core::Config tr = data.at("train");
   t.train_hr_dirs = paths_of(tr, "hr_dirs");
-  if (t.train_hr_dirs.empty()) tr.fail("hr_dirs", "needs at least one folder of HR training images");
+  t.train_hdf5 = paths_of(tr, "hdf5");
+  if (t.train_hr_dirs.empty() && t.train_hdf5.empty())
+    tr.fail("hr_dirs", "needs at least one folder of HR training images (hr_dirs) or a prepared HDF5 file (hdf5)");
+  if (tr.has("degradation"))
+    t.train_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(tr.at("degradation")));
   t.train_lr_dirs = paths_of(tr, "lr_dirs");
+  if (t.train_degradation && !t.train_lr_dirs.empty())
+    tr.fail("lr_dirs", "cannot be combined with degradation (LR is made on the fly from HR); remove one");
   if (!t.train_lr_dirs.empty() && t.train_lr_dirs.size() != t.train_hr_dirs.size())
     tr.fail("lr_dirs", "must list one LR folder per HR folder (or be omitted to generate LR by bicubic)");
   t.batch_size = tr.get<int>("batch_size", 16);
@@ -106,6 +112,12 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
       }
     } catch (const Error& e) {
       ev.fail("metrics", e.what());
+    }
+    for (const auto& d : ev.child("degradations").items()) {
+      // A file path (label: its stem) or an inline mapping (label: its type).
+      const std::string label =
+          d.is_scalar() ? std::filesystem::path(d.as<std::string>()).stem().string() : d.get<std::string>("type", "degraded");
+      t.eval_degradations.emplace_back(label, data::Degradation::from_config_or_file(d));
     }
     const core::Config sh = ev.child("sharpen");
     t.sharpen.amount = sh.get<double>("amount", t.sharpen.amount);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "data/degradation.h"
 #include "data/transforms.h"
 #include "eval/sharpen.h"
 #include "train/lr_schedule.h"
@@ -22,6 +23,9 @@ struct TrainConfig {
 
   // data.train
   std::vector<std::filesystem::path> train_hr_dirs, train_lr_dirs;
+  std::vector<std::filesystem::path> train_hdf5;  ///< prepared HDF5 pairs files (srlab prepare)
+  /// On-the-fly degradation of the HR patches (data.train.degradation); null: use the stored LR.
+  std::shared_ptr<const data::Degradation> train_degradation;
   int batch_size = 16, lr_patch = 32, workers = 2, prefetch = 4;
   data::AugmentOptions augment;
   // data.val
@@ -43,6 +47,8 @@ struct TrainConfig {
 
   // final evaluation
   std::vector<std::filesystem::path> eval_datasets;
+  /// eval.degradations: each eval dataset is also scored with LR re-made by each of these (label, pipeline).
+  std::vector<std::pair<std::string, data::Degradation>> eval_degradations;
   std::vector<std::string> eval_methods;  ///< bicubic, sharpened (the trained model is always added)
   eval::UnsharpOptions sharpen;
   std::string eval_metrics = "psnr,ssim";  ///< comma list for eval::parse_metrics (psnr, ssim, lpips)

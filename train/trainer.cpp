@@ -1,16 +1,17 @@
 #include "train/trainer.h"
 
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/interrupt.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "data/degraded_dataset.h"
+#include "data/hdf5_pairs.h"
 #include "data/loader.h"
 #include "data/paired_dataset.h"
 #include "eval/evaluate.h"
@@ -22,7 +23,6 @@
 #include "models/lpips.h"
 #include "models/registry.h"
 #include "train/ema.h"
-#include "core/interrupt.h"
 #include "train/run_dir.h"
 #include "train/train_config.h"
 
@@ -30,6 +30,29 @@ namespace srlab::train {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The training pairs: HR folders (LR from lr_dirs or bicubic) and/or prepared HDF5 files, as one set.
+data::PairedImageDataset load_training_set(const TrainConfig& c) {
+  std::vector<data::PairedImageDataset> parts;
+  if (!c.train_hr_dirs.empty()) {
+    data::PairedFolderOptions dopt;
+    dopt.hr_dirs = c.train_hr_dirs;
+    dopt.lr_dirs = c.train_lr_dirs;
+    dopt.scale = c.scale;
+    dopt.to_rgb = true;
+    parts.emplace_back(dopt);
+  }
+  for (const auto& f : c.train_hdf5) {
+    parts.push_back(data::open_hdf5_pairs(f, true));
+    if (parts.back().scale() != c.scale)
+      throw Error("training HDF5 file '" + f.string() + "' holds x" + std::to_string(parts.back().scale()) +
+                  " pairs but the config's scale is " + std::to_string(c.scale));
+  }
+  if (parts.size() == 1) return std::move(parts.front());
+  std::vector<const data::PairedImageDataset*> ptrs;
+  for (const auto& p : parts) ptrs.push_back(&p);
+  return data::concat_datasets(ptrs);
+}
 
 std::string format_duration(double seconds) {
   const int s = static_cast<int>(std::max(0.0, seconds));
@@ -203,13 +226,8 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   }
 
   // Data.
-  data::PairedFolderOptions dopt;
-  dopt.hr_dirs = c.train_hr_dirs;
-  dopt.lr_dirs = c.train_lr_dirs;
-  dopt.scale = c.scale;
-  dopt.to_rgb = true;
   auto t_load = std::chrono::steady_clock::now();
-  auto train_set = std::make_shared<const data::PairedImageDataset>(dopt);
+  auto train_set = std::make_shared<const data::PairedImageDataset>(load_training_set(c));
   core::log("training set: {} image pairs loaded in {:.1f} s", train_set->size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
   std::unique_ptr<data::PairedImageDataset> val_set;
@@ -221,6 +239,8 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   lopt.prefetch = c.prefetch;
   lopt.seed = c.seed;
   lopt.augment = c.augment;
+  lopt.degradation = c.train_degradation;
+  if (c.train_degradation) core::log("training LR made on the fly by degradation '{}'", c.train_degradation->type());
   data::PatchLoader loader(train_set, lopt, st.iteration);
 
   CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), st.iteration, resume);
@@ -341,13 +361,11 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);
     models::Lpips lpips{nullptr};
     if (metrics.lpips) lpips = models::load_lpips(c.lpips_weights, c.lpips_net);
-    for (const auto& ds_dir : c.eval_datasets) {
-      const data::PairedImageDataset ds = data::open_benchmark(ds_dir, c.scale, false);
-      const std::string ds_name = eval::dataset_display_name(ds_dir);
-      std::vector<eval::Method> methods;
-      for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
-      methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
-      methods.back().name = c.name;
+    std::vector<eval::Method> methods;
+    for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
+    methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
+    methods.back().name = c.name;
+    auto score = [&](const data::PairedImageDataset& ds, const std::string& ds_name) {
       for (const auto& m : methods) {
         eval::EvalOptions eo;
         eo.crop_border = c.scale;
@@ -356,6 +374,12 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
         results.push_back(eval::evaluate(ds, ds_name, m, eo));
         js.push_back(eval::to_json(results.back()));
       }
+    };
+    for (const auto& ds_dir : c.eval_datasets) {
+      const data::PairedImageDataset ds = data::open_benchmark(ds_dir, c.scale, false);
+      const std::string ds_name = eval::dataset_display_name(ds_dir);
+      score(ds, ds_name);
+      for (const auto& [label, deg] : c.eval_degradations) score(data::degrade_dataset(ds, deg), ds_name + "_" + label);
     }
     std::string md = "# " + c.name + " — final evaluation\n\n";
     md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,

@@ -188,3 +188,29 @@ TEST(PatchLoader, SkipsImagesSmallerThanThePatch) {
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST(Loader, OnTheFlyDegradationIsFreshPerSampleAndDeterministic) {
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.lr_patch = 16;
+  o.seed = 11;
+  o.num_workers = 2;
+  o.degradation = std::make_shared<const Degradation>(Degradation::parse("type: first_order"));
+  const Batch plain = [&] {
+    LoaderOptions p = o;
+    p.degradation = nullptr;
+    return make_batch(*set5_generated(), p, 3);
+  }();
+  const Batch b = make_batch(*set5_generated(), o, 3);
+  // Same HR patches as without degradation (same crop draws); LR = the pipeline applied to each HR patch
+  // with index k * batch_size + j.
+  EXPECT_TRUE(torch::equal(b.hr, plain.hr));
+  EXPECT_FALSE(torch::equal(b.lr, plain.lr));
+  for (int64_t j = 0; j < o.batch_size; ++j)
+    EXPECT_TRUE(torch::equal(b.lr[j], o.degradation->apply(b.hr[j], 4, o.seed, 3 * o.batch_size + j).lr)) << j;
+  // The background loader yields the same batch.
+  PatchLoader loader(set5_generated(), o, 3);
+  const Batch c = loader.next();
+  EXPECT_TRUE(torch::equal(c.lr, b.lr));
+  EXPECT_TRUE(torch::equal(c.hr, b.hr));
+}
