@@ -48,9 +48,11 @@ cv::Mat chw_to_mat(const torch::Tensor& chw) {
 torch::Tensor mat_to_chw(const cv::Mat& mat) {
   check_float_mat(mat, "mat_to_chw");
   const cv::Mat m = mat.isContinuous() ? mat : mat.clone();
-  return torch::from_blob(const_cast<uchar*>(m.data), {m.rows, m.cols, m.channels()}, torch::kFloat32)
-      .permute({2, 0, 1})
-      .contiguous();
+  // Copy into fresh storage: for C = 1 the permuted view of the Mat's memory is already "contiguous", so
+  // .contiguous() would not copy and the tensor would outlive the Mat's buffer.
+  torch::Tensor out = torch::empty({m.channels(), m.rows, m.cols}, torch::kFloat32);
+  out.copy_(torch::from_blob(const_cast<uchar*>(m.data), {m.rows, m.cols, m.channels()}, torch::kFloat32).permute({2, 0, 1}));
+  return out;
 }
 
 cv::Mat apply_kernel(const cv::Mat& img, const cv::Mat& kernel) {

@@ -39,11 +39,15 @@ cv::Mat render_degradation_grid(const torch::Tensor& hr, const std::vector<Degra
     captions.push_back(lines);
   }
   size_t max_lines = 1;
-  for (const auto& c : captions) max_lines = std::max(max_lines, c.size());
+  int text_w = 0;  // widest caption line: cells grow to fit it
+  for (const auto& c : captions) {
+    max_lines = std::max(max_lines, c.size());
+    for (const auto& line : c) text_w = std::max(text_w, cv::getTextSize(line, kFont, kFontScale, 1, nullptr).width);
+  }
   const int n = static_cast<int>(tiles.size());
   const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
   const int rows = (n + cols - 1) / cols;
-  const int cell_w = W + kPad, cell_h = H + kPad + static_cast<int>(max_lines) * kLine + kPad;
+  const int cell_w = std::max(W, text_w) + kPad, cell_h = H + kPad + static_cast<int>(max_lines) * kLine + kPad;
   cv::Mat grid(rows * cell_h + kPad, cols * cell_w + kPad, CV_8UC3, cv::Scalar(255, 255, 255));
   for (int i = 0; i < n; ++i) {
     const int x = kPad + (i % cols) * cell_w, y = kPad + (i / cols) * cell_h;

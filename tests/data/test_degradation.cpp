@@ -7,6 +7,7 @@
 #include "core/paths.h"
 #include "data/blur_kernels.h"
 #include "data/degradation.h"
+#include "data/degrade_preview.h"
 #include "data/degrade_ops.h"
 #include "data/image_io.h"
 #include "data/imresize.h"
@@ -161,6 +162,23 @@ TEST(Degradation, GrayImagesStayGray) {
   const torch::Tensor hr = baby_hr().slice(1, 0, 64).slice(2, 0, 64).mean(0, true).contiguous();
   const DegradedSample s = Degradation::parse("type: second_order").apply(hr, 2, 0, 0);
   EXPECT_EQ(s.lr.sizes(), (std::vector<int64_t>{1, 32, 32}));
+  // Values, not just shapes: the gray bicubic pipeline is MATLAB imresize of the gray image (this once
+  // read freed memory: a 1-channel Mat -> tensor conversion that did not copy).
+  const torch::Tensor gray = quantize(hr);
+  for (int rep = 0; rep < 3; ++rep) {
+    const torch::Tensor lr = Degradation::parse("type: bicubic").apply(gray, 4, 0, rep).lr;
+    std::vector<torch::Tensor> churn;  // reuse freed heap blocks
+    for (int k = 0; k < 8; ++k) churn.push_back(torch::full({1, 64, 64}, 0.5f));
+    EXPECT_TRUE(torch::equal(lr, imresize_integer(gray, 0.25, 8)));
+  }
+  const cv::Mat m(5, 7, CV_32FC1, cv::Scalar(0.25));
+  torch::Tensor t;
+  {
+    cv::Mat local = m.clone();
+    t = mat_to_chw(local);
+  }
+  EXPECT_TRUE(torch::allclose(t, torch::full({1, 5, 7}, 0.25f)));
+  EXPECT_NE(t.data_ptr(), static_cast<void*>(m.data));
 }
 
 TEST(Degradation, ConfigErrorsNameTheKey) {
@@ -173,6 +191,21 @@ TEST(Degradation, ConfigErrorsNameTheKey) {
   testing::expect_error_containing([&] { no_resize.apply(torch::rand({3, 16, 16}), 4, 0, 0); }, "LR size");
   const Degradation d = Degradation::parse("type: bicubic");
   testing::expect_error_containing([&] { d.apply(torch::rand({3, 15, 16}), 4, 0, 0); }, "multiple of the scale");
+}
+
+TEST(Degradation, PreviewGridHoldsHrAndEverySample) {
+  const torch::Tensor hr = baby_hr().slice(1, 0, 64).slice(2, 0, 64).contiguous();
+  const Degradation d = Degradation::parse("type: first_order");
+  std::vector<DegradedSample> samples;
+  for (int i = 0; i < 3; ++i) samples.push_back(d.apply(hr, 4, 0, i));
+  const cv::Mat grid = render_degradation_grid(hr, samples);
+  // 4 tiles -> 2 x 2 cells, each at least the HR size plus its caption lines.
+  EXPECT_EQ(grid.type(), CV_8UC3);
+  EXPECT_GE(grid.cols, 2 * 64);
+  EXPECT_GE(grid.rows, 2 * (64 + 5 * 14));
+  // The HR tile is copied unchanged in the top-left cell (BGR order).
+  const cv::Mat tile = grid(cv::Rect(6, 6, 64, 64));
+  EXPECT_EQ(cv::norm(tile, tensor_to_mat(hr, 8), cv::NORM_INF), 0.0);
 }
 
 }  // namespace
