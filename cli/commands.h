@@ -19,5 +19,6 @@ int cmd_eval(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
 int cmd_degrade(const std::vector<std::string>& args);
 int cmd_prepare(const std::vector<std::string>& args);
+int cmd_export(const std::vector<std::string>& args);
 
 }  // namespace srlab::cli

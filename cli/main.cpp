@@ -36,6 +36,7 @@ const char* kUsage =
     "  eval     score methods (bicubic, sharpened, checkpoints) on benchmark folders: Y-PSNR/SSIM\n"
     "  prepare  build an HDF5 dataset of LR/HR pairs from HR images with a degradation pipeline\n"
     "  degrade  preview a degradation config: a captioned grid of degraded samples of one image\n"
+    "  export   export a checkpoint's generator as an ONNX model (--verify: compare with ONNX Runtime)\n"
     "  models   list the registered generator architectures and degradations\n"
     "  version  print the SRLab version\n";
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     if (cmd == "models") return srlab::cli::cmd_models(args);
     if (cmd == "degrade") return srlab::cli::cmd_degrade(args);
     if (cmd == "prepare") return srlab::cli::cmd_prepare(args);
+    if (cmd == "export") return srlab::cli::cmd_export(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "srlab 0.1.0 (LibTorch " << TORCH_VERSION << ")\n";
       return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs SRLab's build dependencies from Debian packages (only those missing) and builds SRLab in
-# Release mode into ./build. Idempotent: a second run only rebuilds what changed.
+# Installs SRLab's build dependencies from Debian packages (only those missing), builds SRLab in
+# Release mode into ./build, and installs ONNX Runtime (npm package onnxruntime-node) into
+# tools/onnxruntime when npm is available. Idempotent: a second run only rebuilds what changed.
 #   bash scripts/setup.sh            # install + build
 #   BUILD_DIR=out bash scripts/setup.sh
 #   SRLAB_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/libtorch" bash scripts/setup.sh   # e.g. a CUDA LibTorch
@@ -10,7 +11,7 @@ BUILD_DIR="${BUILD_DIR:-build}"
 
 PACKAGES=(build-essential cmake git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          libbenchmark-dev libhdf5-dev)
+          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,3 +31,27 @@ fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${SRLAB_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built $BUILD_DIR/bin/srlab"
+
+# ONNX Runtime, for `srlab export --verify` and the test_onnx_runtime tests (which fail without it).
+# Debian has no package; npm's onnxruntime-node ships libonnxruntime (CPU) with its Node.js binding.
+# --ignore-scripts skips its postinstall, which only downloads optional CUDA binaries.
+ORT_VERSION=1.20.1
+ORT_DIR=tools/onnxruntime
+ort_installed() {
+  [ "$(node -p "require('./$ORT_DIR/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)" = "$ORT_VERSION" ]
+}
+if command -v node >/dev/null && ort_installed; then
+  :
+elif command -v npm >/dev/null && command -v node >/dev/null; then
+  echo "setup: installing onnxruntime-node@$ORT_VERSION into $ORT_DIR"
+  if npm install --ignore-scripts --no-audit --no-fund --prefix "$ORT_DIR" "onnxruntime-node@$ORT_VERSION" >/dev/null &&
+     node -e "require('./$ORT_DIR/node_modules/onnxruntime-node')"; then
+    echo "setup: ONNX Runtime $ORT_VERSION installed in $ORT_DIR"
+  else
+    echo "setup: warning: installing onnxruntime-node failed; srlab export --verify will skip ONNX Runtime" \
+         "and the test_onnx_runtime tests will fail" >&2
+  fi
+else
+  echo "setup: warning: node/npm not found; ONNX Runtime not installed (install Node.js >= 18 with npm and" \
+       "re-run; srlab export --verify skips it and the test_onnx_runtime tests fail without it)" >&2
+fi

@@ -61,6 +61,8 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
     t.val_dir = core::expand_data_path(val.req<std::string>("dir"));
     t.val_every = val.get<int>("every", 1000);
     if (t.val_every < 1) val.fail("every", "must be >= 1");
+    if (val.has("degradation"))
+      t.val_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(val.at("degradation")));
   }
 
   t.losses = cfg.at("losses");

@@ -31,6 +31,9 @@ struct TrainConfig {
   // data.val
   std::filesystem::path val_dir;  ///< empty: no validation
   int val_every = 1000;
+  /// data.val.degradation: validation LR re-made from the HR by this pipeline (seed 0), e.g. the
+  /// training degradation, so that best.pt is chosen on the inputs the model is trained for.
+  std::shared_ptr<const data::Degradation> val_degradation;
 
   core::Config losses;       ///< `losses:` list, handed to losses::WeightedLoss
 

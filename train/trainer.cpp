@@ -231,7 +231,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   core::log("training set: {} image pairs loaded in {:.1f} s", train_set->size(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
   std::unique_ptr<data::PairedImageDataset> val_set;
-  if (!c.val_dir.empty()) val_set = std::make_unique<data::PairedImageDataset>(data::open_benchmark(c.val_dir, c.scale, false));
+  if (!c.val_dir.empty()) {
+    val_set = std::make_unique<data::PairedImageDataset>(data::open_benchmark(c.val_dir, c.scale, false));
+    if (c.val_degradation) {
+      val_set = std::make_unique<data::PairedImageDataset>(data::degrade_dataset(*val_set, *c.val_degradation));
+      core::log("validation LR re-made by degradation '{}' (seed 0)", c.val_degradation->type());
+    }
+  }
   data::LoaderOptions lopt;
   lopt.batch_size = c.batch_size;
   lopt.lr_patch = c.lr_patch;

@@ -1,0 +1,131 @@
+#pragma once
+// A small builder of ONNX graphs (the protobuf classes of the ONNX C++ library, onnx::ModelProto; ONNX
+// 1.12 from Debian's libonnx-dev) used by the generator exporters (models/onnx_export.h).
+//
+// Operator semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/, opsets
+// 13-17). Every emitter appends one node (or a few) and returns the name of the value it produces;
+// value names are unique (a name hint that is taken gets a "_2", "_3", ... suffix), initializer names
+// are used verbatim (the exporters use state-dict keys) and must be unique.
+//
+// Precision: in OnnxPrecision::kFloat16 graphs, float weights (initializer()) and float constants
+// (constant()) are stored as float16, input() casts the float32 graph input to float16 and output()
+// casts back, so the model's interface is float32 in both precisions and only the arithmetic inside
+// is float16 (runtimes without float16 kernels, e.g. ONNX Runtime's CPU provider for Conv, insert
+// casts and compute in float32 with the float16-rounded weights).
+#include <onnx/defs/attr_proto_util.h>
+#include <onnx/onnx_pb.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace srlab::models {
+
+/// One dimension of a declared graph input/output: a fixed size (size > 0) or a symbolic one
+/// (size == 0, named `symbol`, e.g. "N", "H"; runtimes accept any size there).
+struct OnnxDim {
+  int64_t size = 0;
+  std::string symbol;
+  static OnnxDim fixed(int64_t n) { return {n, ""}; }
+  static OnnxDim symbolic(std::string name) { return {0, std::move(name)}; }
+};
+
+enum class OnnxPrecision { kFloat32, kFloat16 };
+
+/// Attributes of an ONNX Conv node (2-D). pads = {top, left, bottom, right}.
+struct OnnxConvAttrs {
+  std::vector<int64_t> kernel_shape{3, 3};
+  std::vector<int64_t> pads{0, 0, 0, 0};
+  std::vector<int64_t> strides{1, 1};
+  std::vector<int64_t> dilations{1, 1};
+  int64_t group = 1;
+};
+
+/// Resize modes matching torch::nn::functional::interpolate on (N,C,H,W) by an integer factor:
+///   kBicubic: mode "bicubic", align_corners=false  -> mode cubic, cubic_coeff_a -0.75,
+///             coordinate_transformation_mode half_pixel, exclude_outside 0 (border pixels replicated);
+///   kNearest: mode "nearest" (PyTorch's legacy nearest: src = floor(dst / s)) -> mode nearest,
+///             coordinate_transformation_mode asymmetric, nearest_mode floor.
+enum class OnnxResizeMode { kBicubic, kNearest };
+
+/// Settings of OnnxGraph::finish().
+struct OnnxModelOptions {
+  int opset = 17;                                ///< default-domain opset, onnx_opset_range()
+  std::string producer_version;                  ///< e.g. the SRLab version
+  std::map<std::string, std::string> metadata;   ///< written as metadata_props
+  std::string doc_string;
+};
+
+/// The default-domain opsets finish() accepts: 13 up to the newest opset this ONNX library's checker
+/// knows (17 for ONNX 1.12).
+std::pair<int, int> onnx_opset_range();
+
+class OnnxGraph {
+ public:
+  explicit OnnxGraph(std::string name, OnnxPrecision precision = OnnxPrecision::kFloat32);
+
+  OnnxPrecision precision() const { return precision_; }
+  /// The element type of float values inside the graph (FLOAT or FLOAT16).
+  onnx::TensorProto_DataType compute_type() const;
+
+  /// Declares a float32 graph input `name` with `dims` and returns the value to compute on (`name`
+  /// itself, or its float16 cast in a float16 graph).
+  std::string input(const std::string& name, const std::vector<OnnxDim>& dims);
+  /// Declares `value` as float32 graph output `name` with `dims` (casting it back to float32 in a
+  /// float16 graph). The node producing `value` is renamed to produce `name` directly.
+  void output(const std::string& value, const std::string& name, const std::vector<OnnxDim>& dims);
+
+  /// Adds `t` (CPU or not; float tensors become compute_type(), int64 stays int64) as initializer `name`,
+  /// verbatim; returns `name`. Throws srlab::Error if `name` is taken or the dtype is unsupported.
+  std::string initializer(const std::string& name, const torch::Tensor& t);
+  /// A Constant node holding `t` (float -> compute_type(), unless keep_float32; int64 stays int64).
+  std::string constant(const torch::Tensor& t, const std::string& hint = "const", bool keep_float32 = false);
+
+  /// Appends a node of the default domain with one output, named uniquely after `hint` (also the node's
+  /// name), and returns that output's name. Attributes are made with onnx::MakeAttribute.
+  std::string node(const std::string& op_type, const std::vector<std::string>& inputs, const std::string& hint,
+                   const std::vector<onnx::AttributeProto>& attrs = {});
+
+  /// Conv: x (N,Cin,H,W), w (Cout,Cin/group,kh,kw), b (Cout) or "" for none.
+  std::string conv(const std::string& x, const std::string& w, const std::string& b, const OnnxConvAttrs& a,
+                   const std::string& hint = "conv");
+  std::string relu(const std::string& x, const std::string& hint = "relu");
+  std::string leaky_relu(const std::string& x, float alpha, const std::string& hint = "leaky_relu");
+  /// PRelu: `slope` must broadcast against x, i.e. shape (C,1,1) for per-channel slopes of (N,C,H,W).
+  std::string prelu(const std::string& x, const std::string& slope, const std::string& hint = "prelu");
+  std::string tanh(const std::string& x, const std::string& hint = "tanh");
+  std::string sigmoid(const std::string& x, const std::string& hint = "sigmoid");
+  std::string add(const std::string& a, const std::string& b, const std::string& hint = "add");
+  std::string sub(const std::string& a, const std::string& b, const std::string& hint = "sub");
+  std::string mul(const std::string& a, const std::string& b, const std::string& hint = "mul");
+  std::string div(const std::string& a, const std::string& b, const std::string& hint = "div");
+  std::string concat(const std::vector<std::string>& xs, int64_t axis, const std::string& hint = "concat");
+  /// DepthToSpace mode "CRD" (= torch::pixel_shuffle): (N,C*b*b,H,W) -> (N,C,H*b,W*b).
+  std::string depth_to_space(const std::string& x, int64_t blocksize, const std::string& hint = "pixel_shuffle");
+  /// Resize of (N,C,H,W) by the integer `scale` in H and W (see OnnxResizeMode).
+  std::string resize(const std::string& x, int64_t scale, OnnxResizeMode mode, const std::string& hint = "resize");
+  /// Clip to [lo, hi].
+  std::string clip(const std::string& x, float lo, float hi, const std::string& hint = "clip");
+  std::string cast(const std::string& x, onnx::TensorProto_DataType to, const std::string& hint = "cast");
+
+  /// Names of the initializers added so far, in order.
+  std::vector<std::string> initializer_names() const;
+
+  /// Sets the opset, producer ("SRLab"), metadata; runs onnx::checker::check_model and
+  /// onnx::shape_inference::InferShapes (strict: node-level errors throw); returns the serialized model.
+  /// Throws srlab::Error for an opset outside onnx_opset_range() or when ONNX rejects the graph.
+  std::string finish(const OnnxModelOptions& options);
+
+ private:
+  std::string unique(const std::string& hint);
+  void declare(onnx::ValueInfoProto* v, const std::string& name, const std::vector<OnnxDim>& dims);
+
+  onnx::ModelProto model_;
+  OnnxPrecision precision_;
+  std::set<std::string> names_;
+};
+
+}  // namespace srlab::models

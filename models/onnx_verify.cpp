@@ -1,0 +1,310 @@
+#include "models/onnx_verify.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/dnn.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/fs.h"
+
+#ifndef SRLAB_SOURCE_DIR
+#define SRLAB_SOURCE_DIR "."
+#endif
+
+namespace srlab::models {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shape_text(c10::IntArrayRef sizes) {
+  std::string s;
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "x" : "") + std::to_string(sizes[i]);
+  return s;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// A fresh temporary folder, removed with everything in it on destruction.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<unsigned> counter{0};
+    path = fs::temp_directory_path() /
+           ("srlab_onnx_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Runs a shell command, returns (exit status, stdout + stderr).
+std::pair<int, std::string> run_command(const std::string& cmd) {
+  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!pipe) throw Error("cannot start '" + cmd + "'");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void write_raw(const fs::path& path, const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  core::write_file_atomic(path, std::string_view(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float)));
+}
+
+// OpenCV's multi-line "> Node ... parse error: ...\n> " messages as one line.
+std::string one_line(const std::string& text) {
+  std::string out;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);) {
+    const size_t start = line.find_first_not_of("> \t");
+    if (start == std::string::npos) continue;
+    out += (out.empty() ? "" : " ") + line.substr(start);
+  }
+  return out;
+}
+
+// A hint for OpenCV 4.6's DepthToSpace import failure on models with a dynamic input size.
+std::string opencv_hint(const std::string& model_bytes, const std::string& error) {
+  onnx::ModelProto m;
+  if (error.find("DepthToSpace") == std::string::npos || !m.ParseFromString(model_bytes) ||
+      m.graph().input_size() == 0)
+    return "";
+  for (const auto& d : m.graph().input(0).type().tensor_type().shape().dim())
+    if (!d.has_dim_value())
+      return " (its input size is dynamic; OpenCV DNN 4.6 imports DepthToSpace only for a fixed N, H, W: export "
+             "with --static HxW --batch N)";
+  return "";
+}
+
+}  // namespace
+
+torch::Tensor run_onnx_opencv(const std::string& model_bytes, const torch::Tensor& input) {
+  const std::string who = std::string("OpenCV DNN ") + CV_VERSION;
+  // OpenCV logs its own copy of import errors to stderr; the exception carries the same message.
+  const auto level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  struct RestoreLog {
+    cv::utils::logging::LogLevel level;
+    ~RestoreLog() { cv::utils::logging::setLogLevel(level); }
+  } restore{level};
+  cv::dnn::Net net;
+  try {
+    net = cv::dnn::readNetFromONNX(model_bytes.data(), model_bytes.size());
+  } catch (const cv::Exception& e) {
+    throw Error(who + " cannot load the model" + opencv_hint(model_bytes, e.err) + ": " + one_line(e.err));
+  }
+  if (net.empty()) throw Error(who + " cannot load the model (empty network)");
+  const torch::Tensor x = input.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const std::vector<int> sizes(x.sizes().begin(), x.sizes().end());
+  cv::Mat out;
+  try {
+    net.setInput(cv::Mat(static_cast<int>(sizes.size()), sizes.data(), CV_32F, x.data_ptr()));
+    out = net.forward();
+  } catch (const cv::Exception& e) {
+    throw Error(who + " cannot run the model on a " + shape_text(x.sizes()) + " input: " + one_line(e.err));
+  }
+  if (out.type() != CV_32F) throw Error(who + " returned a non-float32 output");
+  const std::vector<int64_t> shape(out.size.p, out.size.p + out.dims);
+  return torch::from_blob(out.data, shape, torch::kFloat32).clone();
+}
+
+namespace {
+// Where onnxruntime-node is looked for (whether or not it is there).
+fs::path onnxruntime_dir() {
+  const char* env = std::getenv("SRLAB_ONNXRUNTIME_DIR");
+  return env && *env ? fs::path(env) : fs::path(SRLAB_SOURCE_DIR) / "tools" / "onnxruntime";
+}
+}  // namespace
+
+fs::path find_onnxruntime() {
+  const fs::path dir = onnxruntime_dir();
+  std::error_code ec;
+  return fs::is_regular_file(dir / "node_modules" / "onnxruntime-node" / "package.json", ec) ? dir : fs::path();
+}
+
+std::vector<OrtResult> run_onnx_ort(const std::vector<OrtJob>& jobs, int threads) {
+  const fs::path ort = find_onnxruntime();
+  if (ort.empty())
+    throw Error("ONNX Runtime is not installed: no node_modules/onnxruntime-node under '" +
+                onnxruntime_dir().string() + "'; run scripts/setup.sh (it installs onnxruntime-node with npm)");
+  const fs::path script = fs::path(SRLAB_SOURCE_DIR) / "scripts" / "onnx_run.mjs";
+  if (!fs::is_regular_file(script)) throw Error("ONNX Runtime driver script '" + script.string() + "' is missing");
+  const char* node_env = std::getenv("SRLAB_NODE");
+  const std::string node = node_env && *node_env ? node_env : "node";
+
+  TempDir tmp;
+  nlohmann::json manifest = {{"threads", threads}, {"jobs", nlohmann::json::array()}};
+  std::vector<fs::path> outputs;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const torch::Tensor& x = jobs[i].input;
+    if (!x.defined() || x.dim() != 4) throw Error("run_onnx_ort: job " + std::to_string(i) + " needs an (N,C,H,W) input");
+    const fs::path in = tmp.path / ("in" + std::to_string(i) + ".bin");
+    outputs.push_back(tmp.path / ("out" + std::to_string(i) + ".bin"));
+    write_raw(in, x);
+    manifest["jobs"].push_back({{"model", fs::absolute(jobs[i].model).string()},
+                                {"input", in.string()},
+                                {"output", outputs.back().string()},
+                                {"shape", std::vector<int64_t>(x.sizes().begin(), x.sizes().end())}});
+  }
+  const fs::path manifest_path = tmp.path / "jobs.json";
+  core::write_file_atomic(manifest_path, manifest.dump());
+  const std::string cmd = shell_quote(node) + " " + shell_quote(script.string()) + " --ort-dir " +
+                          shell_quote(ort.string()) + " --manifest " + shell_quote(manifest_path.string());
+  const auto [rc, text] = run_command(cmd);
+  if (rc != 0)
+    throw Error("ONNX Runtime run failed (exit " + std::to_string(rc) + " of `" + cmd + "`" +
+                (rc == 127 ? "; is Node.js installed? set SRLAB_NODE to its path" : "") + "): " + text);
+
+  // One JSON line per job: {"output": path, "shape": [...], "time_ms": t}.
+  std::map<std::string, nlohmann::json> lines;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);)
+    if (!line.empty() && line[0] == '{') {
+      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("output")) lines[j["output"].get<std::string>()] = j;
+    }
+  std::vector<OrtResult> results;
+  for (const auto& out : outputs) {
+    auto it = lines.find(out.string());
+    if (it == lines.end()) throw Error("ONNX Runtime driver printed no result for '" + out.string() + "': " + text);
+    const auto shape = it->second["shape"].get<std::vector<int64_t>>();
+    const std::string raw = core::read_file(out);
+    int64_t numel = 1;
+    for (int64_t d : shape) numel *= d;
+    if (static_cast<int64_t>(raw.size()) != numel * 4)
+      throw Error("ONNX Runtime output '" + out.string() + "' has " + std::to_string(raw.size()) +
+                  " bytes, expected " + std::to_string(numel * 4) + " for shape " + shape_text(shape));
+    OrtResult r;
+    r.output = torch::empty(shape, torch::kFloat32);
+    std::memcpy(r.output.data_ptr(), raw.data(), raw.size());
+    r.time_ms = it->second.value("time_ms", -1.0);
+    results.push_back(r);
+  }
+  return results;
+}
+
+bool OnnxVerifyReport::passed() const {
+  bool any = false;
+  for (const auto& c : checks) {
+    if (c.error) return false;
+    if (c.ran && !(c.max_abs_diff <= tolerance)) return false;
+    any = any || c.ran;
+  }
+  return any;
+}
+
+std::string OnnxVerifyReport::text() const {
+  std::string s = fmt::format("{:<13} {:<12} {:>12} {:>10}  {}\n", "runtime", "input", "max|diff|", "time", "note");
+  for (const auto& c : checks) {
+    const std::string diff = c.ran ? fmt::format("{:.3g}", c.max_abs_diff) : "-";
+    const std::string time = c.time_ms >= 0 ? fmt::format("{:.1f} ms", c.time_ms) : "-";
+    std::string note = c.note;
+    if (c.ran && !(c.max_abs_diff <= tolerance)) note = "OVER TOLERANCE" + (note.empty() ? "" : "; " + note);
+    s += fmt::format("{:<13} {:<12} {:>12} {:>10}  {}\n", c.runtime, c.input, diff, time, note);
+  }
+  bool any_ran = false;
+  for (const auto& c : checks) any_ran = any_ran || c.ran;
+  s += fmt::format("tolerance {:.0e}: {}\n", tolerance,
+                   passed() ? "PASSED" : any_ran ? "FAILED" : "FAILED (no runtime ran the model)");
+  return s;
+}
+
+OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes, const fs::path& model_path,
+                             const OnnxVerifyOptions& o) {
+  if (!g) throw Error("verify_onnx: the generator is null");
+  if (o.inputs.empty()) throw Error("verify_onnx: no inputs to verify on");
+  OnnxVerifyReport report;
+  report.tolerance = o.tolerance;
+  std::vector<torch::Tensor> refs;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& x : o.inputs) refs.push_back(g->forward(x.to(torch::kCPU, torch::kFloat32)));
+  }
+  auto compare = [&](OnnxCheck& c, const torch::Tensor& out, const torch::Tensor& ref) {
+    if (out.sizes() != ref.sizes()) {
+      c.error = true;
+      c.note = "output shape " + shape_text(out.sizes()) + ", LibTorch gives " + shape_text(ref.sizes());
+      return;
+    }
+    c.ran = true;
+    c.max_abs_diff = (out - ref).abs().max().item<double>();
+  };
+
+  if (o.onnxruntime) {
+    OnnxCheck failed{"ONNX Runtime", "-"};  // one row when it cannot run at all
+    if (find_onnxruntime().empty()) {
+      failed.note = "not installed (run scripts/setup.sh)";  // reported, not a failure
+      report.checks.push_back(failed);
+    } else {
+      std::vector<OrtJob> jobs;
+      for (const auto& x : o.inputs) jobs.push_back({model_path, x});
+      try {
+        const std::vector<OrtResult> results = run_onnx_ort(jobs, o.threads);
+        for (size_t i = 0; i < o.inputs.size(); ++i) {
+          OnnxCheck c{"ONNX Runtime", shape_text(o.inputs[i].sizes())};
+          c.time_ms = results[i].time_ms;
+          compare(c, results[i].output, refs[i]);
+          report.checks.push_back(c);
+        }
+      } catch (const Error& e) {
+        failed.error = true;
+        failed.note = e.what();
+        report.checks.push_back(failed);
+      }
+    }
+  }
+  if (o.opencv) {
+    for (size_t i = 0; i < o.inputs.size(); ++i) {
+      OnnxCheck c{"OpenCV DNN", shape_text(o.inputs[i].sizes())};
+      try {
+        compare(c, run_onnx_opencv(model_bytes, o.inputs[i]), refs[i]);
+      } catch (const Error& e) {
+        c.note = e.what();  // an unsupported graph: reported, not a failure
+        if (c.note.find("cannot load") != std::string::npos) {
+          c.input = "-";  // the same for every input: report once
+          report.checks.push_back(c);
+          break;
+        }
+      }
+      report.checks.push_back(c);
+    }
+  }
+  return report;
+}
+
+std::vector<torch::Tensor> onnx_verify_inputs(const OnnxExportOptions& e, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  std::vector<std::array<int64_t, 3>> sizes;  // N, H, W
+  if (e.height > 0)
+    sizes = {{e.batch > 0 ? e.batch : 1, e.height, e.width}};
+  else
+    sizes = {{1, 17, 23}, {2, 32, 32}, {1, 9, 14}};
+  std::vector<torch::Tensor> out;
+  for (auto [n, h, w] : sizes) out.push_back(torch::rand({e.batch > 0 ? e.batch : n, 3, h, w}, gen));
+  return out;
+}
+
+}  // namespace srlab::models
