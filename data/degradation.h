@@ -21,8 +21,8 @@
 // See configs/degradations/*.yaml for the shipped presets and docs/degradations in README.md.
 //
 // Determinism: a sample's degradation is a pure function of (config, seed, index): its generator is a
-// std::mt19937_64 seeded from splitmix64-mixed (seed, index) and every draw is portable (degrade_random.h),
-// except Poisson counts (std::poisson_distribution, reproducible with a given standard library).
+// std::mt19937_64 seeded from splitmix64-mixed (seed, index) and every draw is portable (degrade_random.h;
+// Gaussian noise comes from cv::RNG, OpenCV's fixed generator).
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "data/degrade_random.h"
 #include "data/imresize.h"
 
 namespace srlab::data {
@@ -118,16 +119,33 @@ cv::Mat add_poisson_noise(const cv::Mat& img, double scale, bool gray, uint64_t 
   for (size_t i = 0; i < n; ++i)
     if (!seen[p[i]]) seen[p[i]] = true, ++distinct;
   const double vals = std::pow(2.0, std::ceil(std::log2(std::max(distinct, 1))));
-  // One distribution per level (lambda = level / 255 * vals), drawn from one generator in pixel order.
+  // Poisson counts by inverse-transform sampling: one CDF table per level present (lambda = level / 255
+  // * vals), one portable uniform draw per sample, in pixel order. Exact up to the table's 1e-12 tail.
+  std::vector<std::vector<double>> cdf(256);
+  for (int v = 1; v < 256; ++v) {
+    if (!seen[v]) continue;
+    const double lambda = v / 255.0 * vals;
+    const int k_max = static_cast<int>(lambda + 20.0 * std::sqrt(lambda) + 20.0);
+    std::vector<double>& c = cdf[static_cast<size_t>(v)];
+    double pk = std::exp(-lambda), acc = 0.0;
+    for (int k = 0; k <= k_max; ++k) {
+      acc += pk;
+      c.push_back(acc);
+      if (acc >= 1.0 - 1e-12) break;
+      pk *= lambda / (k + 1);
+    }
+  }
   std::mt19937_64 rng(seed);
-  std::vector<std::poisson_distribution<int>> dists;
-  dists.reserve(256);
-  for (int v = 0; v < 256; ++v) dists.emplace_back(std::max(v / 255.0 * vals, 1e-12));
   cv::Mat noise(lc.size(), CV_32FC(lc.channels()));
   float* q = noise.ptr<float>(0);
   for (size_t i = 0; i < n; ++i) {
     const double x = p[i] / 255.0;
-    const double noisy = p[i] == 0 ? 0.0 : dists[p[i]](rng) / vals;
+    double noisy = 0.0;  // level 0: lambda 0, no photons
+    if (p[i] != 0) {
+      const std::vector<double>& c = cdf[p[i]];
+      const double u = uniform01(rng);
+      noisy = static_cast<double>(std::upper_bound(c.begin(), c.end(), u) - c.begin()) / vals;
+    }
     q[i] = static_cast<float>((noisy - x) * scale);
   }
   if (noise.channels() != img.channels()) cv::merge(std::vector<cv::Mat>(static_cast<size_t>(img.channels()), noise), noise);

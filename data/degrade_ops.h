@@ -46,8 +46,9 @@ cv::Mat add_gaussian_noise(const cv::Mat& img, double sigma_255, bool gray, uint
 /// 8-bit levels, the photon count is vals = 2^ceil(log2(number of distinct levels)), the noisy image is
 /// Poisson(x vals) / vals, and `scale` times its difference to x is added. The noise variance is thus
 /// scale^2 x / vals, proportional to intensity. With `gray` the noise is drawn on the BT.601 luma
-/// (0.299 R + 0.587 G + 0.114 B) and added to every channel. Counts come from std::poisson_distribution
-/// on a std::mt19937_64 seeded with `seed` (reproducible with a given standard library). Clipped to [0,1].
+/// (0.299 R + 0.587 G + 0.114 B) and added to every channel. Counts are drawn by inverse-transform
+/// sampling (a CDF table per intensity level, one uniform01() draw per sample from a std::mt19937_64
+/// seeded with `seed`), so results are the same with every standard library. Clipped to [0,1].
 cv::Mat add_poisson_noise(const cv::Mat& img, double scale, bool gray, uint64_t seed);
 
 /// JPEG round trip: the image is clipped, rounded to 8 bits, encoded with OpenCV's libjpeg encoder at
