@@ -70,6 +70,21 @@ grep -q "resumed from .* at iteration $iter" "$WORK/resume.txt" || fail "resume 
 grep -q "training done: $((iter + 5)) iterations" "$WORK/resume.txt" || fail "resume did not finish"
 echo "ok: ctrl-c + resume at iteration $iter"
 
+# 3b. export the resumed run's checkpoint to ONNX and verify it in ONNX Runtime (and OpenCV DNN: static size).
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/m.onnx" --verify \
+  > "$WORK/export.txt" 2>&1 || fail "export --verify: $(tail -5 "$WORK/export.txt")"
+grep -q "ONNX Runtime  1x3x17x23" "$WORK/export.txt" && grep -q "PASSED" "$WORK/export.txt" \
+  || fail "export --verify output: $(cat "$WORK/export.txt")"
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/s.onnx" --static 16x16 \
+  --batch 1 --verify > "$WORK/export_static.txt" 2>&1 || fail "static export: $(tail -5 "$WORK/export_static.txt")"
+grep -q "^OpenCV DNN  *1x3x16x16" "$WORK/export_static.txt" || fail "OpenCV DNN did not run: $(cat "$WORK/export_static.txt")"
+set +e
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/x.onnx" --opset 18 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "opset" "$WORK/err.txt" || fail "opset 18: rc $rc, $(cat "$WORK/err.txt")"
+[ ! -e "$WORK/x.onnx" ] || fail "a refused export wrote a file"
+echo "ok: export + verify"
+
 # 4. degradations: preview grid, HDF5 prepare (bicubic LR == the benchmark protocol), eval on the file and
 #    on LR re-made by a degradation config, training from HDF5 + on-the-fly degradation, clear errors.
 "$SRLAB" degrade --config configs/degradations/second_order.yaml --input '${data}/benchmarks/Set5/x4/HR/img_003.png' \
