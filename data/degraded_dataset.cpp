@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/runtime.h"
+#include "data/image_io.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -21,10 +22,8 @@ PairedImageDataset degrade_dataset(const PairedImageDataset& source, const Degra
         const Pair p = source.get_stored(k);
         const torch::Tensor hr = stored_to_float(p.hr);
         const torch::Tensor lr = degradation.apply(hr, source.scale(), seed, i).lr;
-        const torch::Tensor hr_u8 = p.hr.scalar_type() == torch::kUInt8
-                                        ? p.hr
-                                        : hr.mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
-        pairs[k] = StoredPair{lr.mul(255.0).round().to(torch::kUInt8).contiguous(), hr_u8, p.name, source.hr_path(k)};
+        const torch::Tensor hr_u8 = p.hr.scalar_type() == torch::kUInt8 ? p.hr : to_uint8(hr);
+        pairs[k] = StoredPair{to_uint8(lr), hr_u8, p.name, source.hr_path(k)};
       } catch (const std::exception& e) {
         errors[k] = "degrading '" + source.hr_path(k).string() + "': " + e.what();
       }

@@ -108,6 +108,23 @@ void close_quietly(std::unique_ptr<T>& obj) {
   obj.reset();
 }
 
+// The HDF5 objects of an open pairs file, shared by the writer and the reader.
+struct PairsHandles {
+  std::unique_ptr<H5::H5File> file;
+  std::unique_ptr<H5::DataSet> hr, lr, meta;      // hr/lr: patches layout only
+  std::unique_ptr<H5::Group> hr_group, lr_group;  // images layout only
+
+  // Closes every object, children before the file. Caller holds the H5Guard.
+  void close_all() noexcept {
+    close_quietly(hr);
+    close_quietly(lr);
+    close_quietly(meta);
+    close_quietly(hr_group);
+    close_quietly(lr_group);
+    close_quietly(file);
+  }
+};
+
 H5::FileAccPropList file_access() {
   H5::FileAccPropList fapl;
   // Keep HDF5's file locking, but do not fail on file systems without locks (e.g. some NFS mounts).
@@ -233,27 +250,14 @@ std::vector<hsize_t> u8_dims(const H5::DataSet& d, const std::string& what, int 
 
 // ==== writer =========================================================================================
 
-struct Hdf5PairsWriter::Impl {
+struct Hdf5PairsWriter::Impl : PairsHandles {
   fs::path path, tmp;
   int scale = 1;
   bool patches = true;
   int deflate = 3;
-  std::unique_ptr<H5::H5File> file;
-  std::unique_ptr<H5::DataSet> hr, lr, meta;          // hr/lr: patches layout only
-  std::unique_ptr<H5::Group> hr_group, lr_group;      // images layout only
   int64_t count = 0;
   std::vector<hsize_t> patch_chw;                     // HR (C,H,W) fixed by the first patch
   bool committed = false, broken = false;
-
-  // Closes every HDF5 object, children before the file. Caller holds the H5Guard.
-  void close_all() noexcept {
-    close_quietly(hr);
-    close_quietly(lr);
-    close_quietly(meta);
-    close_quietly(hr_group);
-    close_quietly(lr_group);
-    close_quietly(file);
-  }
 
   ~Impl() {
     if (committed) return;
@@ -452,23 +456,15 @@ void Hdf5PairsWriter::commit() {
 
 // ==== reader =========================================================================================
 
-struct Hdf5PairsReader::Impl {
+struct Hdf5PairsReader::Impl : PairsHandles {
   fs::path path;
   Hdf5PairsInfo info;
   bool patches = true;
-  std::unique_ptr<H5::H5File> file;
-  std::unique_ptr<H5::DataSet> hr, lr, meta;
-  std::unique_ptr<H5::Group> hr_group, lr_group;
   std::vector<hsize_t> hr_dims, lr_dims;  // patches: (N,C,H,W) / (N,C,h,w)
 
   ~Impl() {
     H5Guard g;
-    close_quietly(hr);
-    close_quietly(lr);
-    close_quietly(meta);
-    close_quietly(hr_group);
-    close_quietly(lr_group);
-    close_quietly(file);
+    close_all();
   }
 
   // Caller holds the H5Guard.

@@ -248,6 +248,11 @@ torch::Tensor quantize(const torch::Tensor& x, int bit_depth) {
   return x.to(torch::kFloat64).clamp(0.0, 1.0).mul(levels).add_(0.5).floor_().div_(levels).to(x.scalar_type());
 }
 
+torch::Tensor to_uint8(const torch::Tensor& x) {
+  if (!x.defined() || !x.is_floating_point()) throw Error("to_uint8: expected a floating-point tensor");
+  return x.to(torch::kFloat64).clamp(0.0, 1.0).mul(255.0).add_(0.5).floor_().to(torch::kUInt8).contiguous();
+}
+
 torch::Tensor to_rgb(const torch::Tensor& x) {
   if (!x.defined() || (x.dim() != 3 && x.dim() != 4))
     throw Error("to_rgb: expected a (C,H,W) or (N,C,H,W) tensor, got " +

@@ -51,6 +51,10 @@ void write_image(const std::filesystem::path& path, const torch::Tensor& chw, in
 /// Throws srlab::Error for other bit depths or non-floating input.
 torch::Tensor quantize(const torch::Tensor& x, int bit_depth = 8);
 
+/// The 8-bit levels of a floating [0,1] tensor as a uint8 tensor (same shape, contiguous, CPU dtype
+/// uint8): round(clamp(x,0,1) * 255) with the rounding of quantize() (ties up), so stored_to_float() of
+/// the result equals quantize(x, 8). Throws srlab::Error for undefined or non-floating input.
+torch::Tensor to_uint8(const torch::Tensor& x);
 /// Replicates a 1-channel image to 3 channels; 3-channel input is returned unchanged.
 /// Accepts (C,H,W) or (N,C,H,W); throws srlab::Error for other ranks or channel counts.
 torch::Tensor to_rgb(const torch::Tensor& chw_or_nchw);

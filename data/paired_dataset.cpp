@@ -44,7 +44,7 @@ std::string size_str(const torch::Tensor& t) {
 
 // Compact storage from a float [0,1] tensor that is already quantised to `bit_depth` levels.
 torch::Tensor to_compact(const torch::Tensor& x, int bit_depth) {
-  if (bit_depth == 8) return x.to(torch::kFloat64).mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+  if (bit_depth == 8) return to_uint8(x);
   return x.to(torch::kFloat32).contiguous();
 }
 

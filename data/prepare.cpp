@@ -34,10 +34,6 @@ struct ImageResult {
   bool sixteen_bit = false;
 };
 
-torch::Tensor to_u8(const torch::Tensor& x) {
-  return x.to(torch::kFloat64).mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
-}
-
 ImageResult process_image(const PrepareOptions& o, const fs::path& file, int64_t image_index) {
   torch::NoGradGuard no_grad;
   ImageResult res;
@@ -61,7 +57,7 @@ ImageResult process_image(const PrepareOptions& o, const fs::path& file, int64_t
     const int64_t index = image_index * (int64_t{1} << 20) + static_cast<int64_t>(b);
     DegradedSample d = o.degradation.apply(crop, o.scale, o.seed, index);
     nlohmann::json meta{{"source", file.string()}, {"crop", {x, y, w, h}}, {"degradation", std::move(d.params)}};
-    res.samples.push_back(Sample{to_u8(crop), to_u8(d.lr), meta.dump()});
+    res.samples.push_back(Sample{to_uint8(crop), to_uint8(d.lr), meta.dump()});
   }
   return res;
 }

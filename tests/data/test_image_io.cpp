@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/paths.h"
 #include "data/image_io.h"
+#include "data/paired_dataset.h"
 #include "tests/data/helpers.h"
 
 namespace fs = std::filesystem;
@@ -209,4 +210,16 @@ TEST(ImageIO, RealBenchmarkFiles) {
   const cv::Vec3b px = m.at<cv::Vec3b>(10, 20);
   EXPECT_NEAR(rgb.pixels[0][10][20].item<float>() * 255.0f, px[2], 1e-3);
   EXPECT_NEAR(rgb.pixels[2][10][20].item<float>() * 255.0f, px[0], 1e-3);
+}
+
+TEST(ImageIO, ToUint8MatchesQuantizeLevels) {
+  torch::manual_seed(4);
+  const torch::Tensor x = torch::rand({3, 9, 11}) * 1.2 - 0.1;  // some values outside [0,1]
+  const torch::Tensor u = to_uint8(x);
+  EXPECT_EQ(u.scalar_type(), torch::kUInt8);
+  EXPECT_TRUE(torch::equal(stored_to_float(u), quantize(x, 8)));
+  // Ties round up, as quantize() and MATLAB's uint8(): 0.5/255 -> 1, 254.5/255 -> 255; clamped.
+  const torch::Tensor t = torch::tensor({0.5 / 255.0, 254.5 / 255.0, -0.3, 1.7}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(to_uint8(t), torch::tensor({1, 255, 0, 255}, torch::kUInt8)));
+  expect_error_containing([] { to_uint8(torch::zeros({2}, torch::kInt32)); }, "floating");
 }
