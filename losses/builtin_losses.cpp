@@ -1,10 +1,14 @@
 // The list of built-in loss terms: one registration line per loss file.
+#include "losses/gan_loss.h"
+#include "losses/perceptual_loss.h"
 #include "losses/pixel_losses.h"
 
 namespace srlab::losses {
 
 void register_builtin_losses() {
   register_pixel_losses();
+  register_gan_loss();
+  register_perceptual_loss();
 }
 
 }  // namespace srlab::losses

@@ -1,5 +1,5 @@
 #pragma once
-// The loss-term interface shared by every training loss (pixel losses now; perceptual/adversarial later).
+// The loss-term interface shared by every training loss (pixel, perceptual and adversarial terms).
 #include <torch/torch.h>
 
 #include <memory>
@@ -15,6 +15,13 @@ struct LossInputs {
   torch::Tensor sr;  ///< generator output (N,3,H,W) float, nominally [0,1], requires grad in training
   torch::Tensor hr;  ///< ground truth (N,3,H,W) float in [0,1]
   torch::Tensor lr;  ///< LR input (N,3,h,w) float in [0,1]; optional (undefined when not given)
+  /// Discriminator logits D(sr) for the generator step, (N,1) or (N,1,H',W') (U-Net discriminator),
+  /// float, unbounded; must keep the graph to `sr`. Optional; required by terms whose
+  /// needs_discriminator() is true (`type: gan`).
+  torch::Tensor fake_logits;
+  /// Discriminator logits D(hr), same shape as fake_logits, detached (no gradient is wanted through
+  /// them in the generator step). Optional; required by the relativistic `gan_type: ragan`.
+  torch::Tensor real_logits;
 };
 
 /// One loss term: a scalar (0-dim float tensor, differentiable w.r.t. the inputs) computed from
@@ -29,6 +36,9 @@ class Loss {
   virtual std::string type() const = 0;
   /// Moves internal tensors/networks (none for pixel losses) to `device`.
   virtual void to(torch::Device /*device*/) {}
+  /// True for an adversarial term, which reads LossInputs::fake_logits (and real_logits): the trainer
+  /// uses it to know that a discriminator must be built and run before forward(). Default false.
+  virtual bool needs_discriminator() const { return false; }
 };
 
 using LossPtr = std::shared_ptr<Loss>;

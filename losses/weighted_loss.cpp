@@ -12,8 +12,15 @@ WeightedLoss::WeightedLoss(std::vector<Term> terms) : terms_(std::move(terms)) {
   if (terms_.empty()) throw Error("WeightedLoss: no loss terms; give at least one, e.g. {type: l1, weight: 1.0}");
   std::set<std::string> names;
   bool any_positive = false;
+  const Term* adversarial = nullptr;
   for (const auto& t : terms_) {
     if (!t.loss) throw Error("WeightedLoss: term '" + t.name + "' has no loss object");
+    if (t.loss->needs_discriminator()) {
+      if (adversarial)
+        throw Error("WeightedLoss: terms '" + adversarial->name + "' and '" + t.name +
+                    "' are both adversarial; give at most one `type: gan` term (one discriminator)");
+      adversarial = &t;
+    }
     if (!(std::isfinite(t.weight) && t.weight >= 0))
       throw Error("WeightedLoss: term '" + t.name + "' has weight " + std::to_string(t.weight) +
                   "; weights must be finite and >= 0");
@@ -33,6 +40,7 @@ WeightedLoss WeightedLoss::from_config(const core::Config& list) {
   std::vector<Term> terms;
   std::set<std::string> names;
   bool any_positive = false;
+  std::string adversarial;  // name of the adversarial term seen so far
   for (const auto& item : items) {
     if (!item.is_map()) item.fail("", "expected a mapping such as {type: l1, weight: 1.0}");
     Term t;
@@ -44,6 +52,12 @@ WeightedLoss WeightedLoss::from_config(const core::Config& list) {
     if (!names.insert(t.name).second)
       item.fail(item.has("name") ? "name" : "type",
                 "duplicate loss term name '" + t.name + "'; give one of the terms a distinct `name:`");
+    if (t.loss->needs_discriminator()) {
+      if (!adversarial.empty())
+        item.fail("type", "a second adversarial term (after '" + adversarial +
+                              "'); give at most one `type: gan` term (one discriminator)");
+      adversarial = t.name;
+    }
     any_positive = any_positive || t.weight > 0;
     item.check_known();
     terms.push_back(std::move(t));
@@ -81,6 +95,17 @@ std::vector<std::string> WeightedLoss::term_names() const {
 
 void WeightedLoss::to(torch::Device device) {
   for (auto& t : terms_) t.loss->to(device);
+}
+
+const WeightedLoss::Term* WeightedLoss::discriminator_term() const {
+  for (const auto& t : terms_)
+    if (t.loss->needs_discriminator()) return &t;
+  return nullptr;
+}
+
+bool WeightedLoss::needs_discriminator() const {
+  const Term* t = discriminator_term();
+  return t != nullptr && t->weight > 0;
 }
 
 }  // namespace srlab::losses

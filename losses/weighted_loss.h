@@ -29,13 +29,14 @@ class WeightedLoss {
     LossPtr loss;
   };
 
-  /// Validates the terms: non-empty, non-null losses, finite weights >= 0 not all zero, unique names.
-  /// Throws srlab::Error otherwise.
+  /// Validates the terms: non-empty, non-null losses, finite weights >= 0 not all zero, unique names,
+  /// at most one adversarial term (Loss::needs_discriminator()). Throws srlab::Error otherwise.
   explicit WeightedLoss(std::vector<Term> terms);
 
   /// Builds from a YAML list (see the file comment). Throws srlab::Error naming the file and key
   /// ("losses[1].weight") for: not a list, an empty list, unknown type, unknown keys, negative or
-  /// non-numeric weights, all weights zero, duplicate names, invalid parameters.
+  /// non-numeric weights, all weights zero, duplicate names, invalid parameters, a second adversarial
+  /// (`type: gan`) term.
   static WeightedLoss from_config(const core::Config& list);
 
   struct Result {
@@ -44,7 +45,8 @@ class WeightedLoss {
   };
 
   /// Evaluates every term on (sr, hr), both (N,3,H,W) float of identical shape. Terms with weight 0 are
-  /// skipped (reported as 0). Throws srlab::Error for mismatched inputs.
+  /// skipped (reported as 0). Throws srlab::Error for mismatched inputs, and (from the term) when an
+  /// adversarial term with weight > 0 is present: it needs the LossInputs overload with fake_logits.
   Result operator()(const torch::Tensor& sr, const torch::Tensor& hr) const;
   /// Same with the full input struct (for terms that need more than sr/hr).
   Result operator()(const LossInputs& in) const;
@@ -54,6 +56,15 @@ class WeightedLoss {
   const std::vector<Term>& terms() const { return terms_; }
   /// Moves every term's internal state to `device`.
   void to(torch::Device device);
+
+  /// The adversarial term (the one whose loss needs_discriminator(), e.g. `type: gan`), or nullptr when
+  /// there is none. The trainer builds a discriminator when this is non-null with weight > 0, fills
+  /// LossInputs::fake_logits/real_logits for the generator step, and takes the matching discriminator
+  /// loss from the term (dynamic_cast to AdversarialLoss, losses/gan_loss.h).
+  const Term* discriminator_term() const;
+  /// True when an adversarial term with weight > 0 exists (a weight-0 term is skipped, so it needs no
+  /// discriminator).
+  bool needs_discriminator() const;
 
  private:
   std::vector<Term> terms_;
