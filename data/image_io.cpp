@@ -201,7 +201,7 @@ Image read_image(const fs::path& path) {
   return img;
 }
 
-void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, const torch::Tensor& alpha) {
+void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, const torch::Tensor& alpha, int quality) {
   const std::string where = "cannot write image '" + path.string() + "': ";
   const std::string ext = lower_ext(path);
   if (!is_image_file(path))
@@ -231,9 +231,18 @@ void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, 
   } catch (const Error& e) {
     throw Error(where + e.what());
   }
+  std::vector<int> params;
+  if (quality != -1) {
+    const bool jpeg = ext == ".jpg" || ext == ".jpeg", webp = ext == ".webp";
+    if (!jpeg && !webp) throw Error(where + "a quality setting applies to .jpg and .webp only, not '" + ext + "'");
+    if (quality < 1 || quality > (webp ? 101 : 100))
+      throw Error(where + "quality must be 1..100" + (webp ? std::string(" (101: lossless WebP)") : "") + ", got " +
+                  std::to_string(quality));
+    params = {jpeg ? cv::IMWRITE_JPEG_QUALITY : cv::IMWRITE_WEBP_QUALITY, quality};
+  }
   std::vector<uchar> buf;
   try {
-    if (!cv::imencode(ext, mat, buf)) throw Error(where + "OpenCV could not encode it as '" + ext + "'");
+    if (!cv::imencode(ext, mat, buf, params)) throw Error(where + "OpenCV could not encode it as '" + ext + "'");
   } catch (const cv::Exception& e) {
     throw Error(where + "OpenCV encoder failed: " + e.what());
   }

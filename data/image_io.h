@@ -38,11 +38,13 @@ cv::Mat read_mat(const std::filesystem::path& path);
 /// extension (.png .jpg .jpeg .bmp .tif .tiff .webp .ppm .pgm). Values are clamped to [0,1] and rounded
 /// to the nearest level of `bit_depth` (ties up, as quantize()) (8 or 16; 16 only for PNG, TIFF and PPM/PGM). `alpha`, if
 /// defined, is a (1,H,W) or (H,W) tensor in [0,1] stored as a 4th channel (PNG, TIFF, WebP only).
+/// `quality` (JPEG and WebP only; -1 = the codec's default, 95 for JPEG, lossless for WebP) is the
+/// encoder quality 1..100 (WebP: 1..100 lossy, above 100 lossless).
 /// The file is written atomically (encoded in memory, written to a temporary sibling, renamed) and
 /// parent folders are created. Throws srlab::Error naming the file on bad shapes, unsupported
-/// extension/bit depth combinations or I/O failure.
+/// extension/bit depth combinations, a quality outside 1..100 (1..101 for WebP) or I/O failure.
 void write_image(const std::filesystem::path& path, const torch::Tensor& chw, int bit_depth = 8,
-                 const torch::Tensor& alpha = {});
+                 const torch::Tensor& alpha = {}, int quality = -1);
 
 /// round(clamp(x,0,1) * L) / L with L = 255 (bit_depth 8) or 65535 (bit_depth 16), i.e. the value a
 /// round trip through an image file of that depth gives (write_image rounds the same way). Rounding

@@ -1,5 +1,6 @@
 // ONNX exporter of ESPCN (models/espcn.h): mirrors EspcnImpl::forward() node for node.
 #include "models/espcn.h"
+#include "models/onnx_bicubic.h"
 #include "models/onnx_export.h"
 
 namespace srlab::models {
@@ -30,7 +31,7 @@ std::string export_espcn(const GeneratorImpl& g, OnnxGraph& graph, const std::st
     case UpsampleResidual::kNone:
       return x;
     case UpsampleResidual::kBicubic:
-      return graph.add(x, graph.resize(lr, o.scale, OnnxResizeMode::kBicubic, "bicubic"), "residual");
+      return graph.add(x, export_bicubic_upsample(graph, lr, o.scale, "bicubic"), "residual");
     case UpsampleResidual::kNearest:
       return graph.add(x, graph.resize(lr, o.scale, OnnxResizeMode::kNearest, "nearest"), "residual");
   }

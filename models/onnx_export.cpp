@@ -14,12 +14,16 @@ namespace srlab::models {
 // The built-in exporters: one registration line per architecture (each defined next to its exporter).
 void register_espcn_onnx();  // models/onnx_espcn.cpp
 void register_edsr_onnx();   // models/onnx_edsr.cpp
+void register_rrdbnet_onnx();  // models/onnx_rrdbnet.cpp
+void register_srvgg_onnx();    // models/onnx_srvgg.cpp
 
 namespace {
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
   register_edsr_onnx();
+  register_rrdbnet_onnx();
+  register_srvgg_onnx();
 }
 
 struct ExporterTable {

@@ -175,6 +175,45 @@ std::string OnnxGraph::depth_to_space(const std::string& x, int64_t blocksize, c
               {onnx::MakeAttribute("blocksize", blocksize), onnx::MakeAttribute("mode", std::string("CRD"))});
 }
 
+std::string OnnxGraph::space_to_depth(const std::string& x, int64_t blocksize, const std::string& hint) {
+  return node("SpaceToDepth", {x}, hint, {onnx::MakeAttribute("blocksize", blocksize)});
+}
+
+std::string OnnxGraph::pixel_unshuffle(const std::string& x, int64_t blocksize, int64_t channels,
+                                       const std::string& hint) {
+  const int64_t bb = blocksize * blocksize;
+  const std::string s2d = space_to_depth(x, blocksize, hint + "_s2d");
+  // (N, b*b*C, h, w) = (N, b*b, C, h*w) in memory; swap the (i,j) and c axes, then restore the shape.
+  const std::string split = reshape(s2d, constant(torch::tensor({int64_t{0}, bb, channels, int64_t{-1}}),
+                                                  hint + "_split_shape"),
+                                    hint + "_split");
+  const std::string swapped = transpose(split, {0, 2, 1, 3}, hint + "_swap");
+  return reshape(swapped, shape(s2d, hint + "_shape"), hint);
+}
+
+std::string OnnxGraph::reshape(const std::string& x, const std::string& shape, const std::string& hint) {
+  return node("Reshape", {x, shape}, hint);
+}
+
+std::string OnnxGraph::transpose(const std::string& x, const std::vector<int64_t>& perm, const std::string& hint) {
+  return node("Transpose", {x}, hint, {onnx::MakeAttribute("perm", perm)});
+}
+
+std::string OnnxGraph::shape(const std::string& x, const std::string& hint) { return node("Shape", {x}, hint); }
+
+std::string OnnxGraph::slice(const std::string& x, const std::string& starts, const std::string& ends,
+                             const std::vector<int64_t>& axes, const std::string& hint,
+                             const std::vector<int64_t>& steps) {
+  std::vector<std::string> inputs{x, starts, ends, constant(torch::tensor(axes), hint + "_axes")};
+  if (!steps.empty()) inputs.push_back(constant(torch::tensor(steps), hint + "_steps"));
+  return node("Slice", inputs, hint);
+}
+
+std::string OnnxGraph::pad(const std::string& x, const std::string& pads, const std::string& mode,
+                           const std::string& hint) {
+  return node("Pad", {x, pads}, hint, {onnx::MakeAttribute("mode", mode)});
+}
+
 std::string OnnxGraph::resize(const std::string& x, int64_t scale, OnnxResizeMode mode, const std::string& hint) {
   const auto s = static_cast<float>(scale);
   const std::string scales = constant(torch::tensor({1.f, 1.f, s, s}), hint + "_scales", /*keep_float32=*/true);

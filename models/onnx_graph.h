@@ -105,6 +105,30 @@ class OnnxGraph {
   std::string concat(const std::vector<std::string>& xs, int64_t axis, const std::string& hint = "concat");
   /// DepthToSpace mode "CRD" (= torch::pixel_shuffle): (N,C*b*b,H,W) -> (N,C,H*b,W*b).
   std::string depth_to_space(const std::string& x, int64_t blocksize, const std::string& hint = "pixel_shuffle");
+  /// SpaceToDepth: (N,C,H,W) -> (N,C*b*b,H/b,W/b), output channel (i*b + j)*C + c holds pixel
+  /// (y*b+i, x*b+j) of channel c (ONNX's DCR-like order; NOT torch::pixel_unshuffle's, see below).
+  std::string space_to_depth(const std::string& x, int64_t blocksize, const std::string& hint = "space_to_depth");
+  /// torch::pixel_unshuffle (inverse of pixel shuffle): (N,C,H,W) -> (N,C*b*b,H/b,W/b) with output channel
+  /// c*b*b + i*b + j = pixel (y*b+i, x*b+j) of channel c; H and W must be multiples of b. Emitted as
+  /// SpaceToDepth followed by the channel permutation (i,j,c) -> (c,i,j): Reshape (N,b*b,C,H*W/b^2),
+  /// Transpose (0,2,1,3), Reshape back to SpaceToDepth's shape. `channels` = C (fixed, e.g. 3).
+  std::string pixel_unshuffle(const std::string& x, int64_t blocksize, int64_t channels,
+                              const std::string& hint = "pixel_unshuffle");
+  /// Reshape: `shape` is an int64 1-D value (0 copies the input dim, -1 is inferred).
+  std::string reshape(const std::string& x, const std::string& shape, const std::string& hint = "reshape");
+  /// Transpose with permutation `perm`.
+  std::string transpose(const std::string& x, const std::vector<int64_t>& perm, const std::string& hint = "transpose");
+  /// Shape: the int64 1-D shape of `x`.
+  std::string shape(const std::string& x, const std::string& hint = "shape");
+  /// Slice of `x` along `axes` from `starts` to `ends` (int64 1-D values of equal length; ends are
+  /// clamped to the dims) with `steps` (empty = all 1).
+  std::string slice(const std::string& x, const std::string& starts, const std::string& ends,
+                    const std::vector<int64_t>& axes, const std::string& hint = "slice",
+                    const std::vector<int64_t>& steps = {});
+  /// Pad: `pads` is an int64 1-D value {x1_begin, x2_begin, ..., x1_end, x2_end, ...}; `mode` "constant"
+  /// (zeros), "reflect" (= torch's reflect: the edge is not repeated; pad < dim) or "edge" (replicate).
+  std::string pad(const std::string& x, const std::string& pads, const std::string& mode,
+                  const std::string& hint = "pad");
   /// Resize of (N,C,H,W) by the integer `scale` in H and W (see OnnxResizeMode).
   std::string resize(const std::string& x, int64_t scale, OnnxResizeMode mode, const std::string& hint = "resize");
   /// Clip to [lo, hi].

@@ -3,8 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/dnn.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -75,61 +73,7 @@ void write_raw(const fs::path& path, const torch::Tensor& t) {
   core::write_file_atomic(path, std::string_view(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float)));
 }
 
-// OpenCV's multi-line "> Node ... parse error: ...\n> " messages as one line.
-std::string one_line(const std::string& text) {
-  std::string out;
-  std::istringstream is(text);
-  for (std::string line; std::getline(is, line);) {
-    const size_t start = line.find_first_not_of("> \t");
-    if (start == std::string::npos) continue;
-    out += (out.empty() ? "" : " ") + line.substr(start);
-  }
-  return out;
-}
-
-// A hint for OpenCV 4.6's DepthToSpace import failure on models with a dynamic input size.
-std::string opencv_hint(const std::string& model_bytes, const std::string& error) {
-  onnx::ModelProto m;
-  if (error.find("DepthToSpace") == std::string::npos || !m.ParseFromString(model_bytes) ||
-      m.graph().input_size() == 0)
-    return "";
-  for (const auto& d : m.graph().input(0).type().tensor_type().shape().dim())
-    if (!d.has_dim_value())
-      return " (its input size is dynamic; OpenCV DNN 4.6 imports DepthToSpace only for a fixed N, H, W: export "
-             "with --static HxW --batch N)";
-  return "";
-}
-
 }  // namespace
-
-torch::Tensor run_onnx_opencv(const std::string& model_bytes, const torch::Tensor& input) {
-  const std::string who = std::string("OpenCV DNN ") + CV_VERSION;
-  // OpenCV logs its own copy of import errors to stderr; the exception carries the same message.
-  const auto level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-  struct RestoreLog {
-    cv::utils::logging::LogLevel level;
-    ~RestoreLog() { cv::utils::logging::setLogLevel(level); }
-  } restore{level};
-  cv::dnn::Net net;
-  try {
-    net = cv::dnn::readNetFromONNX(model_bytes.data(), model_bytes.size());
-  } catch (const cv::Exception& e) {
-    throw Error(who + " cannot load the model" + opencv_hint(model_bytes, e.err) + ": " + one_line(e.err));
-  }
-  if (net.empty()) throw Error(who + " cannot load the model (empty network)");
-  const torch::Tensor x = input.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  const std::vector<int> sizes(x.sizes().begin(), x.sizes().end());
-  cv::Mat out;
-  try {
-    net.setInput(cv::Mat(static_cast<int>(sizes.size()), sizes.data(), CV_32F, x.data_ptr()));
-    out = net.forward();
-  } catch (const cv::Exception& e) {
-    throw Error(who + " cannot run the model on a " + shape_text(x.sizes()) + " input: " + one_line(e.err));
-  }
-  if (out.type() != CV_32F) throw Error(who + " returned a non-float32 output");
-  const std::vector<int64_t> shape(out.size.p, out.size.p + out.dims);
-  return torch::from_blob(out.data, shape, torch::kFloat32).clone();
-}
 
 namespace {
 // Where onnxruntime-node is looked for (whether or not it is there).

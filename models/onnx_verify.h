@@ -1,8 +1,7 @@
 #pragma once
 // Running exported ONNX models (models/onnx_export.h) in other runtimes and comparing them with LibTorch:
-//   - OpenCV DNN, in-process (cv::dnn::readNetFromONNX). OpenCV 4.6 imports DepthToSpace only for a
-//     fixed input size (N, H, W: it becomes reshapes computed at load time), has no cubic Resize and
-//     reads no float16 initializers; "cannot load/run" is then reported, not treated as a mismatch;
+//   - OpenCV DNN, in-process (models/onnx_opencv.h: imported once per input shape). OpenCV 4.6 reads
+//     no float16 initializers; "cannot load/run" is then reported, not treated as a mismatch;
 //   - ONNX Runtime (CPU provider) through Node.js: the npm package onnxruntime-node, installed by
 //     scripts/setup.sh into <source>/tools/onnxruntime (or $SRLAB_ONNXRUNTIME_DIR), driven by
 //     scripts/onnx_run.mjs; `node` is taken from $SRLAB_NODE or PATH.
@@ -16,13 +15,10 @@
 
 #include "models/generator.h"
 #include "models/onnx_export.h"
+#include "models/onnx_opencv.h"
 
 namespace srlab::models {
 
-/// Runs the serialized model on `input` (float (N,C,H,W)) in OpenCV DNN (CPU) and returns its first
-/// output as a float32 tensor. Throws srlab::Error "OpenCV DNN <version> cannot load the model: ..."
-/// or "... cannot run the model ...: ..." when OpenCV does not support the graph.
-torch::Tensor run_onnx_opencv(const std::string& model_bytes, const torch::Tensor& input);
 
 /// The ONNX Runtime installation folder (holding node_modules/onnxruntime-node): $SRLAB_ONNXRUNTIME_DIR
 /// if set, else <source>/tools/onnxruntime. Empty when onnxruntime-node is not installed there.

@@ -10,6 +10,7 @@
 #include "tests/test_util.h"
 
 #include "core/config.h"
+#include "models/onnx_bicubic.h"
 #include "models/onnx_export.h"
 #include "models/onnx_verify.h"
 #include "models/registry.h"
@@ -142,13 +143,20 @@ TEST(OnnxExport, PixelShuffleIsDepthToSpaceCrd) {
 }
 
 TEST(OnnxExport, ResizeAttributesReproduceTorchInterpolate) {
+  // Bicubic is exported without Resize (OpenCV DNN has no cubic Resize): replicate padding by Slice +
+  // Concat, one grouped 5x5 Conv (3 groups, 3*s*s phase filters, no bias) and DepthToSpace.
   const onnx::ModelProto bic = parse(sm::export_onnx(build("{type: espcn, num_feat: 8, residual: bicubic}", 4), {}));
-  const auto r = nodes_of(bic, "Resize");
-  ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(attr(*r[0], "mode")->s(), "cubic");
-  EXPECT_FLOAT_EQ(attr(*r[0], "cubic_coeff_a")->f(), -0.75f);
-  EXPECT_EQ(attr(*r[0], "coordinate_transformation_mode")->s(), "half_pixel");
-  EXPECT_EQ(attr(*r[0], "exclude_outside")->i(), 0);
+  EXPECT_TRUE(nodes_of(bic, "Resize").empty());
+  int grouped = 0;
+  for (const auto* n : nodes_of(bic, "Conv"))
+    if (attr(*n, "group")->i() == 3) {
+      ++grouped;
+      EXPECT_EQ(attr(*n, "kernel_shape")->ints(0), 5);
+      EXPECT_EQ(n->input_size(), 2);
+    }
+  EXPECT_EQ(grouped, 1);
+  EXPECT_EQ(nodes_of(bic, "Slice").size(), 4u);
+  EXPECT_EQ(nodes_of(bic, "DepthToSpace").size(), 2u);
   const onnx::ModelProto near = parse(sm::export_onnx(build("{type: espcn, num_feat: 8, residual: nearest}", 3), {}));
   const auto n = nodes_of(near, "Resize");
   ASSERT_EQ(n.size(), 1u);
@@ -251,9 +259,10 @@ TEST(OnnxExport, ExportableTypesCoverEveryRegisteredGenerator) {
 }
 
 TEST(OnnxExport, OpenCvDnnMatchesLibTorchWhereItCanRun) {
-  // OpenCV 4.6 DNN imports Conv/Relu/Tanh/PRelu/DepthToSpace/Add/Sub/Mul/Div and nearest Resize, but
-  // DepthToSpace only for a fixed N, H, W, no cubic Resize and no float16 initializers: those models
-  // must be reported as unsupported (srlab::Error, no crash); the others must match LibTorch.
+  // OpenCV 4.6 DNN imports Conv/Relu/Tanh/PRelu/DepthToSpace/Add/Sub/Mul/Div, nearest Resize and the
+  // Slice/Concat/grouped-Conv form of bicubic upsampling, DepthToSpace only for a fixed N, H, W (run_onnx_opencv
+  // fixes the input shape per call) and no float16 initializers: those must be reported as unsupported
+  // (srlab::Error, no crash); the others must match LibTorch.
   torch::manual_seed(3);
   struct Case {
     std::string yaml;
@@ -263,7 +272,8 @@ TEST(OnnxExport, OpenCvDnnMatchesLibTorchWhereItCanRun) {
   const std::vector<Case> cases{{"{type: espcn, num_feat: 8, activation: tanh}", 3, true},
                                 {"{type: espcn, num_feat: 8, activation: relu, residual: nearest}", 2, true},
                                 {"{type: espcn, num_feat: 8, activation: prelu}", 4, true},
-                                {"{type: espcn, num_feat: 8, residual: bicubic}", 2, false},
+                                {"{type: espcn, num_feat: 8, residual: bicubic}", 2, true},
+                                {"{type: espcn, num_feat: 8, residual: bicubic}", 3, true},
                                 {"{type: edsr, num_feat: 8, num_block: 2, res_scale: 0.1}", 4, true},
                                 {"{type: edsr, num_feat: 8, num_block: 1}", 3, true}};
   const torch::Tensor x = torch::rand({2, 3, 17, 23});
@@ -291,13 +301,23 @@ TEST(OnnxExport, OpenCvDnnMatchesLibTorchWhereItCanRun) {
     ASSERT_EQ(y.sizes(), ref.sizes()) << c.yaml;
     EXPECT_LE((y - ref).abs().max().item<double>(), 1e-4) << c.yaml << " x" << c.scale;
   }
-  // Dynamic H, W and float16 weights: reported with the reason.
-  const auto g = build("{type: espcn, num_feat: 8}", 2);
-  const std::string dynamic = error_of([&] { sm::run_onnx_opencv(sm::export_onnx(g, {}), x); });
-  EXPECT_NE(dynamic.find("--static"), std::string::npos) << dynamic;
+  // A dynamic-size export runs at any size (imported once per shape), including 1x1 and odd sizes.
+  const auto g = build("{type: espcn, num_feat: 8, residual: bicubic}", 4);
+  sm::OpenCvOnnxModel model(sm::export_onnx(g, {}), "dynamic.onnx");
+  for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 1, 1}, {1, 3, 5, 2}, {2, 3, 16, 9}, {1, 3, 5, 2}}) {
+    const torch::Tensor in = torch::rand(shape);
+    torch::NoGradGuard ng;
+    const torch::Tensor ref = g->forward(in);
+    const torch::Tensor y = model.forward(in);
+    ASSERT_EQ(y.sizes(), ref.sizes());
+    EXPECT_LE((y - ref).abs().max().item<double>(), 1e-5) << c10::str(in.sizes());
+  }
+  EXPECT_EQ(model.imported_shapes(), 3u);
+  // float16 weights: reported with the reason.
   sm::OnnxExportOptions half = fixed;
   half.fp16 = true;
-  EXPECT_NE(error_of([&] { sm::run_onnx_opencv(sm::export_onnx(g, half), x); }).find("OpenCV DNN"), std::string::npos);
+  const std::string err16 = error_of([&] { sm::run_onnx_opencv(sm::export_onnx(g, half), x); });
+  EXPECT_NE(err16.find("OpenCV DNN"), std::string::npos) << err16;
 }
 
 TEST(OnnxVerify, MissingOnnxRuntimeIsReportedWithTheFix) {
@@ -340,4 +360,27 @@ TEST(OnnxVerify, ReportFailsOverToleranceOnErrorsAndWhenNothingRan) {
   r.checks = {{"OpenCV DNN", "-", false, false, 0, -1, "cannot load"}};
   EXPECT_FALSE(r.passed());
   EXPECT_NE(r.text().find("no runtime ran the model"), std::string::npos) << r.text();
+}
+
+TEST(OnnxExport, BicubicPhaseFiltersReproduceTorchBicubicUpsampling) {
+  // Independent reference: LibTorch's own bicubic interpolate (align_corners=false); the filters are
+  // applied the way the ONNX graph applies them (replicate pad 2, grouped 5x5 conv, pixel shuffle).
+  namespace F = torch::nn::functional;
+  torch::manual_seed(5);
+  for (int64_t s : {1, 2, 3, 4, 8}) {
+    for (const auto& hw : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 7}, {13, 6}}) {
+      const torch::Tensor x = torch::rand({2, 3, hw.first, hw.second});
+      const torch::Tensor ref = F::interpolate(
+          x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s * hw.first, s * hw.second}).mode(torch::kBicubic).align_corners(false));
+      const torch::Tensor padded = F::pad(x, F::PadFuncOptions({2, 2, 2, 2}).mode(torch::kReplicate));
+      const torch::Tensor y =
+          torch::pixel_shuffle(F::conv2d(padded, sm::bicubic_phase_filters(s, 3), F::Conv2dFuncOptions().groups(3)), s);
+      ASSERT_EQ(y.sizes(), ref.sizes());
+      EXPECT_LE((y - ref).abs().max().item<double>(), 2e-6) << "x" << s << " " << hw.first << "x" << hw.second;
+    }
+  }
+  // Each phase filter sums to 1 (cubic convolution reproduces constants).
+  const torch::Tensor sums = sm::bicubic_phase_filters(4, 1).sum({1, 2, 3});
+  EXPECT_LE((sums - 1).abs().max().item<double>(), 1e-6);
+  EXPECT_THROW(sm::bicubic_phase_filters(0), srlab::Error);
 }

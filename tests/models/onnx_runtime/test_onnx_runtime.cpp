@@ -186,3 +186,20 @@ TEST(OnnxRuntime, EdsrMatchesLibTorch) {
                        {"{type: edsr_baseline}", 4, false}},
                       "edsr");
 }
+
+TEST(OnnxRuntime, RrdbnetMatchesLibTorch) {
+  // x1/x2: reflect padding of the odd 17x23 input to a multiple of the unshuffle factor (Shape, Mod, Pad),
+  // pixel unshuffle (SpaceToDepth + channel permutation) and the final crop (Slice); x4: nearest Resize.
+  check_architectures({{"{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}", 1, true},
+                       {"{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}", 2, true},
+                       {"{type: rrdbnet, num_feat: 8, num_block: 2, num_grow_ch: 4}", 4, true}},
+                      "rrdbnet");
+}
+
+TEST(OnnxRuntime, SrvggMatchesLibTorch) {
+  check_architectures({{"{type: srvgg_compact, num_feat: 16, num_conv: 2, act_type: prelu}", 2, true},
+                       {"{type: srvgg_compact, num_feat: 16, num_conv: 2, act_type: relu}", 3, true},
+                       {"{type: srvgg_compact, num_feat: 16, num_conv: 2, act_type: leakyrelu}", 4, true},
+                       {"{type: srvgg_compact}", 4, false}},
+                      "srvgg");
+}
