@@ -172,16 +172,17 @@ cv::Mat tensor_to_mat(const torch::Tensor& chw_in, int bit_depth) {
     throw Error("tensor_to_mat: image contains NaN values; refusing to write a wrong image");
   const double levels = bit_depth == 8 ? 255.0 : 65535.0;
   const int C = static_cast<int>(chw.size(0)), H = static_cast<int>(chw.size(1)), W = static_cast<int>(chw.size(2));
-  torch::Tensor q = chw.to(torch::kFloat64).clamp(0.0, 1.0).mul(levels).add_(0.5).floor_();  // half up
-  q = q.index_select(0, torch::tensor(channel_order(C), torch::kLong)).permute({1, 2, 0}).contiguous();
-  cv::Mat out;
-  if (bit_depth == 8) {
-    q = q.to(torch::kUInt8).contiguous();
-    out = cv::Mat(H, W, CV_8UC(C), q.data_ptr()).clone();
-  } else {
-    q = q.to(torch::kInt32).contiguous();
-    cv::Mat(H, W, CV_32SC(C), q.data_ptr()).convertTo(out, CV_16U);
+  // One channel at a time (bounded memory for large images): round half up in double, then to the
+  // integer plane; the planes are merged in OpenCV's channel order.
+  const std::vector<int64_t> order = channel_order(C);
+  std::vector<cv::Mat> planes(C);
+  for (int c = 0; c < C; ++c) {
+    const torch::Tensor q =
+        chw[order[c]].to(torch::kFloat64).clamp_(0.0, 1.0).mul_(levels).add_(0.5).floor_().to(torch::kInt32).contiguous();
+    cv::Mat(H, W, CV_32S, const_cast<void*>(q.data_ptr())).convertTo(planes[c], bit_depth == 8 ? CV_8U : CV_16U);
   }
+  cv::Mat out;
+  cv::merge(planes, out);
   return out;
 }
 
@@ -223,7 +224,8 @@ void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, 
     if (a.dim() != 3 || a.size(0) != 1 || a.size(1) != chw.size(1) || a.size(2) != chw.size(2))
       throw Error(where + "alpha must be (1,H,W) or (H,W) matching the image " + c10::str(chw.sizes()) + ", got " +
                   c10::str(alpha.sizes()));
-    full = torch::cat({chw.detach().to(torch::kCPU, torch::kFloat64), a.detach().to(torch::kCPU, torch::kFloat64)}, 0);
+    const auto dtype = torch::promote_types(chw.scalar_type(), a.scalar_type());
+    full = torch::cat({chw.detach().to(torch::kCPU, dtype), a.detach().to(torch::kCPU, dtype)}, 0);
   }
   cv::Mat mat;
   try {
