@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "models/discriminator_registry.h"
 #include "models/registry.h"
 
 namespace srlab::models {
@@ -103,6 +104,47 @@ void load_generator_weights(torch::serialize::InputArchive& archive, const std::
     throw Error("checkpoint '" + path.string() + "' does not match the " + generator->type() +
                 " architecture: " + e.what_without_backtrace());
   }
+}
+
+void write_discriminator_entries(torch::serialize::OutputArchive& archive, const std::string& discriminator_yaml,
+                                 const Discriminator& discriminator) {
+  if (!discriminator) throw Error("write_discriminator_entries: the discriminator is null");
+  archive.write("discriminator_yaml", c10::IValue(discriminator_yaml));
+  torch::serialize::OutputArchive d;
+  discriminator->save(d);  // parameters, then buffers (is_buffer), then child modules
+  archive.write("discriminator", d);
+}
+
+std::string read_discriminator_yaml(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  if (!archive.try_read("discriminator_yaml", v) || !v.isString()) return "";
+  return v.toStringRef();
+}
+
+void load_discriminator_weights(torch::serialize::InputArchive& archive, DiscriminatorImpl& discriminator,
+                                const std::filesystem::path& path) {
+  torch::serialize::InputArchive sub;
+  if (!archive.try_read("discriminator", sub))
+    throw Error("checkpoint '" + path.string() + "' has no 'discriminator' weights (not a checkpoint of a GAN run)");
+  try {
+    load_module(sub, discriminator, "", discriminator.type() + " discriminator", path);
+  } catch (const c10::Error& e) {
+    throw Error("checkpoint '" + path.string() + "' does not match the " + discriminator.type() +
+                " discriminator: " + e.what_without_backtrace());
+  }
+}
+
+Discriminator load_discriminator(const std::filesystem::path& path, torch::Device device) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  read_checkpoint_info(archive, path);
+  const std::string yaml = read_discriminator_yaml(archive);
+  if (yaml.empty())
+    throw Error("checkpoint '" + path.string() + "' holds no discriminator (not a checkpoint of a GAN run)");
+  Discriminator d = make_discriminator(core::Config::parse(yaml, path.string() + " (discriminator_yaml)"));
+  load_discriminator_weights(archive, *d, path);
+  d->to(device);
+  return d;
 }
 
 Generator load_generator(const std::filesystem::path& path, torch::Device device, bool prefer_ema) {

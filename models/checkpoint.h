@@ -7,12 +7,17 @@
 //   "iteration"      int     training iteration the weights belong to
 //   "generator"      archive generator parameters/buffers (names = BasicSR state-dict keys where shared)
 //   "generator_ema"  archive EMA weights of the generator (optional)
-// plus trainer-private entries (optimizer, RNG, ...) that load_generator ignores.
+// GAN runs (optional; absent in pixel-loss checkpoints, ignored by load_generator):
+//   "discriminator_yaml"  string   the `discriminator:` config section (type + parameters)
+//   "discriminator"       archive  discriminator parameters AND buffers (spectral-norm weight_u/weight_v,
+//                                  BatchNorm running statistics), nested per module as Module::save writes
+// plus trainer-private entries (optimizer, d_optimizer, RNG, ...) that load_generator ignores.
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <string>
 
+#include "models/discriminator.h"
 #include "models/generator.h"
 
 namespace srlab::models {
@@ -47,5 +52,27 @@ void load_generator_weights(torch::serialize::InputArchive& archive, const std::
 /// `device` and puts it in eval mode. Throws srlab::Error naming the file on any problem.
 Generator load_generator(const std::filesystem::path& path, torch::Device device = torch::kCPU,
                          bool prefer_ema = true);
+
+/// Writes "discriminator_yaml" (`discriminator_yaml`, the YAML text of the `discriminator:` section) and
+/// "discriminator" (all parameters and buffers of `discriminator`, e.g. spectral-norm u/v vectors).
+/// Throws srlab::Error when `discriminator` is null.
+void write_discriminator_entries(torch::serialize::OutputArchive& archive, const std::string& discriminator_yaml,
+                                 const Discriminator& discriminator);
+
+/// The "discriminator_yaml" entry of an open checkpoint, or "" when it holds no discriminator (a
+/// pixel-loss checkpoint).
+std::string read_discriminator_yaml(torch::serialize::InputArchive& archive);
+
+/// Loads the "discriminator" entry of `archive` into `discriminator` (parameters and buffers, with the
+/// same name and shape checks as load_generator_weights). Throws srlab::Error naming `path` when the entry
+/// is missing (no GAN checkpoint) or names/shapes do not match the architecture.
+void load_discriminator_weights(torch::serialize::InputArchive& archive, DiscriminatorImpl& discriminator,
+                                const std::filesystem::path& path);
+
+/// Rebuilds the discriminator stored in the GAN checkpoint `path` (architecture from its
+/// discriminator_yaml via models/discriminator_registry.h), loads its weights and buffers and moves it
+/// to `device`; it is left in training mode (as make_discriminator builds it). Throws srlab::Error
+/// naming the file when it is missing, no SRLab checkpoint, or holds no discriminator.
+Discriminator load_discriminator(const std::filesystem::path& path, torch::Device device = torch::kCPU);
 
 }  // namespace srlab::models

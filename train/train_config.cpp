@@ -1,9 +1,13 @@
 #include "train/train_config.h"
 
+#include <fmt/format.h>
+
 #include "core/paths.h"
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "losses/weighted_loss.h"
+#include "models/checkpoint.h"
+#include "models/discriminator_registry.h"
 #include "models/lpips.h"
 #include "models/registry.h"
 
@@ -15,7 +19,113 @@ std::vector<std::filesystem::path> paths_of(const core::Config& c, const std::st
   for (const auto& s : c.get<std::vector<std::string>>(key, {})) out.emplace_back(core::expand_data_path(s));
   return out;
 }
+
+// The GAN sections (see GanConfig); `t` already holds scale, data, losses, iters and the G schedule.
+void read_gan_config(const core::Config& cfg, TrainConfig& t) {
+  const losses::WeightedLoss loss = losses::WeightedLoss::from_config(t.losses);
+  const std::vector<core::Config> items = t.losses.items();
+  const auto& terms = loss.terms();
+  size_t adv = terms.size();
+  for (size_t i = 0; i < terms.size(); ++i)
+    if (terms[i].loss->needs_discriminator()) adv = i;
+
+  if (!cfg.has("discriminator")) {
+    if (adv < terms.size())
+      items[adv].fail("type", "an adversarial term (type: gan) needs a discriminator: add a top-level `discriminator:` "
+                              "section, e.g. discriminator: {type: unet_sn, num_feat: 64}, or remove this term");
+    for (const char* key : {"d_optimizer", "d_scheduler", "gan"})
+      if (cfg.has(key))
+        cfg.fail(key, "only used by GAN runs; add a `discriminator:` section (and a `type: gan` loss term) or remove it");
+    return;
+  }
+  GanConfig& g = t.gan;
+  g.discriminator = cfg.at("discriminator");
+  if (!g.discriminator.is_map()) cfg.fail("discriminator", "must be a mapping with a 'type' key, e.g. {type: unet_sn}");
+  if (adv == terms.size())
+    t.losses.fail("", "a GAN run (`discriminator:` is given) needs exactly one adversarial term in losses:, e.g. "
+                      "{type: gan, gan_type: vanilla, weight: 0.1}");
+  if (terms[adv].weight <= 0) items[adv].fail("weight", "must be > 0 in a GAN run (the discriminator would train for nothing)");
+
+  // The discriminator: built once here so that a bad section fails now; its input is the HR patch.
+  const models::Discriminator d = models::make_discriminator(g.discriminator);
+  const int64_t hr_patch = static_cast<int64_t>(t.lr_patch) * t.scale;
+  const core::Config tr = cfg.at("data").at("train");
+  if (d->input_size() > 0 && hr_patch != d->input_size())
+    tr.fail("lr_patch", fmt::format("the {} discriminator takes HR patches of exactly discriminator.input_size = {} "
+                                    "pixels, but data.train.lr_patch {} x scale {} = {}; set data.train.lr_patch to {} "
+                                    "or discriminator.input_size to match",
+                                    d->type(), d->input_size(), t.lr_patch, t.scale, hr_patch,
+                                    d->input_size() % t.scale == 0 ? std::to_string(d->input_size() / t.scale) : "?"));
+  if (hr_patch % d->input_multiple() != 0)
+    tr.fail("lr_patch", fmt::format("the {} discriminator needs HR patches whose size is a multiple of {}, but "
+                                    "data.train.lr_patch {} x scale {} = {}",
+                                    d->type(), d->input_multiple(), t.lr_patch, t.scale, hr_patch));
+
+  OptimizerConfig d_defaults;
+  d_defaults.lr = 1e-4;
+  d_defaults.beta1 = 0.9;
+  d_defaults.beta2 = 0.99;
+  g.d_optimizer = OptimizerConfig::from_config(cfg.child("d_optimizer"), d_defaults, false);
+  g.d_schedule = LrSchedule::from_config(cfg.has("d_scheduler") ? cfg.child("d_scheduler") : cfg.child("scheduler"),
+                                         g.d_optimizer.lr, t.iters);
+
+  const core::Config gc = cfg.child("gan");
+  g.d_steps = gc.get<int>("d_steps", 1);
+  if (g.d_steps < 1) gc.fail("d_steps", "must be >= 1");
+  g.d_start = gc.get<int64_t>("d_start", 0);
+  if (g.d_start < 0 || g.d_start >= t.iters) gc.fail("d_start", "must be in [0, train.iters)");
+  if (g.d_start > 0) {
+    bool other = false;
+    for (size_t i = 0; i < terms.size(); ++i) other = other || (i != adv && terms[i].weight > 0);
+    if (!other)
+      gc.fail("d_start", "> 0 needs a non-adversarial loss term with weight > 0 for the iterations before it");
+  }
+  const std::string init = gc.get<std::string>("init_from", "");
+  if (!init.empty()) {
+    g.init_from = core::expand_data_path(init);
+    // Same architecture: type and scale first (clear message), then every tensor name and shape.
+    torch::serialize::InputArchive ar;
+    try {
+      models::open_checkpoint(g.init_from, ar);
+      const models::CheckpointInfo info = models::read_checkpoint_info(ar, g.init_from);
+      const core::Config ck = core::Config::parse(info.model_yaml, g.init_from.string() + " (model_yaml)");
+      const std::string ck_type = ck.get<std::string>("type", "?");
+      const std::string type = t.model.get<std::string>("type", "?");
+      if (ck_type != type || info.scale != t.scale)
+        throw Error(fmt::format("its generator is {} x{} but this config trains {} x{}; the generator must have "
+                                "the same architecture (model:) and scale",
+                                ck_type, info.scale, type, t.scale));
+      models::Generator gen = models::make_generator(t.model, t.scale);
+      models::load_generator_weights(ar, info.has_ema ? "generator_ema" : "generator", gen, g.init_from);
+    } catch (const Error& e) {
+      gc.fail("init_from", fmt::format("cannot initialise the generator from '{}': {}{}", g.init_from.string(), e.what(),
+                                       std::filesystem::exists(g.init_from)
+                                           ? ""
+                                           : " (run the pixel-loss training that writes it first, e.g. "
+                                             "configs/gan/crisp_x4.yaml for configs/gan/creative_x4.yaml)"));
+    }
+  }
+}
+
 }  // namespace
+
+OptimizerConfig OptimizerConfig::from_config(const core::Config& opt, const OptimizerConfig& defaults, bool lr_required) {
+  OptimizerConfig o = defaults;
+  o.type = opt.get<std::string>("type", defaults.type);
+  if (o.type != "adam" && o.type != "adamw") opt.fail("type", "use adam or adamw");
+  o.lr = lr_required ? opt.req<double>("lr") : opt.get<double>("lr", defaults.lr);
+  if (o.lr <= 0) opt.fail("lr", "must be > 0");
+  const auto betas = opt.get<std::vector<double>>("betas", {defaults.beta1, defaults.beta2});
+  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
+    opt.fail("betas", "must be two numbers in [0,1)");
+  o.beta1 = betas[0];
+  o.beta2 = betas[1];
+  o.weight_decay = opt.get<double>("weight_decay", o.type == "adamw" ? 1e-2 : 0.0);
+  o.grad_clip = opt.get<double>("grad_clip", 0.0);
+  if (o.weight_decay < 0) opt.fail("weight_decay", "must be >= 0");
+  if (o.grad_clip < 0) opt.fail("grad_clip", "must be >= 0 (0 disables clipping)");
+  return o;
+}
 
 TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   TrainConfig t;
@@ -68,20 +178,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   t.losses = cfg.at("losses");
   losses::WeightedLoss::from_config(t.losses);  // validate now
 
-  const core::Config opt = cfg.at("optimizer");
-  t.optimizer = opt.get<std::string>("type", "adam");
-  if (t.optimizer != "adam" && t.optimizer != "adamw") opt.fail("type", "use adam or adamw");
-  t.lr = opt.req<double>("lr");
-  if (t.lr <= 0) opt.fail("lr", "must be > 0");
-  const auto betas = opt.get<std::vector<double>>("betas", {0.9, 0.999});
-  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
-    opt.fail("betas", "must be two numbers in [0,1)");
-  t.beta1 = betas[0];
-  t.beta2 = betas[1];
-  t.weight_decay = opt.get<double>("weight_decay", t.optimizer == "adamw" ? 1e-2 : 0.0);
-  t.grad_clip = opt.get<double>("grad_clip", 0.0);
-  if (t.weight_decay < 0) opt.fail("weight_decay", "must be >= 0");
-  if (t.grad_clip < 0) opt.fail("grad_clip", "must be >= 0 (0 disables clipping)");
+  t.optimizer = OptimizerConfig::from_config(cfg.at("optimizer"), OptimizerConfig{}, true);
 
   const core::Config tc = cfg.at("train");
   t.iters = tc.req<int64_t>("iters");
@@ -94,8 +191,10 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   if (t.log_every < 1) tc.fail("log_every", "must be >= 1");
   if (t.save_every < 1) tc.fail("save_every", "must be >= 1");
   if (t.max_bad_steps < 1) tc.fail("max_bad_steps", "must be >= 1");
+  t.best_by = tc.get<std::string>("best_by", cfg.has("discriminator") ? "last" : "psnr");
+  if (t.best_by != "psnr" && t.best_by != "last") tc.fail("best_by", "use psnr (best validation PSNR) or last");
 
-  t.schedule = LrSchedule::from_config(cfg.child("scheduler"), t.lr, t.iters);
+  t.schedule = LrSchedule::from_config(cfg.child("scheduler"), t.optimizer.lr, t.iters);
 
   const core::Config ev = cfg.child("eval");
   if (!ev.is_null()) {
@@ -129,6 +228,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
 
   // The generator factory reads (and validates) the model section; check everything else afterwards.
   models::make_generator(t.model, t.scale);
+  read_gan_config(cfg, t);
   cfg.check_known();
   return t;
 }

@@ -13,6 +13,47 @@
 
 namespace srlab::train {
 
+/// An optimizer section (`optimizer:` for the generator, `d_optimizer:` for the discriminator).
+/// Keys: type (adam | adamw), lr (> 0), betas (two numbers in [0,1)), weight_decay (>= 0; default 0
+/// for adam, 1e-2 for adamw), grad_clip (max global gradient L2 norm, 0 = off).
+/// Adam: Kingma & Ba, ICLR 2015; AdamW (decoupled weight decay): Loshchilov & Hutter, ICLR 2019.
+struct OptimizerConfig {
+  std::string type = "adam";  ///< adam | adamw
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, weight_decay = 0.0, grad_clip = 0.0;
+
+  /// Reads `opt` (a mapping; a null node gives `defaults`). `lr_required`: the `lr` key must be given
+  /// (the generator's optimizer), else defaults.lr is used. Throws srlab::Error naming the key for bad
+  /// values and wrong types (unknown keys are reported by the caller's check_known).
+  static OptimizerConfig from_config(const core::Config& opt, const OptimizerConfig& defaults, bool lr_required);
+};
+
+/// The adversarial part of a GAN run (ESRGAN, Wang et al. ECCVW 2018, Sec. 3-4; Real-ESRGAN, Wang et
+/// al. ICCVW 2021, Sec. 4.1: a PSNR-oriented generator first, then fine-tuned with pixel + perceptual +
+/// adversarial losses against a discriminator trained alternately). Enabled iff the top-level
+/// `discriminator:` section is present; then `losses:` holds exactly one `type: gan` term (weight > 0).
+///
+///   discriminator: {type: unet_sn, num_feat: 64}   # models/discriminator_registry.h (vgg128 | unet_sn)
+///   d_optimizer: {type: adam, lr: 1.0e-4, betas: [0.9, 0.99]}   # keys as optimizer:; these defaults
+///   d_scheduler: {type: multistep, milestones: [...]}          # keys as scheduler:; default: scheduler:
+///   gan:
+///     init_from: experiments/runs/x/checkpoints/best.pt  # SRLab checkpoint initialising G (EMA weights
+///                                                        # if stored); same architecture and scale;
+///                                                        # checked at start-up (resume too), not
+///                                                        # loaded on resume
+///     d_steps: 1      # discriminator updates per iteration (on the same batch)
+///     d_start: 0      # iteration from which the generator gets the adversarial term; D trains from 0
+struct GanConfig {
+  core::Config discriminator;        ///< `discriminator:` section, handed to models::make_discriminator
+  OptimizerConfig d_optimizer;       ///< `d_optimizer:`
+  LrSchedule d_schedule;             ///< `d_scheduler:` (or `scheduler:`) with d_optimizer.lr as base
+  std::filesystem::path init_from;   ///< empty: G starts from its random initialisation
+  int d_steps = 1;                   ///< >= 1
+  int64_t d_start = 0;               ///< in [0, train.iters)
+
+  /// True for a GAN run (a `discriminator:` section is present).
+  bool enabled() const { return !discriminator.is_null(); }
+};
+
 struct TrainConfig {
   std::string name;          ///< run name -> <runs_dir>/<name>
   uint64_t seed = 0;
@@ -37,16 +78,20 @@ struct TrainConfig {
 
   core::Config losses;       ///< `losses:` list, handed to losses::WeightedLoss
 
-  // optimizer
-  std::string optimizer = "adam";  ///< adam | adamw
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, weight_decay = 0.0, grad_clip = 0.0;
-  LrSchedule schedule;
+  OptimizerConfig optimizer;  ///< `optimizer:` (generator)
+  LrSchedule schedule;        ///< `scheduler:` with optimizer.lr as base
+
+  GanConfig gan;              ///< discriminator / d_optimizer / d_scheduler / gan sections (GAN runs)
 
   // train
   int64_t iters = 1000;
   double ema_decay = 0.999;  ///< 0 disables EMA
   int log_every = 100, save_every = 1000;
-  int max_bad_steps = 10;    ///< consecutive non-finite losses before the run stops
+  int max_bad_steps = 10;    ///< consecutive iterations with a non-finite (G or D) loss before the run stops
+  /// train.best_by: which weights best.pt holds. "psnr" (default of pixel runs): the best validation
+  /// Y-PSNR; "last" (default of GAN runs, whose PSNR falls as they gain texture): the weights of the
+  /// latest validation (and of the end of training).
+  std::string best_by = "psnr";
 
   // final evaluation
   std::vector<std::filesystem::path> eval_datasets;
@@ -61,7 +106,11 @@ struct TrainConfig {
   core::Config raw;          ///< the whole resolved config (for the run directory)
 
   /// Parses and validates `cfg` (after --set overrides). "${data}" in paths is expanded. Throws
-  /// srlab::Error naming the file and key for unknown keys, wrong types and invalid values.
+  /// srlab::Error naming the file and key for unknown keys, wrong types and invalid values; for GAN
+  /// runs also for: a `type: gan` term without `discriminator:` (and the reverse), d_optimizer /
+  /// d_scheduler / gan without `discriminator:`, HR patches (data.train.lr_patch * scale) that the
+  /// discriminator cannot take (vgg128: must equal discriminator.input_size; unet_sn: a multiple of 8),
+  /// and a gan.init_from checkpoint that is missing or of another architecture or scale.
   static TrainConfig from_config(const core::Config& cfg);
 };
 

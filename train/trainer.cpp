@@ -23,6 +23,8 @@
 #include "models/lpips.h"
 #include "models/registry.h"
 #include "train/ema.h"
+#include "train/gan_step.h"
+#include "train/optimizer.h"
 #include "train/run_dir.h"
 #include "train/train_config.h"
 
@@ -61,19 +63,6 @@ std::string format_duration(double seconds) {
   return fmt::format("{}s", s);
 }
 
-// Optimizer construction and LR updates for the two supported types.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, const std::vector<torch::Tensor>& params) {
-  if (c.optimizer == "adamw")
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay));
-  return std::make_unique<torch::optim::Adam>(
-      params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay));
-}
-
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
-}
-
 struct TrainState {
   int64_t iteration = 0;  ///< iterations completed
   double best_psnr = 0.0;
@@ -81,7 +70,7 @@ struct TrainState {
 };
 
 void save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainState& st, const models::Generator& g,
-                     const models::Generator& ema, torch::optim::Optimizer& opt) {
+                     const models::Generator& ema, torch::optim::Optimizer& opt, const GanStep* gan) {
   core::write_atomic_with(path, [&](const fs::path& tmp) {
     torch::serialize::OutputArchive ar;
     models::CheckpointInfo info;
@@ -93,6 +82,7 @@ void save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainStat
     torch::serialize::OutputArchive o;
     opt.save(o);
     ar.write("optimizer", o);
+    if (gan) gan->save(ar);
     ar.write("best_psnr", c10::IValue(st.best_psnr));
     ar.write("best_iter", c10::IValue(st.best_iter));
     ar.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
@@ -112,7 +102,7 @@ core::Config load_run_config(const fs::path& run_dir) {
 namespace {
 
 void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g, models::Generator& ema,
-                     torch::optim::Optimizer& opt) {
+                     torch::optim::Optimizer& opt, GanStep* gan) {
   torch::serialize::InputArchive ar;
   models::open_checkpoint(path, ar);
   const models::CheckpointInfo info = models::read_checkpoint_info(ar, path);
@@ -124,6 +114,7 @@ void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g,
   torch::serialize::InputArchive o;
   if (!ar.try_read("optimizer", o)) throw Error("checkpoint '" + path.string() + "' has no optimizer state; cannot resume exactly");
   opt.load(o);
+  if (gan) gan->load(ar, path);
   c10::IValue v;
   st.iteration = info.iteration;
   if (ar.try_read("best_psnr", v)) st.best_psnr = v.toDouble();
@@ -139,9 +130,13 @@ void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g,
 // log matches the resumed trajectory.
 class CsvLog {
  public:
-  CsvLog(const fs::path& path, const std::vector<std::string>& loss_terms, int64_t resume_iter, bool resume) : path_(path) {
+  /// `extra`: more columns after the loss terms (the discriminator's, in GAN runs).
+  CsvLog(const fs::path& path, const std::vector<std::string>& loss_terms, const std::vector<std::string>& extra,
+         int64_t resume_iter, bool resume)
+      : path_(path) {
     std::string header = "iteration,lr,loss";
     for (const auto& t : loss_terms) header += ",loss_" + t;
+    for (const auto& e : extra) header += "," + e;
     header += ",samples_per_s,val_psnr,val_ssim\n";
     if (resume && fs::exists(path)) {
       std::ifstream in(path);
@@ -203,11 +198,20 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   }
   core::log("run {} in {} | device {} | {} threads | git {}", c.name, run_dir.string(), device.str(), threads, git_revision());
 
-  // Model, EMA, optimizer. The generator is built on the CPU right after seeding so that its
-  // initialisation depends only on the seed.
+  // Model, EMA, optimizer (and, in GAN runs, the discriminator). The networks are built on the CPU
+  // right after seeding so that their initialisation depends only on the seed.
   torch::manual_seed(c.seed);
   models::Generator g = models::make_generator(c.model, c.scale);
   models::Generator ema = c.ema_decay > 0 ? models::make_generator(c.model, c.scale) : nullptr;
+  if (!c.gan.init_from.empty() && !resume) {
+    // PSNR-then-GAN: start from a pixel-trained generator (its EMA weights when it has them).
+    torch::serialize::InputArchive ar;
+    models::open_checkpoint(c.gan.init_from, ar);
+    const models::CheckpointInfo info = models::read_checkpoint_info(ar, c.gan.init_from);
+    models::load_generator_weights(ar, info.has_ema ? "generator_ema" : "generator", g, c.gan.init_from);
+    core::log("generator initialised from {} ({} weights, iteration {})", c.gan.init_from.string(),
+              info.has_ema ? "EMA" : "raw", info.iteration);
+  }
   if (ema) copy_weights(*ema, *g);
   g->to(device);
   if (ema) {
@@ -215,13 +219,21 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     ema->eval();
     for (auto& p : ema->parameters()) p.set_requires_grad(false);
   }
-  auto opt = make_optimizer(c, g->parameters());
-  const losses::WeightedLoss loss_fn = losses::WeightedLoss::from_config(c.losses);
+  auto opt = make_optimizer(c.optimizer, g->parameters());
+  losses::WeightedLoss loss_fn = losses::WeightedLoss::from_config(c.losses);
+  loss_fn.to(device);
   core::log("generator {} x{}: {} parameters", g->type(), c.scale, models::count_parameters(*g));
+  std::unique_ptr<GanStep> gan;
+  if (c.gan.enabled()) {
+    gan = std::make_unique<GanStep>(c, loss_fn, device);
+    core::log("discriminator {}: {} parameters | gan_type {} | d_steps {} | adversarial term from iteration {}",
+              gan->discriminator()->type(), models::count_parameters(*gan->discriminator()),
+              losses::gan_type_name(gan->gan_loss().type()), c.gan.d_steps, c.gan.d_start);
+  }
 
   TrainState st;
   if (resume) {
-    load_checkpoint(latest, st, g, ema, *opt);
+    load_checkpoint(latest, st, g, ema, *opt, gan.get());
     core::log("resumed from {} at iteration {}", latest.string(), st.iteration);
   }
 
@@ -249,7 +261,9 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   if (c.train_degradation) core::log("training LR made on the fly by degradation '{}'", c.train_degradation->type());
   data::PatchLoader loader(train_set, lopt, st.iteration);
 
-  CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), st.iteration, resume);
+  const std::vector<std::string> d_columns = gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"}
+                                                : std::vector<std::string>{};
+  CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
   core::InterruptScope sigint;
 
   auto validate = [&]() -> std::pair<double, double> {
@@ -263,9 +277,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
 
   g->train();
   int bad_steps = 0;
+  int64_t skipped_g = 0, skipped_d = 0;  // this session's skipped updates (logged at the end)
+  std::string bad_what;                  // what was non-finite last, for the stop message
   double window_loss = 0.0;
   std::vector<double> window_terms(loss_fn.term_names().size(), 0.0);
   int window_n = 0;
+  double window_d_loss = 0.0, window_d_real = 0.0, window_d_fake = 0.0, d_lr = 0.0;
+  int window_d_n = 0;
   int64_t window_samples = 0;
   auto window_start = std::chrono::steady_clock::now();
   const auto run_start = window_start;
@@ -282,30 +300,64 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     data::Batch batch = loader.next();
     torch::Tensor lr_in = batch.lr.to(device), hr = batch.hr.to(device);
     torch::Tensor sr = g->forward(lr_in);
-    losses::WeightedLoss::Result res = loss_fn(sr, hr);
+    losses::LossInputs in;
+    in.sr = sr;
+    in.hr = hr;
+    in.lr = lr_in;
+    // Generator step (with D frozen in GAN runs, see train/gan_step.h).
+    losses::WeightedLoss::Result res = gan ? gan->generator_loss(in, st.iteration) : loss_fn(in);
     const double loss_value = res.total.item<double>();
-    if (!std::isfinite(loss_value)) {
+    const bool g_ok = std::isfinite(loss_value);
+    opt->zero_grad();
+    if (g_ok) {
+      res.total.backward();
+      if (c.optimizer.grad_clip > 0) torch::nn::utils::clip_grad_norm_(g->parameters(), c.optimizer.grad_clip);
+      opt->step();
+      if (ema) ema_update(*ema, *g, c.ema_decay);
+    } else {
+      ++skipped_g;
+      bad_what = "generator loss";
+      std::string bad_terms;
+      for (const auto& [name, value] : res.terms)
+        if (!std::isfinite(value)) bad_terms += (bad_terms.empty() ? "" : ", ") + name;
+      if (!bad_terms.empty()) bad_what += " (term " + bad_terms + ")";
+      core::log("iteration {}: non-finite {}loss ({}); step skipped{} ({} in a row)", st.iteration + 1,
+                gan ? "generator " : "", loss_value, gan ? " (discriminator step too)" : "", bad_steps + 1);
+    }
+    // Discriminator step(s), on a finite sr only (a NaN batch would corrupt BatchNorm statistics).
+    DiscriminatorStats d;
+    if (gan && g_ok) {
+      d = gan->discriminator_step(sr, hr, st.iteration);
+      d_lr = d.lr;
+      if (d.skipped > 0) {
+        skipped_d += d.skipped;
+        bad_what = "discriminator loss";
+        core::log("iteration {}: non-finite discriminator loss; {} of {} discriminator step(s) skipped", st.iteration + 1,
+                  d.skipped, d.skipped + d.steps);
+      }
+    }
+    ++st.iteration;  // the batch is consumed either way, so resume stays aligned with the loader
+    if (!g_ok || d.skipped > 0) {
       ++bad_steps;
-      core::log("iteration {}: non-finite loss ({}); step skipped ({} in a row)", st.iteration + 1, loss_value, bad_steps);
       if (bad_steps >= c.max_bad_steps)
-        throw Error(fmt::format("training stopped: {} non-finite losses in a row at iteration {}. The last good "
-                                "checkpoint is {}. Lower optimizer.lr, enable optimizer.grad_clip, or check the data.",
-                                bad_steps, st.iteration + 1, latest.string()));
-      opt->zero_grad();
-      ++st.iteration;  // the batch is consumed either way, so resume stays aligned with the loader
+        throw Error(fmt::format("training stopped: {} iterations in a row with a non-finite loss (last: {}) at "
+                                "iteration {}. The last good checkpoint is {}. Lower {}, enable {}, or check the data.",
+                                bad_steps, bad_what, st.iteration, latest.string(),
+                                gan ? "optimizer.lr / d_optimizer.lr" : "optimizer.lr",
+                                gan ? "optimizer.grad_clip / d_optimizer.grad_clip" : "optimizer.grad_clip"));
       continue;
     }
     bad_steps = 0;
-    opt->zero_grad();
-    res.total.backward();
-    if (c.grad_clip > 0) torch::nn::utils::clip_grad_norm_(g->parameters(), c.grad_clip);
-    opt->step();
-    if (ema) ema_update(*ema, *g, c.ema_decay);
-    ++st.iteration;
 
     window_loss += loss_value;
     for (size_t i = 0; i < res.terms.size() && i < window_terms.size(); ++i) window_terms[i] += res.terms[i].second;
     ++window_n;
+    if (d.steps > 0) {
+      window_d_loss += d.loss;
+      window_d_real += d.real;
+      window_d_fake += d.fake;
+      ++window_d_n;
+    }
     window_samples += batch.lr.size(0);
 
     const bool do_log = st.iteration % c.log_every == 0 || st.iteration == c.iters;
@@ -318,31 +370,52 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       double vpsnr = NAN, vssim = NAN;
       if (do_val) {
         std::tie(vpsnr, vssim) = validate();
-        if (vpsnr > st.best_psnr) {
+        // best_by psnr: keep the best-scoring weights; best_by last: the latest validated ones.
+        if (c.best_by == "last" || vpsnr > st.best_psnr) {
           st.best_psnr = vpsnr;
           st.best_iter = st.iteration;
-          save_checkpoint(best, c, st, g, ema, *opt);
+          save_checkpoint(best, c, st, g, ema, *opt, gan.get());
         }
       }
       const double mean_loss = window_n ? window_loss / window_n : NAN;
-      std::string line = fmt::format("iter {}/{} | loss {:.5f} | lr {:.2e} | {:.0f} samples/s | ETA {}", st.iteration,
-                                     c.iters, mean_loss, lr, sps, format_duration(per_iter * (c.iters - st.iteration)));
+      const auto names = loss_fn.term_names();
+      std::string terms_text;
+      if (names.size() > 1 || gan) {
+        for (size_t i = 0; i < names.size(); ++i)
+          terms_text += fmt::format("{}{} {:.5f}", i ? ", " : " (", names[i], window_n ? window_terms[i] / window_n : NAN);
+        terms_text += ")";
+      }
+      const double md_loss = window_d_n ? window_d_loss / window_d_n : NAN;
+      const double md_real = window_d_n ? window_d_real / window_d_n : NAN;
+      const double md_fake = window_d_n ? window_d_fake / window_d_n : NAN;
+      std::string line = fmt::format("iter {}/{} | loss {:.5f}{}", st.iteration, c.iters, mean_loss, terms_text);
+      if (gan)
+        line += fmt::format(" | D loss {:.5f} (real logit {:.3f}, fake logit {:.3f})", md_loss, md_real, md_fake);
+      line += fmt::format(" | lr {:.2e} | {:.0f} samples/s | ETA {}", lr, sps, format_duration(per_iter * (c.iters - st.iteration)));
       if (do_val)
-        line += fmt::format(" | val {} {:.3f} dB / {:.4f} (best {:.3f} @ {})", eval::dataset_display_name(c.val_dir), vpsnr,
-                            vssim, st.best_psnr, st.best_iter);
+        line += fmt::format(" | val {} {:.3f} dB / {:.4f} ({} {:.3f} @ {})", eval::dataset_display_name(c.val_dir), vpsnr,
+                            vssim, c.best_by == "last" ? "best.pt = latest," : "best", st.best_psnr, st.best_iter);
       core::log_line(line);
       std::string row = fmt::format("{},{:.6e},{}", st.iteration, lr, opt_num(mean_loss, "{:.6f}"));
       for (double t : window_terms) row += "," + opt_num(window_n ? t / window_n : NAN, "{:.6f}");
+      if (gan)
+        row += fmt::format(",{:.6e},{},{},{}", d_lr, opt_num(md_loss, "{:.6f}"), opt_num(md_real, "{:.6f}"),
+                           opt_num(md_fake, "{:.6f}"));
       row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
       csv.row(row);
       window_loss = 0;
       std::fill(window_terms.begin(), window_terms.end(), 0.0);
       window_n = 0;
+      window_d_loss = window_d_real = window_d_fake = 0.0;
+      window_d_n = 0;
       window_samples = 0;
       window_start = std::chrono::steady_clock::now();
     }
-    if (st.iteration % c.save_every == 0 || st.iteration == c.iters) save_checkpoint(latest, c, st, g, ema, *opt);
+    if (st.iteration % c.save_every == 0 || st.iteration == c.iters) save_checkpoint(latest, c, st, g, ema, *opt, gan.get());
   }
+  if (skipped_g > 0 || skipped_d > 0)
+    core::log("non-finite losses in this session: {} generator step(s) and {} discriminator step(s) skipped", skipped_g,
+              skipped_d);
 
   TrainSummary summary;
   summary.run_dir = run_dir;
@@ -351,13 +424,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   summary.best_iter = st.best_iter;
   summary.interrupted = interrupted;
   if (interrupted) {
-    save_checkpoint(latest, c, st, g, ema, *opt);
+    save_checkpoint(latest, c, st, g, ema, *opt, gan.get());
     core::log("interrupted at iteration {}: saved {}; continue with: srlab train --resume {}", st.iteration,
               latest.string(), run_dir.string());
     core::set_log_file({});
     return summary;
   }
-  if (!fs::exists(best)) save_checkpoint(best, c, st, g, ema, *opt);  // no validation: final weights are "best"
+  if (!fs::exists(best) || c.best_by == "last") save_checkpoint(best, c, st, g, ema, *opt, gan.get());  // no validation: final weights are "best"
   core::log("training done: {} iterations{}", st.iteration,
             st.best_iter >= 0 ? fmt::format(", best validation {:.3f} dB at iteration {}", st.best_psnr, st.best_iter) : "");
 

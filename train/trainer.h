@@ -10,6 +10,17 @@
 // Ctrl-C; resuming from it continues bit-exactly (weights, EMA, optimizer moments, iteration, loader
 // position, RNG state, best score). At the end, the best checkpoint is evaluated on `eval.datasets`
 // next to the bicubic/sharpened baselines and report.md/report.json are written.
+//
+// GAN runs (a `discriminator:` section, see GanConfig in train/train_config.h): the same loop, with the
+// generator loss taken from GanStep (train/gan_step.h: D frozen, LossInputs with D's logits) and, after
+// the generator update and EMA, GanStep's discriminator update(s) on the same batch. A non-finite
+// generator loss skips both updates, a non-finite discriminator loss the D update; either counts
+// towards `max_bad_steps`. Checkpoints also hold the discriminator (parameters and buffers), its config
+// and its optimizer state, so resuming stays bit-exact; metrics.csv gets the columns d_lr, d_loss,
+// d_real, d_fake (mean D loss and mean D(hr) / D(sr) logits over the logging window). gan.init_from
+// initialises the generator (and its EMA) from a pixel-trained checkpoint (ESRGAN's PSNR-then-GAN
+// recipe, Wang et al. ECCVW 2018, Sec. 4.1). best.pt holds the best-PSNR weights, or with
+// train.best_by: last (the GAN default) the latest validated / final weights.
 #include <filesystem>
 #include <string>
 
@@ -29,7 +40,7 @@ struct TrainerOptions {
 struct TrainSummary {
   std::filesystem::path run_dir;
   int64_t iterations = 0;      ///< iterations completed
-  double best_psnr = 0.0;      ///< best validation Y-PSNR (dB), 0 without validation
+  double best_psnr = 0.0;      ///< validation Y-PSNR (dB) of best.pt (train.best_by), 0 without validation
   int64_t best_iter = -1;
   bool interrupted = false;    ///< stopped by Ctrl-C (latest.pt saved)
 };

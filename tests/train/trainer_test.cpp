@@ -15,26 +15,14 @@
 #include "train/lr_schedule.h"
 #include "train/trainer.h"
 #include "tests/test_util.h"
+#include "tests/train/helpers.h"
 
 namespace fs = std::filesystem;
 using srlab::core::Config;
 
 namespace {
 
-fs::path make_dataset() {
-  const fs::path dir = fs::temp_directory_path() / "srlab_train_test_data";
-  if (fs::exists(dir / "img_3.png")) return dir;
-  fs::create_directories(dir);
-  torch::manual_seed(123);
-  for (int i = 0; i < 4; ++i) {
-    // Smooth random images (upsampled noise) so that SR is learnable.
-    torch::Tensor low = torch::rand({1, 3, 12, 12});
-    torch::Tensor img = torch::nn::functional::interpolate(
-        low, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{48, 48}).mode(torch::kBilinear).align_corners(false));
-    srlab::data::write_image(dir / ("img_" + std::to_string(i) + ".png"), img[0]);
-  }
-  return dir;
-}
+fs::path make_dataset() { return srlab::testing::make_train_dataset(); }
 
 Config tiny_config(const std::string& name, const std::string& extra = "") {
   const std::string d = make_dataset().string();
@@ -55,39 +43,14 @@ eval: {datasets: [")" + d + R"("], methods: [bicubic, sharpened]}
 )" + extra, name + ".yaml");
 }
 
-// One runs folder per test process (ctest runs tests in parallel processes), removed at exit.
-fs::path runs_dir() {
-  static const fs::path dir = fs::temp_directory_path() / ("srlab_train_test_runs_" + std::to_string(::getpid()));
-  static const struct Cleanup {
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup;
-  return dir;
-}
+fs::path runs_dir() { return srlab::testing::train_runs_dir(); }
 
-std::vector<torch::Tensor> weights_of(const fs::path& ckpt, bool ema) {
-  auto g = srlab::models::load_generator(ckpt, torch::kCPU, ema);
-  std::vector<torch::Tensor> out;
-  for (auto& p : g->parameters()) out.push_back(p.detach().clone());
-  return out;
-}
+std::vector<torch::Tensor> weights_of(const fs::path& ckpt, bool ema) { return srlab::testing::generator_weights(ckpt, ema); }
 
-bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!torch::equal(a[i], b[i])) return false;
-  return true;
-}
+bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) { return srlab::testing::same_tensors(a, b); }
 
 srlab::train::TrainSummary run(const Config& c, const fs::path& resume = {}, int64_t stop_after = 0, bool final_eval = false) {
-  srlab::train::TrainerOptions o;
-  o.runs_dir = runs_dir();
-  o.resume_dir = resume;
-  o.stop_after = stop_after;
-  o.final_eval = final_eval;
-  return srlab::train::run_training(c, o);
+  return srlab::testing::run_train(c, resume, stop_after, final_eval);
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+#pragma once
+// The adversarial half of a GAN training iteration, composed into the one trainer (train/trainer.h):
+// the discriminator D, its optimizer and learning-rate schedule, and the GAN loss of the `type: gan`
+// loss term (losses/gan_loss.h).
+//
+// Per iteration, in ESRGAN's / BasicSR's order (Wang et al., "ESRGAN", ECCVW 2018, Sec. 3.2; BasicSR
+// SRGANModel/ESRGANModel.optimize_parameters):
+//   1. generator step (generator_loss; the trainer then back-propagates, steps G and updates the EMA):
+//      D frozen (requires_grad false on its parameters, still in training mode as in BasicSR),
+//      fake_logits = D(sr) with the graph to sr, real_logits = D(hr) detached (ragan only: the other GAN
+//      types do not read it), loss = weighted sum over LossInputs{sr, hr, lr, fake_logits, real_logits}.
+//      Before gan.d_start the adversarial term is left out (weight 0, D not run for G).
+//   2. discriminator step(s) (discriminator_step; gan.d_steps times, on the same batch): D unfrozen,
+//      real = D(hr), fake = D(sr.detach()), d_loss = GanLoss::discriminator_loss(real, fake),
+//      backward, optional gradient-norm clipping (d_optimizer.grad_clip), D optimizer step with the
+//      d_scheduler learning rate. D trains from iteration 0, so it is warmed up when d_start is reached.
+// A non-finite D loss skips that D update (no optimizer step; the spectral-norm u/v and BatchNorm
+// statistics of its forward passes are kept) and is reported in DiscriminatorStats::skipped.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "losses/gan_loss.h"
+#include "losses/weighted_loss.h"
+#include "models/discriminator.h"
+#include "train/train_config.h"
+
+namespace srlab::train {
+
+/// What the discriminator update(s) of one iteration did; means are over the updates that were done.
+struct DiscriminatorStats {
+  int steps = 0;       ///< updates done (finite loss)
+  int skipped = 0;     ///< updates skipped because the D loss was non-finite
+  double loss = 0.0;   ///< mean D loss (GanLoss::discriminator_loss, unweighted); 0 when steps == 0
+  double real = 0.0;   ///< mean logit D(hr) (before the update); 0 when steps == 0
+  double fake = 0.0;   ///< mean logit D(sr) (before the update); 0 when steps == 0
+  double lr = 0.0;     ///< D learning rate used
+};
+
+class GanStep {
+ public:
+  /// Builds the discriminator from c.gan.discriminator on the CPU with torch's global generator (call
+  /// right after building the generator, so that its initialisation depends only on the seed), moves it
+  /// to `device` and builds its optimizer (c.gan.d_optimizer). `loss` is the run's full weighted loss;
+  /// its adversarial term gives the GAN type. Throws srlab::Error when `c` is no GAN run or `loss` has
+  /// no adversarial term.
+  GanStep(const TrainConfig& c, const losses::WeightedLoss& loss, torch::Device device);
+
+  /// True when the generator loss includes the adversarial term at 0-based iteration `it` (>= d_start).
+  bool adversarial_at(int64_t it) const { return it >= d_start_; }
+
+  /// The generator-step loss at iteration `it` (step 1 of the file comment). `in` holds sr (N,3,H,W)
+  /// with its graph, hr (N,3,H,W) and lr, float in [0,1] on the training device; fake_logits and
+  /// real_logits are filled here. Result::terms lists every term of the config (the adversarial one
+  /// as 0 before d_start). Throws srlab::Error from the discriminator (input size) or the loss terms.
+  losses::WeightedLoss::Result generator_loss(losses::LossInputs in, int64_t it);
+
+  /// The discriminator update(s) of iteration `it` (step 2 of the file comment) on hr and sr (both
+  /// (N,3,H,W) float on the training device; sr is detached here).
+  DiscriminatorStats discriminator_step(const torch::Tensor& sr, const torch::Tensor& hr, int64_t it);
+
+  /// Writes "discriminator_yaml", "discriminator" (parameters and buffers; models/checkpoint.h) and
+  /// "d_optimizer" (the optimizer state) into a checkpoint archive.
+  void save(torch::serialize::OutputArchive& archive) const;
+  /// Restores what save() wrote. Throws srlab::Error naming `path` when an entry is missing or does
+  /// not match the discriminator of the config.
+  void load(torch::serialize::InputArchive& archive, const std::filesystem::path& path);
+
+  const models::Discriminator& discriminator() const { return d_; }
+  torch::optim::Optimizer& optimizer() { return *opt_; }
+  const losses::GanLoss& gan_loss() const { return gan_; }
+
+ private:
+  void set_trainable(bool trainable);
+
+  std::string yaml_;  // the discriminator section, for checkpoints
+  models::Discriminator d_;
+  std::unique_ptr<torch::optim::Optimizer> opt_;
+  LrSchedule schedule_;
+  double grad_clip_ = 0.0;
+  int d_steps_ = 1;
+  int64_t d_start_ = 0;
+  losses::GanLoss gan_;
+  losses::WeightedLoss loss_;                     // every term
+  std::optional<losses::WeightedLoss> pre_loss_;  // the adversarial weight set to 0 (before d_start)
+};
+
+}  // namespace srlab::train
