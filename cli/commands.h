@@ -20,5 +20,9 @@ int cmd_models(const std::vector<std::string>& args);
 int cmd_degrade(const std::vector<std::string>& args);
 int cmd_prepare(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);
+int cmd_interpolate(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
+int cmd_upscale(const std::vector<std::string>& args);
+int cmd_bench_runtimes(const std::vector<std::string>& args);
 
 }  // namespace srlab::cli

@@ -37,6 +37,10 @@ const char* kUsage =
     "  prepare  build an HDF5 dataset of LR/HR pairs from HR images with a degradation pipeline\n"
     "  degrade  preview a degradation config: a captioned grid of degraded samples of one image\n"
     "  export   export a checkpoint's generator as an ONNX model (--verify: compare with ONNX Runtime)\n"
+    "  interpolate  blend two checkpoints of one architecture: (1 - alpha) A + alpha B (network interpolation)\n"
+    "  compare  crisp vs creative report: baselines, interpolations, PSNR/SSIM/LPIPS, P-D plots, crop grids\n"
+    "  upscale  upscale images with a checkpoint or ONNX model (tiled; alpha, gray, 16-bit; --outscale, --sharpen)\n"
+    "  bench-runtimes  time one inference in LibTorch, ONNX Runtime and OpenCV DNN per architecture\n"
     "  models   list the registered generator architectures and degradations\n"
     "  version  print the SRLab version\n";
 
@@ -56,6 +60,10 @@ int main(int argc, char** argv) {
     if (cmd == "degrade") return srlab::cli::cmd_degrade(args);
     if (cmd == "prepare") return srlab::cli::cmd_prepare(args);
     if (cmd == "export") return srlab::cli::cmd_export(args);
+    if (cmd == "interpolate") return srlab::cli::cmd_interpolate(args);
+    if (cmd == "compare") return srlab::cli::cmd_compare(args);
+    if (cmd == "upscale") return srlab::cli::cmd_upscale(args);
+    if (cmd == "bench-runtimes") return srlab::cli::cmd_bench_runtimes(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "srlab 0.1.0 (LibTorch " << TORCH_VERSION << ")\n";
       return 0;

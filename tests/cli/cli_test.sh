@@ -85,6 +85,44 @@ set -e
 [ ! -e "$WORK/x.onnx" ] || fail "a refused export wrote a file"
 echo "ok: export + verify"
 
+# 3c. upscale: a checkpoint (LibTorch) and its ONNX export (OpenCV DNN), 16-bit RGBA and gray inputs, a
+#     folder, --outscale, per-file errors, no silent overwrite.
+python3 - "$WORK/up_in" <<'PY'
+import os, struct, sys, zlib
+def png(path, w, h, depth, ctype, sample):
+    ch = {0: 1, 2: 3, 6: 4}[ctype]
+    rows = b"".join(b"\0" + b"".join(struct.pack(">H" if depth == 16 else "B", sample(x, y, c))
+                                     for x in range(w) for c in range(ch)) for y in range(h))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+os.makedirs(sys.argv[1])
+png(sys.argv[1] + "/rgba16.png", 23, 17, 16, 6, lambda x, y, c: (x * 2801 + y * 3701 + c * 9001) % 65536)
+png(sys.argv[1] + "/gray.png", 20, 11, 8, 0, lambda x, y, c: (x * 11 + y * 7) % 256)
+PY
+ihdr() { python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(29); print(*struct.unpack('>IIBB', d[16:26]))" "$1"; }
+CKPT="$WORK/runs/sigint/checkpoints/latest.pt"
+"$SRLAB" upscale --model "$CKPT" --input "$WORK/up_in/rgba16.png" --output "$WORK/up/a.png" --tile 8 --tile-pad 4 \
+  > "$WORK/up.txt" 2>&1 || fail "upscale (checkpoint): $(tail -3 "$WORK/up.txt")"
+[ "$(ihdr "$WORK/up/a.png")" = "46 34 16 6" ] || fail "16-bit RGBA x2 output: $(ihdr "$WORK/up/a.png")"
+grep -q "peak memory" "$WORK/up.txt" || fail "no summary: $(cat "$WORK/up.txt")"
+"$SRLAB" upscale --model "$WORK/m.onnx" --input "$WORK/up_in" --output "$WORK/up_dir" --outscale 3 --sharpen 0.5,1 \
+  > "$WORK/up2.txt" 2>&1 || fail "upscale (ONNX, folder): $(tail -3 "$WORK/up2.txt")"
+grep -q "OpenCV DNN" "$WORK/up2.txt" || fail "ONNX model not run by OpenCV DNN: $(cat "$WORK/up2.txt")"
+[ "$(ihdr "$WORK/up_dir/gray.png")" = "60 33 8 0" ] || fail "gray x3 output: $(ihdr "$WORK/up_dir/gray.png")"
+[ "$(ihdr "$WORK/up_dir/rgba16.png")" = "69 51 16 6" ] || fail "RGBA x3 output: $(ihdr "$WORK/up_dir/rgba16.png")"
+grep -q "2 passes + bicubic" "$WORK/up2.txt" || fail "x3 with a x2 model should take 2 passes: $(cat "$WORK/up2.txt")"
+set +e
+"$SRLAB" upscale --model "$CKPT" --input "$WORK/up_in" --output "$WORK/up_jpg" --format jpg > /dev/null 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "rgba16.png' has an alpha channel" "$WORK/err.txt" && [ -s "$WORK/up_jpg/gray.jpg" ] \
+  || fail "alpha to JPEG: rc $rc, $(cat "$WORK/err.txt")"
+set +e
+"$SRLAB" upscale --model "$CKPT" --input "$WORK/up_in/gray.png" --output "$WORK/up/a.png" 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "overwrite" "$WORK/err.txt" || fail "overwrite: rc $rc, $(cat "$WORK/err.txt")"
+echo "ok: upscale"
+
 # 4. degradations: preview grid, HDF5 prepare (bicubic LR == the benchmark protocol), eval on the file and
 #    on LR re-made by a degradation config, training from HDF5 + on-the-fly degradation, clear errors.
 "$SRLAB" degrade --config configs/degradations/second_order.yaml --input '${data}/benchmarks/Set5/x4/HR/img_003.png' \

@@ -1,0 +1,211 @@
+// srlab upscale --model CKPT|MODEL.onnx --input FILE|DIR --output FILE|DIR [--tile 512 --tile-pad 32]
+//               [--outscale X] [--sharpen AMOUNT[,SIGMA]] [--format png|jpg|webp --quality Q]
+#include <sys/resource.h>
+
+#include <boost/program_options.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "core/runtime.h"
+#include "data/image_io.h"
+#include "eval/upscale.h"
+#include "models/checkpoint.h"
+#include "models/onnx_opencv.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace srlab::cli {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// --sharpen AMOUNT[,SIGMA]
+eval::UnsharpOptions parse_sharpen(const std::string& text) {
+  std::smatch m;
+  static const std::regex re(R"(\s*([0-9]*\.?[0-9]+)\s*(?:,\s*([0-9]*\.?[0-9]+)\s*)?)");
+  if (!std::regex_match(text, m, re))
+    throw Error("--sharpen expects AMOUNT or AMOUNT,SIGMA (e.g. --sharpen 0.5 or --sharpen 0.8,1.5), got '" + text + "'");
+  eval::UnsharpOptions u;
+  u.amount = std::stod(m[1]);
+  if (m[2].matched) u.sigma = std::stod(m[2]);
+  if (u.sigma <= 0) throw Error("--sharpen: SIGMA must be > 0, got '" + text + "'");
+  return u;
+}
+
+// The model by file type: .onnx -> OpenCV DNN in-process; anything else -> an SRLab checkpoint in LibTorch.
+eval::UpscaleModel load_model(const fs::path& path, torch::Device device) {
+  if (lower(path.extension().string()) != ".onnx") return eval::libtorch_model(models::load_generator(path, device), device);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error("--model: ONNX file '" + path.string() + "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string bytes = buf.str();
+  const auto meta = models::onnx_metadata(bytes);  // throws for a non-ONNX file
+  auto model = std::make_shared<models::OpenCvOnnxModel>(std::move(bytes), path.string());
+  int scale = 0;
+  if (auto it = meta.find("scale"); it != meta.end()) scale = std::atoi(it->second.c_str());
+  if (scale < 1) {  // not an SRLab export: measure the factor on a small input
+    const torch::Tensor y = model->forward(torch::zeros({1, 3, 16, 16}));
+    if (y.dim() != 4 || y.size(2) % 16 != 0 || y.size(2) != y.size(3))
+      throw Error("--model '" + path.string() + "': cannot tell the upscaling factor (no 'scale' metadata, and a 16x16 "
+                  "input gave " + c10::str(y.sizes()) + ")");
+    scale = static_cast<int>(y.size(2) / 16);
+  }
+  return eval::opencv_model(model, scale);
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;  // Linux: KiB
+}
+
+}  // namespace
+
+int cmd_upscale(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "srlab upscale --model CKPT|MODEL.onnx --input FILE|DIR --output FILE|DIR [options]\n\n"
+      "Upscales images with a trained generator: an SRLab checkpoint runs in LibTorch, an .onnx file (srlab\n"
+      "export) in OpenCV DNN in-process. Large images are processed in overlapping tiles (bounded memory, no\n"
+      "seams). Gray images stay gray, 16-bit images stay 16-bit (PNG/TIFF), an alpha channel is upscaled with\n"
+      "bicubic and re-attached. --outscale X gives any factor: native model passes (a x4 model: one pass up to\n"
+      "x7.9, two for x8..x16), then a MATLAB-bicubic resize to the exact size round(X*H) x round(X*W).\n"
+      "--sharpen applies an unsharp mask after upscaling. A folder input writes <output>/<name>.<format>.\n\n"
+      "options");
+  std::string model_path, input, output, format, sharpen, device_spec = "auto";
+  int64_t tile = 512, tile_pad = 32;
+  double outscale = 0;
+  int quality = -1, threads = 0;
+  bool overwrite = false;
+  opts.add_options()("help,h", "show this help")
+      ("model,m", po::value(&model_path), "SRLab checkpoint (.pt) or ONNX model (.onnx)")
+      ("input,i", po::value(&input), "image file or folder of images")
+      ("output,o", po::value(&output), "output image file (for a file input) or folder")
+      ("tile", po::value(&tile)->default_value(tile), "tile size in input pixels (0: whole image at once)")
+      ("tile-pad", po::value(&tile_pad)->default_value(tile_pad), "context pixels around each tile")
+      ("outscale", po::value(&outscale)->default_value(0), "overall upscaling factor (0: the model's scale)")
+      ("sharpen", po::value(&sharpen), "unsharp mask after upscaling: AMOUNT[,SIGMA] (sigma in output pixels, default 1)")
+      ("format", po::value(&format), "png | jpg | webp | tif (default: png, or the --output file's extension)")
+      ("quality", po::value(&quality)->default_value(-1), "JPEG/WebP quality 1..100 (-1: codec default)")
+      ("overwrite", po::bool_switch(&overwrite), "replace existing output files")
+      ("device", po::value(&device_spec)->default_value(device_spec), "cpu | cuda | cuda:N | auto (checkpoints only)")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all cores)");
+  if (!parse_args(opts, args)) return 0;
+  if (model_path.empty()) throw Error("--model is required (a checkpoint .pt from srlab train, or an .onnx from srlab export)");
+  if (input.empty()) throw Error("--input FILE|DIR is required");
+  if (output.empty()) throw Error("--output FILE|DIR is required");
+  if (tile < 0 || tile_pad < 0) throw Error("--tile and --tile-pad must be >= 0");
+  if (outscale < 0) throw Error("--outscale must be > 0 (or 0 for the model's scale)");
+  format = lower(format);
+  if (!format.empty() && format[0] == '.') format.erase(0, 1);
+  if (!format.empty() && !data::is_image_file("x." + format))
+    throw Error("--format '" + format + "' is not supported; use png, jpg, webp or tif");
+
+  // Jobs: (input, output) pairs.
+  std::error_code ec;
+  const fs::path in_path = core::expand_data_path(input), out_path = output;
+  std::vector<std::pair<fs::path, fs::path>> jobs;
+  if (fs::is_directory(in_path, ec)) {
+    if (data::is_image_file(out_path))
+      throw Error("--input is a folder, so --output must be a folder too, not the image file '" + output + "'");
+    const std::string ext = format.empty() ? "png" : format;
+    for (const fs::path& f : data::list_images(in_path)) jobs.push_back({f, out_path / (f.stem().string() + "." + ext)});
+  } else {
+    if (!fs::exists(in_path, ec)) throw Error("--input '" + in_path.string() + "' does not exist");
+    if (data::is_image_file(out_path) && !fs::is_directory(out_path, ec)) {
+      if (!format.empty() && lower(out_path.extension().string()) != "." + format &&
+          !(format == "jpg" && lower(out_path.extension().string()) == ".jpeg"))
+        throw Error("--format " + format + " contradicts the --output file name '" + output + "'");
+      jobs.push_back({in_path, out_path});
+    } else {
+      jobs.push_back({in_path, out_path / (in_path.stem().string() + "." + (format.empty() ? "png" : format))});
+    }
+  }
+  for (const auto& [src, dst] : jobs) {
+    if (fs::exists(dst, ec) && fs::equivalent(src, dst, ec))
+      throw Error("output '" + dst.string() + "' would overwrite its input; choose another --output");
+    if (!overwrite && fs::exists(dst, ec))
+      throw Error("output '" + dst.string() + "' exists; pass --overwrite to replace it");
+  }
+
+  core::configure_threads(threads);
+  const torch::Device device = core::select_device(device_spec);
+  const eval::UpscaleModel model = load_model(model_path, device);
+  eval::UpscaleOptions uo;
+  uo.tiles = {tile, tile_pad};
+  uo.outscale = outscale;
+  if (!sharpen.empty()) uo.sharpen = parse_sharpen(sharpen);
+  core::log("upscale: {} image(s) with {} (x{}, {}), tile {} pad {}{}{}", jobs.size(), model_path, model.scale,
+            model.runtime, tile, tile_pad, outscale > 0 ? fmt::format(", outscale {:g}", outscale) : "",
+            uo.sharpen ? fmt::format(", sharpen {:g},{:g}", uo.sharpen->amount, uo.sharpen->sigma) : "");
+
+  core::InterruptScope interrupt;
+  const auto t_all = std::chrono::steady_clock::now();
+  int failed = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const auto& [src, dst] = jobs[j];
+    const std::string tag = jobs.size() > 1 ? fmt::format("[{}/{}] ", j + 1, jobs.size()) : "";
+    try {
+      const auto t0 = std::chrono::steady_clock::now();
+      const data::Image img = data::read_image(src);
+      const std::string ext = lower(dst.extension().string());
+      const bool lossy8 = ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".bmp";
+      if (img.alpha.defined() && !(ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff"))
+        throw Error("'" + src.string() + "' has an alpha channel, which " + ext + " cannot store; use --format png or webp");
+      int bit_depth = img.bit_depth;
+      if (bit_depth == 16 && lossy8) {
+        core::log("upscale: warning: '{}' is 16-bit but {} stores 8 bits; writing 8-bit (use --format png to keep 16)",
+                  src.string(), ext);
+        bit_depth = 8;
+      }
+      auto last = std::chrono::steady_clock::now();
+      uo.progress = [&](int64_t done, int64_t total) {
+        if (core::interrupted()) throw Error("interrupted (Ctrl-C)");
+        const auto now = std::chrono::steady_clock::now();
+        if (total > 1 && (done == total || now - last > std::chrono::seconds(2))) {
+          std::cerr << "\r" << tag << src.filename().string() << ": tile " << done << "/" << total << std::flush;
+          if (done == total) std::cerr << "\n";
+          last = now;
+        }
+      };
+      const eval::UpscaleResult r = eval::upscale_image(img, model, uo);
+      data::write_image(dst, r.pixels, bit_depth, r.alpha, quality);
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << fmt::format("{}{} ({}x{}{}{}) -> {} ({}x{}, {} pass{}{}) in {:.2f} s\n", tag, src.string(),
+                               img.pixels.size(2), img.pixels.size(1), img.pixels.size(0) == 1 ? " gray" : "",
+                               img.alpha.defined() ? "+alpha" : "", dst.string(), r.pixels.size(2), r.pixels.size(1),
+                               r.passes, r.passes == 1 ? "" : "es",
+                               r.final_resize_h != 1 || r.final_resize_w != 1
+                                   ? fmt::format(" + bicubic x{:.3g}", r.final_resize_w)
+                                   : "",
+                               sec);
+    } catch (const Error& e) {
+      if (core::interrupted()) throw Error(std::string(e.what()) + "; " + std::to_string(j) + " image(s) done");
+      if (jobs.size() == 1) throw;
+      std::cerr << "srlab upscale: error: " << e.what() << " (skipped)\n";
+      ++failed;
+    }
+  }
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
+  std::cout << fmt::format("upscaled {} of {} image(s) in {:.1f} s; peak memory (max RSS) {:.0f} MiB\n",
+                           jobs.size() - failed, jobs.size(), sec, peak_rss_mib());
+  if (failed) std::cerr << "srlab upscale: " << failed << " image(s) failed (see above)\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace srlab::cli

@@ -1,0 +1,149 @@
+#pragma once
+// `srlab compare`: a crisp (PSNR-oriented) model against a creative (GAN/perceptual) model on benchmark
+// folders, with the classic baselines, network-interpolation blends between the two (Wang et al.,
+// "Deep Network Interpolation for Continuous Imagery Effect Transition", CVPR 2019, Eq. 1; models/
+// interpolate.h) and unsharp-mask variants, scored with Y-PSNR, SSIM and LPIPS (eval/evaluate.h), and
+// reported as Markdown/JSON tables, perception–distortion plots (Blau & Michaeli, "The Perception-
+// Distortion Tradeoff", CVPR 2018, Fig. 1: distortion against perceptual quality) drawn by gnuplot, and
+// captioned crop grids.
+//
+// Config (YAML; every key is validated, unknown keys are errors):
+//   name: crisp_vs_creative_x4                 # required; default output folder experiments/runs/<name>
+//   scale: 4                                   # required, integer >= 1
+//   datasets: ["${data}/benchmarks/Set5/x4"]   # required, benchmark folders or HDF5 test files
+//                                              # (data::open_benchmark), distinct display names
+//   crisp: runs/crisp_x4/checkpoints/best.pt   # required: checkpoint A (alpha 0)
+//   creative: runs/creative_x4/checkpoints/best.pt   # required: checkpoint B (alpha 1)
+//   extra: {creative_noperc: path.pt}          # optional name -> checkpoint ([A-Za-z0-9._-] names)
+//   interpolation_alphas: [0.2, 0.4, 0.6, 0.8] # optional, each in [0,1], distinct (default none)
+//   sharpen: {amount: 0.5, sigma: 1.0, threshold: 0}   # optional unsharp-mask options (eval/sharpen.h)
+//   crops: {count: 3, size: 64}                # optional; count 0 = no crop grid; size in HR pixels, a
+//                                              # multiple of scale; optional `at`: explicit crops
+//                                              # [[image index (0-based), y, x], ...] for every dataset,
+//                                              # or {<dataset name>: [[i, y, x], ...]} per dataset (others
+//                                              # chosen automatically); y, x multiples of scale
+//   lpips_weights: ""                          # optional; "" = models::resolve_lpips_weights("")
+//   device: auto                               # optional: cpu | cuda | cuda:N | auto
+// "${data}" in paths expands to the shared data folder (core/paths.h); relative paths are relative to
+// the current directory.
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "data/paired_dataset.h"
+#include "eval/evaluate.h"
+#include "eval/sharpen.h"
+
+namespace srlab::eval {
+
+/// One square crop of an HR image for the picture grid: top-left corner (y, x) and side in HR pixels.
+struct CropBox {
+  size_t image = 0;  ///< index into the dataset (0-based)
+  int64_t y = 0;     ///< top row, HR pixels (a multiple of the scale)
+  int64_t x = 0;     ///< left column, HR pixels (a multiple of the scale)
+  int64_t size = 0;  ///< side, HR pixels (a multiple of the scale)
+};
+
+/// The parsed `srlab compare` config (see the file comment for the YAML keys).
+struct CompareConfig {
+  std::string name;
+  int scale = 0;
+  std::vector<std::string> datasets;  ///< as written (may contain "${data}")
+  std::string crisp, creative;        ///< checkpoint paths as written
+  std::vector<std::pair<std::string, std::string>> extra;  ///< (method name, checkpoint path), file order
+  std::vector<double> interpolation_alphas;                 ///< as written (validated, not sorted)
+  UnsharpOptions sharpen;
+  int crop_count = 3;
+  int crop_size = 64;
+  /// Explicit crops: key "" applies to every dataset, other keys to the dataset of that display name;
+  /// each entry (image index, y, x). Empty: chosen by choose_crops().
+  std::map<std::string, std::vector<std::array<int64_t, 3>>> crops_at;
+  std::string lpips_weights;
+  std::string device = "auto";
+  std::string source;       ///< the config file (for messages)
+  std::string yaml;         ///< the config as YAML text (recorded in compare.json)
+};
+
+/// Reads a compare config from `cfg` (the document root) and validates it: required keys present,
+/// scale >= 1, a non-empty dataset list, alphas finite, in [0,1] and distinct, extra names non-empty,
+/// made of [A-Za-z0-9._-], unique and not a built-in method name (bicubic, sharpened, crisp, creative,
+/// creative_then_sharpen, sharpen_then_upscale, interp_a*), crop count >= 0, crop size a positive
+/// multiple of scale, sharpen options valid, and no unknown key (core::Config::check_known).
+/// @throws srlab::Error "config error in <file> at '<key>': ..." naming the offending key.
+CompareConfig parse_compare_config(const core::Config& cfg);
+
+/// core::Config::load_file(file) (with the "key=value" `overrides` applied in order, as `--set`), then
+/// parse_compare_config(). @throws srlab::Error naming the file or key.
+CompareConfig load_compare_config(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+
+/// Deterministic crops for the picture grid: crop k is taken from the k-th image (cycling) among the
+/// images whose HR side lengths are >= `size`, at the size x size window with the highest variance of
+/// the channel-mean intensity among windows on a grid of stride `dataset.scale()` (ties: first in
+/// raster order), skipping windows that overlap an earlier crop of the same image while any
+/// non-overlapping one remains.
+/// @param count  number of crops (>= 0); @param size  side in HR pixels, a positive multiple of the scale.
+/// @throws srlab::Error when size is not a positive multiple of the scale or no image is large enough
+///         (naming the size and the largest image).
+std::vector<CropBox> choose_crops(const data::PairedImageDataset& dataset, int count, int size);
+
+/// One method of the comparison.
+struct CompareMethod {
+  std::string name;    ///< row label: "bicubic", "sharpened", "crisp", "interp_a0.2", "creative", ...
+  std::string kind;    ///< "baseline", "model", "interpolation", "sharpen_variant" or "extra"
+  double alpha = -1;   ///< interpolation weight of the creative model (0 crisp, 1 creative), -1 if none
+  std::string source;  ///< how it is made (checkpoint path, or a short description)
+};
+
+/// What run_compare() produced.
+struct CompareReport {
+  std::filesystem::path out_dir;
+  std::vector<CompareMethod> methods;  ///< in table order
+  std::vector<std::string> datasets;   ///< display names, config order
+  std::vector<EvalResult> results;     ///< every dataset x method, dataset-major, methods in table order
+  std::vector<std::filesystem::path> files;  ///< every file written
+};
+
+/// Runs the comparison of `cfg` and writes its report into `out_dir` (created; existing files of the
+/// same names are replaced atomically).
+///
+/// Methods, in table order: bicubic (MATLAB bicubic), sharpened (bicubic + unsharp mask `cfg.sharpen`),
+/// crisp, interp_a<alpha> for each alpha in increasing order (the blend (1-alpha) crisp + alpha creative
+/// of models::interpolate_generators, in memory), creative, creative_then_sharpen (unsharp mask of the
+/// creative output), sharpen_then_upscale (unsharp mask of the LR image, then creative), then the extras
+/// in config order. Checkpoints contribute their EMA weights when present. Every method is scored on
+/// every dataset with evaluate() (8-bit output; Y-PSNR and SSIM with `scale` border pixels cropped;
+/// LPIPS v0.1 SqueezeNet on the full RGB image); one log line per dataset x method (core::log).
+///
+/// Files: compare.md (per dataset a table method | PSNR | SSIM | LPIPS with the best value of each
+/// column, as displayed, in bold, plus a note that SRLab's perceptual loss and LPIPS share the
+/// SqueezeNet backbone); compare.json ({"name", "scale", "config" (YAML text), "checkpoints" {"crisp",
+/// "creative", "extra": {name: ...}} each {"path", "run_id", "iteration", "weights": "ema"|"raw"},
+/// "sharpen", "interpolation_alphas" (sorted), "methods" [{"name","kind","source"[, "alpha"]}],
+/// "datasets" [{"name","path","images","plot","crops","crop_boxes"[{"image","name","y","x","size"}]}],
+/// "results" [eval::to_json() of each result]}); per dataset <d> (d = display name with characters
+/// outside [A-Za-z0-9._-] replaced by '_'): pd_plot_<d>.dat and pd_plot_<d>.gp (data and gnuplot script,
+/// run in out_dir: `cd out_dir && gnuplot pd_plot_<d>.gp`), pd_plot_<d>.png (900 x 650 px: x = LPIPS,
+/// lower is better, y = Y-PSNR in dB, one labelled point per method, the crisp -> interp -> creative
+/// path joined by a line) and, when crop_count > 0 or explicit crops are given, crops_<d>.png: one row
+/// per crop of 6 tiles LR (nearest-upscaled) | bicubic | sharpened | crisp | creative | HR, each tile the
+/// crop enlarged by nearest neighbour by z = max(1, ceil(128 / size)) to T = size * z pixels, under an
+/// 18-px caption band, with 4-px white gaps: width 6 T + 28, height 4 + rows * (T + 22) (8-bit RGB PNG,
+/// data::write_image).
+///
+/// gnuplot is `$SRLAB_GNUPLOT` when set, else `gnuplot` on the PATH, with the pngcairo terminal (png when
+/// pngcairo is missing); it is checked before any evaluation.
+/// @throws srlab::Error when gnuplot is missing ("install gnuplot-nox (scripts/setup.sh does)") or
+///         has no PNG terminal, a dataset or checkpoint cannot be opened (naming it), a checkpoint's scale
+///         is not cfg.scale, crisp and creative cannot be interpolated (naming both files; only when
+///         alphas are given), two datasets share a display name, an explicit crop lies outside its image
+///         or is not aligned to the scale, LPIPS weights cannot be found, gnuplot fails (with its
+///         output), or a file cannot be written.
+CompareReport run_compare(const CompareConfig& cfg, const std::filesystem::path& out_dir);
+
+}  // namespace srlab::eval
