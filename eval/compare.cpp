@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/process.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/paths.h"
@@ -27,6 +27,8 @@
 
 namespace srlab::eval {
 namespace fs = std::filesystem;
+using core::run_command;
+using core::shell_quote;
 
 namespace {
 
@@ -43,25 +45,6 @@ std::string file_part(const std::string& s) {
     if (!is_name_char(c)) c = '_';
   if (out.empty() || out == "." || out == "..") out = "_" + out;
   return out;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Runs a shell command; returns (exit status, stdout + stderr). Status 127: command not found.
-std::pair<int, std::string> run_command(const std::string& cmd) {
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) throw Error("cannot start '" + cmd + "'");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 // A gnuplot-safe double-quoted string (no quotes or backslashes inside).

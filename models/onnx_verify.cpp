@@ -1,6 +1,5 @@
 #include "models/onnx_verify.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/process.h"
 #include "core/fs.h"
 
 #ifndef SRLAB_SOURCE_DIR
@@ -25,6 +25,8 @@
 namespace srlab::models {
 
 namespace fs = std::filesystem;
+using core::run_command;
+using core::shell_quote;
 
 namespace {
 
@@ -32,12 +34,6 @@ std::string shape_text(c10::IntArrayRef sizes) {
   std::string s;
   for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "x" : "") + std::to_string(sizes[i]);
   return s;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 // A fresh temporary folder, removed with everything in it on destruction.
@@ -54,19 +50,6 @@ struct TempDir {
     fs::remove_all(path, ec);
   }
 };
-
-// Runs a shell command, returns (exit status, stdout + stderr).
-std::pair<int, std::string> run_command(const std::string& cmd) {
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) throw Error("cannot start '" + cmd + "'");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 void write_raw(const fs::path& path, const torch::Tensor& t) {
   const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();

@@ -2,7 +2,6 @@
 // pixel-unshuffle channel order, reflect padding of non-divisible sizes, residual scaling, BasicSR's
 // initialisation, errors, and the ONNX export (initializer names; OpenCV DNN where it can run).
 #include <gtest/gtest.h>
-#include <opencv2/dnn.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "models/onnx_export.h"
+#include "models/onnx_opencv.h"
 #include "models/registry.h"
 #include "models/rrdbnet.h"
 
@@ -83,18 +83,6 @@ torch::Tensor reference_forward(const sm::Generator& g, const torch::Tensor& x, 
   return conv(lrelu(conv(feat, p, "conv_hr")), p, "conv_last");
 }
 
-// Runs a static fp32 export in OpenCV DNN directly (cv::dnn::readNetFromONNX on the bytes, CPU): the
-// export itself must be importable, independent of SRLab's OpenCV runner. Throws cv::Exception when
-// OpenCV cannot import or run it.
-torch::Tensor opencv_forward(const std::string& bytes, const torch::Tensor& x) {
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  const torch::Tensor in = x.contiguous();
-  const std::vector<int> sizes(in.sizes().begin(), in.sizes().end());
-  net.setInput(cv::Mat(static_cast<int>(sizes.size()), sizes.data(), CV_32F, in.data_ptr()));
-  const cv::Mat out = net.forward();
-  const std::vector<int64_t> shape(out.size.p, out.size.p + out.dims);
-  return torch::from_blob(out.data, shape, torch::kFloat32).clone();
-}
 
 }  // namespace
 
@@ -336,8 +324,8 @@ TEST(Rrdbnet, OnnxStaticExportMatchesLibTorchInOpenCvDnn) {
       const auto ref = g->forward(x);
       torch::Tensor y;
       try {
-        y = opencv_forward(bytes, x);
-      } catch (const cv::Exception& e) {
+        y = sm::run_onnx_opencv(bytes, x);
+      } catch (const srlab::Error& e) {
         ADD_FAILURE() << "x" << s << " " << h << "x" << w << ": " << e.what();
         continue;
       }
