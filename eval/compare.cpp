@@ -167,17 +167,50 @@ struct DatasetRun {
   std::vector<CropBox> crops;
 };
 
+// The metric `col` (0 PSNR, 1 SSIM, 2 LPIPS; NaN when missing) of a result.
+double metric_value(const EvalResult& r, int col) {
+  if (col == 0) return r.mean_psnr;
+  if (col == 1) return r.mean_ssim;
+  return r.mean_lpips ? *r.mean_lpips : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The crisp -> interp -> creative sweep of one dataset: Markdown lines and the JSON object.
+std::pair<std::string, nlohmann::json> sweep_report(const std::vector<CompareMethod>& methods,
+                                                    const std::vector<const EvalResult*>& rows) {
+  std::vector<size_t> order;
+  std::vector<double> alphas;
+  for (size_t i = 0; i < methods.size(); ++i)
+    if (methods[i].name == "crisp" || methods[i].kind == "interpolation" || methods[i].name == "creative") {
+      order.push_back(i);
+      alphas.push_back(methods[i].name == "crisp" ? 0.0 : methods[i].name == "creative" ? 1.0 : methods[i].alpha);
+    }
+  nlohmann::json js = {{"alphas", alphas}};
+  std::string md = "\nSweep crisp → creative (α = ";
+  for (size_t k = 0; k < alphas.size(); ++k) md += fmt::format("{}{:g}", k ? ", " : "", alphas[k]);
+  md += "):\n";
+  const char* names[3] = {"psnr", "ssim", "lpips"};
+  const char* labels[3] = {"PSNR (dB)", "SSIM", "LPIPS"};
+  for (int col = 0; col < 3; ++col) {
+    std::vector<double> v;
+    std::string text;
+    for (size_t i : order) {
+      v.push_back(metric_value(*rows[i], col));
+      text += fmt::format("{}{:.4f}", text.empty() ? "" : " → ", v.back());
+    }
+    const SweepTrend t = sweep_trend(v);
+    js[names[col]] = {{"values", v}, {"direction", t.direction}, {"monotone", t.monotone}};
+    md += fmt::format("- {}: {} ({}, {})\n", labels[col], text, t.direction, t.monotone ? "monotone" : "NOT monotone");
+  }
+  return {md, js};
+}
+
 std::string markdown_table(const std::vector<const EvalResult*>& rows) {
   auto display = [](const EvalResult& r, int col) -> std::string {
     if (col == 0) return psnr_text(r.mean_psnr);
     if (col == 1) return fmt::format("{:.4f}", r.mean_ssim);
     return r.mean_lpips ? fmt::format("{:.4f}", *r.mean_lpips) : "–";
   };
-  auto value = [](const EvalResult& r, int col) -> double {
-    if (col == 0) return r.mean_psnr;
-    if (col == 1) return r.mean_ssim;
-    return r.mean_lpips ? *r.mean_lpips : std::numeric_limits<double>::quiet_NaN();
-  };
+  const auto& value = metric_value;
   std::string best[3];
   for (int col = 0; col < 3; ++col) {
     double b = std::numeric_limits<double>::quiet_NaN();
@@ -344,6 +377,21 @@ void write_crops(const DatasetRun& d, const std::vector<std::pair<CompareMethod,
 }  // namespace
 
 // ---- public API -----------------------------------------------------------------------------------------
+
+SweepTrend sweep_trend(const std::vector<double>& values) {
+  SweepTrend t;
+  t.direction = "flat";
+  if (values.size() < 2) return t;
+  for (double v : values)
+    if (std::isnan(v)) t.monotone = false;
+  const double d = values.back() - values.front();
+  if (d != 0) t.direction = d < 0 ? "decreasing" : "increasing";
+  for (size_t i = 1; i < values.size(); ++i) {
+    const double step = values[i] - values[i - 1];
+    if (d < 0 ? step > 0 : d > 0 ? step < 0 : step != 0) t.monotone = false;
+  }
+  return t;
+}
 
 CompareConfig parse_compare_config(const core::Config& cfg) {
   CompareConfig c;
@@ -630,6 +678,9 @@ CompareReport run_compare(const CompareConfig& cfg, const fs::path& out_dir) {
     js["datasets"].push_back(dj);
     md += fmt::format("\n## {} x{} ({} images)\n\n", d.name, cfg.scale, d.ds.size());
     md += markdown_table(rows);
+    const auto [sweep_md, sweep_js] = sweep_report(rep.methods, rows);
+    md += sweep_md;
+    js["datasets"].back()["sweep"] = sweep_js;
     md += fmt::format("\n![perception-distortion plot, {}](pd_plot_{}.png)\n", d.name, d.file_name);
     if (!d.crops.empty())
       md += fmt::format("\n![crops, {}](crops_{}.png)\n\nCrops ({} x {} HR pixels; columns LR (nearest) | bicubic | "

@@ -92,6 +92,16 @@ CompareConfig load_compare_config(const std::filesystem::path& file, const std::
 ///         (naming the size and the largest image).
 std::vector<CropBox> choose_crops(const data::PairedImageDataset& dataset, int count, int size);
 
+/// How a metric moves along the network-interpolation sweep crisp -> interp_a<alpha>... -> creative.
+struct SweepTrend {
+  std::string direction;  ///< "decreasing", "increasing" or "flat": the sign of last - first
+  bool monotone = true;   ///< every step goes in `direction` or stays equal (NaN values: false)
+};
+
+/// The trend of `values`: a metric at alpha 0 (crisp), at the interpolation alphas in increasing order,
+/// and at alpha 1 (creative). Fewer than 2 values: "flat", monotone.
+SweepTrend sweep_trend(const std::vector<double>& values);
+
 /// One method of the comparison.
 struct CompareMethod {
   std::string name;    ///< row label: "bicubic", "sharpened", "crisp", "interp_a0.2", "creative", ...
@@ -121,11 +131,13 @@ struct CompareReport {
 /// LPIPS v0.1 SqueezeNet on the full RGB image); one log line per dataset x method (core::log).
 ///
 /// Files: compare.md (per dataset a table method | PSNR | SSIM | LPIPS with the best value of each
-/// column, as displayed, in bold, plus a note that SRLab's perceptual loss and LPIPS share the
+/// column, as displayed, in bold, then one "sweep" line per metric: its values along crisp -> interp ->
+/// creative with sweep_trend(); plus a note that SRLab's perceptual loss and LPIPS share the
 /// SqueezeNet backbone); compare.json ({"name", "scale", "config" (YAML text), "checkpoints" {"crisp",
 /// "creative", "extra": {name: ...}} each {"path", "run_id", "iteration", "weights": "ema"|"raw"},
 /// "sharpen", "interpolation_alphas" (sorted), "methods" [{"name","kind","source"[, "alpha"]}],
-/// "datasets" [{"name","path","images","plot","crops","crop_boxes"[{"image","name","y","x","size"}]}],
+/// "datasets" [{"name","path","images","plot","crops","crop_boxes"[{"image","name","y","x","size"}],
+/// "sweep" {"alphas" [0, .., 1], "psnr"|"ssim"|"lpips" {"values", "direction", "monotone"}}}],
 /// "results" [eval::to_json() of each result]}); per dataset <d> (d = display name with characters
 /// outside [A-Za-z0-9._-] replaced by '_'): pd_plot_<d>.dat and pd_plot_<d>.gp (data and gnuplot script,
 /// run in out_dir: `cd out_dir && gnuplot pd_plot_<d>.gp`), pd_plot_<d>.png (900 x 650 px: x = LPIPS,

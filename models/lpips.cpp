@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
+#include "models/weight_file.h"
 
 namespace srlab::models {
 namespace fs = std::filesystem;
@@ -106,93 +107,16 @@ torch::Tensor LpipsImpl::forward_raw(const torch::Tensor& a, const torch::Tensor
 
 Lpips load_lpips(const fs::path& weights, const std::string& net) {
   Lpips model(net);  // throws for an unsupported backbone
-  torch::IValue iv;
-  {
-    std::string bytes;
-    try {
-      bytes = core::read_file(weights);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}; {}", e.what(), kHowToMake));
-    }
-    try {
-      iv = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-    } catch (const c10::Error& e) {
-      throw Error(fmt::format("LPIPS-{} weights {}: not a readable torch.save file ({}); {}", net, weights.string(),
-                              std::string(e.what_without_backtrace()).substr(0, 200), kHowToMake));
-    }
-  }
-  if (!iv.isGenericDict())
-    throw Error(fmt::format("LPIPS-{} weights {}: expected a dict name -> tensor, found {}; {}", net, weights.string(),
-                            iv.tagKind(), kHowToMake));
-  std::map<std::string, torch::Tensor> file;
-  for (const auto& kv : iv.toGenericDict()) {
-    if (!kv.key().isString() || !kv.value().isTensor())
-      throw Error(fmt::format("LPIPS-{} weights {}: every entry must map a string name to a tensor; {}",
-                              net, weights.string(), kHowToMake));
-    file[kv.key().toStringRef()] = kv.value().toTensor();
-  }
+  const std::string what = "LPIPS-" + net + " weights";
   // Expected names: the module's parameter names with the "net." prefix removed.
-  std::map<std::string, torch::Tensor> expected;
-  for (const auto& p : model->named_parameters(true)) {
-    std::string name = p.key();
-    if (name.rfind("net.", 0) == 0) name = name.substr(4);
-    expected[name] = p.value();
-  }
-  torch::NoGradGuard ng;
-  for (auto& [name, param] : expected) {
-    auto it = file.find(name);
-    if (it == file.end())
-      throw Error(fmt::format("LPIPS-{} weights {}: tensor '{}' is missing (expected shape {}); {}", net, weights.string(),
-                              name, shape_str(param), kHowToMake));
-    if (it->second.sizes() != param.sizes())
-      throw Error(fmt::format("LPIPS-{} weights {}: tensor '{}' has shape {}, expected {}; {}", net, weights.string(), name,
-                              shape_str(it->second), shape_str(param), kHowToMake));
-    if (!it->second.is_floating_point())
-      throw Error(fmt::format("LPIPS-{} weights {}: tensor '{}' is {}, expected float; {}", net, weights.string(), name,
-                              std::string(c10::toString(it->second.scalar_type())), kHowToMake));
-    param.copy_(it->second.to(torch::kCPU, torch::kFloat32));
-  }
-  for (const auto& [name, t] : file)
-    if (!expected.count(name))
-      throw Error(fmt::format("LPIPS-{} weights {}: unexpected tensor '{}' (shape {}); is this a different network "
-                              "than LPIPS-{}? {}",
-                              net, weights.string(), name, shape_str(t), net, kHowToMake));
+  load_parameters_strict(*model, read_tensor_dict(weights, what, kHowToMake), "net.", weights, what, kHowToMake);
   model->eval();
   return model;
 }
 
 fs::path resolve_lpips_weights(const std::string& explicit_path, const std::string& net) {
-  const std::string file_name = "lpips_" + net + "_v0.1.pt";
-  if (!explicit_path.empty()) {
-    const fs::path p = core::expand_data_path(explicit_path);
-    if (!fs::is_regular_file(p))
-      throw Error(fmt::format("LPIPS weights: '{}' (given explicitly, --lpips-weights) is not a file; {}",
-                              p.string(), kHowToMake));
-    return p;
-  }
-  std::vector<std::string> tried;
-  if (const char* env = std::getenv("SRLAB_LPIPS_WEIGHTS"); env != nullptr && *env != '\0') {
-    const fs::path p = env;
-    if (fs::is_regular_file(p)) return p;
-    throw Error(fmt::format("LPIPS weights: SRLAB_LPIPS_WEIGHTS='{}' is not a file; fix or unset it, or pass "
-                            "--lpips-weights PATH; {}",
-                            p.string(), kHowToMake));
-  }
-  tried.push_back("--lpips-weights / config: not given");
-  tried.push_back("$SRLAB_LPIPS_WEIGHTS: not set");
-  const fs::path data = core::find_shared_data_dir();
-  if (!data.empty()) {
-    const fs::path p = data / "weights" / "lpips" / file_name;
-    if (fs::is_regular_file(p)) return p;
-    tried.push_back(p.string() + ": no such file");
-  } else {
-    std::string c;
-    for (const auto& d : core::shared_data_candidates()) c += (c.empty() ? "" : ", ") + d.string();
-    tried.push_back("shared data folder <data>/weights/lpips/" + file_name + ": no shared data folder found (looked in " + c + ")");
-  }
-  std::string msg = "LPIPS weights not found; tried: ";
-  for (size_t i = 0; i < tried.size(); ++i) msg += (i ? "; " : "") + tried[i];
-  throw Error(msg + ". Pass --lpips-weights PATH or set SRLAB_LPIPS_WEIGHTS; " + kHowToMake);
+  return resolve_weight_file(explicit_path, "SRLAB_LPIPS_WEIGHTS", fs::path("weights") / "lpips" / ("lpips_" + net + "_v0.1.pt"),
+                             "LPIPS weights", std::string("pass --lpips-weights PATH (a loss: its `weights:` key); ") + kHowToMake);
 }
 
 }  // namespace srlab::models

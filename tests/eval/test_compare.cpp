@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -154,6 +155,17 @@ TEST(Compare, WritesReportsForEveryMethodAndDataset) {
   EXPECT_NE(md.find("**"), std::string::npos);
   EXPECT_NE(md.find("SqueezeNet"), std::string::npos);
   EXPECT_NE(md.find("| sharpen_then_upscale |"), std::string::npos);
+  EXPECT_NE(md.find("Sweep crisp → creative (α = 0, 0, 0.5, 1, 1)"), std::string::npos) << md;
+
+  // The sweep: crisp, interp_a0, interp_a0.5, interp_a1, creative; its values are the table's.
+  const nlohmann::json& sweep = js["datasets"][0]["sweep"];
+  EXPECT_EQ(sweep["alphas"], nlohmann::json({0.0, 0.0, 0.5, 1.0, 1.0}));
+  ASSERT_EQ(sweep["psnr"]["values"].size(), 5u);
+  EXPECT_EQ(sweep["psnr"]["values"][2].get<double>(), find_result(js["results"], "setA", "interp_a0.5")["mean"]["psnr"]);
+  EXPECT_EQ(sweep["lpips"]["values"][4].get<double>(), find_result(js["results"], "setA", "creative")["mean"]["lpips"]);
+  const eval::SweepTrend t = eval::sweep_trend(sweep["psnr"]["values"].get<std::vector<double>>());
+  EXPECT_EQ(sweep["psnr"]["direction"], t.direction);
+  EXPECT_EQ(sweep["psnr"]["monotone"], t.monotone);
 
   // The plot: 900 x 650 PNG; the script reads the data file and is kept for reproduction.
   const data::Image plot = data::read_image(out / "pd_plot_setA.png");
@@ -176,6 +188,25 @@ TEST(Compare, WritesReportsForEveryMethodAndDataset) {
   const int left = 4 + 5 * (128 + 4), top = 4 + 18;
   const torch::Tensor got_tile = crops.pixels.slice(1, top, top + 128).slice(2, left, left + 128);
   EXPECT_TRUE(torch::equal(got_tile, want_tile));
+}
+
+TEST(Compare, SweepTrend) {
+  auto t = eval::sweep_trend({30.4, 30.1, 30.1, 29.0});
+  EXPECT_EQ(t.direction, "decreasing");
+  EXPECT_TRUE(t.monotone);  // equal steps are allowed
+  t = eval::sweep_trend({0.17, 0.15, 0.16, 0.12});
+  EXPECT_EQ(t.direction, "decreasing");
+  EXPECT_FALSE(t.monotone);
+  t = eval::sweep_trend({0.1, 0.2, 0.3});
+  EXPECT_EQ(t.direction, "increasing");
+  EXPECT_TRUE(t.monotone);
+  t = eval::sweep_trend({1.0, 2.0, 1.0});
+  EXPECT_EQ(t.direction, "flat");
+  EXPECT_FALSE(t.monotone);
+  EXPECT_FALSE(eval::sweep_trend({1.0, std::nan(""), 0.5}).monotone);
+  t = eval::sweep_trend({5.0});
+  EXPECT_EQ(t.direction, "flat");
+  EXPECT_TRUE(t.monotone);
 }
 
 TEST(Compare, ChooseCropsPicksTheTexturedWindowDeterministically) {
