@@ -4,6 +4,8 @@
 // reports bad keys and missing weights clearly.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,20 +30,22 @@ sl::LossPtr from_yaml(const std::string& item) {
   return l;
 }
 
-// A converted-layout weight file of a random VGG19 (seed 7).
-fs::path weight_file() {
-  static const fs::path path = [] {
+// A converted-layout weight file of a random VGG19 (seed 7), removed again at scope exit (~80 MB). One
+// file per process: ctest runs the tests of this file as parallel processes.
+struct WeightFile {
+  fs::path path = fs::temp_directory_path() / ("srlab_vgg_perceptual_test_" + std::to_string(::getpid()) + ".pt");
+  WeightFile() {
     torch::manual_seed(7);
     sm::Vgg19Features net(std::vector<std::string>{"conv1_1"});
     c10::Dict<std::string, torch::Tensor> d;
     for (const auto& p : net->named_parameters(true)) d.insert(p.key().substr(4), p.value().detach().clone());
-    const fs::path p = fs::temp_directory_path() / "srlab_vgg_perceptual_test.pt";
     const std::vector<char> bytes = torch::pickle_save(c10::IValue(d));
-    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }();
-  return path;
-}
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  ~WeightFile() { fs::remove(path); }
+  WeightFile(const WeightFile&) = delete;
+  WeightFile& operator=(const WeightFile&) = delete;
+};
 
 }  // namespace
 
@@ -81,7 +85,8 @@ TEST(VggPerceptualLoss, GradientsReachSrOnly) {
 }
 
 TEST(VggPerceptualLoss, BuildsFromYamlWithAConvertedFile) {
-  const std::string w = "weights: '" + weight_file().string() + "'";
+  const WeightFile file;
+  const std::string w = "weights: '" + file.path.string() + "'";
   const auto esrgan = from_yaml("{type: perceptual_vgg, " + w + "}");
   EXPECT_EQ(esrgan->type(), "perceptual_vgg");
   const auto real_esrgan = from_yaml("{type: perceptual_vgg, " + w +
@@ -98,7 +103,8 @@ TEST(VggPerceptualLoss, BuildsFromYamlWithAConvertedFile) {
 }
 
 TEST(VggPerceptualLoss, ErrorsNameTheKeyAndSayHowToGetWeights) {
-  const std::string w = "weights: '" + weight_file().string() + "'";
+  const WeightFile file;
+  const std::string w = "weights: '" + file.path.string() + "'";
   std::string m = error_of([&] { from_yaml("{type: perceptual_vgg, " + w + ", layer_weights: {conv6_1: 1}}"); });
   EXPECT_NE(m.find("layer_weights"), std::string::npos) << m;
   EXPECT_NE(m.find("conv6_1"), std::string::npos) << m;
