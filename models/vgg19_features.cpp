@@ -101,8 +101,8 @@ Vgg19FeaturesImpl::Vgg19FeaturesImpl(std::vector<std::string> layers, bool use_i
   for (size_t i = 0; i <= taps.back(); ++i)
     if (vgg19_layer_names()[i].rfind("pool", 0) == 0) min_size_ *= 2;
   net = register_module("net", TappedFeatures(make_features(), taps, channels, min_size_));
-  register_buffer("mean", torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}));
-  register_buffer("std", torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
+  mean_ = register_buffer("mean", torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}));
+  std_ = register_buffer("std", torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
   for (auto& p : parameters()) p.set_requires_grad(false);
   eval();
 }
@@ -119,7 +119,7 @@ std::vector<torch::Tensor> Vgg19FeaturesImpl::forward(const torch::Tensor& x) {
                             x.size(3), layers_.back(), min_size_));
   torch::Tensor h = x.to(torch::kFloat32);
   if (range_norm_) h = (h + 1) / 2;
-  if (use_input_norm_) h = (h - named_buffers()["mean"]) / named_buffers()["std"];
+  if (use_input_norm_) h = (h - mean_) / std_;
   return net->forward(h);
 }
 

@@ -60,6 +60,7 @@ class Vgg19FeaturesImpl : public torch::nn::Module {
   std::vector<std::string> layers_;
   bool use_input_norm_, range_norm_;
   int64_t min_size_ = 1;
+  torch::Tensor mean_, std_;  // ImageNet statistics, (1,3,1,1) buffers "mean" and "std"
 };
 TORCH_MODULE(Vgg19Features);
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <sstream>
 #include <vector>
 
 #include "core/error.h"
@@ -12,14 +11,6 @@
 
 namespace srlab::models {
 namespace fs = std::filesystem;
-
-namespace {
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
-}  // namespace
 
 std::map<std::string, torch::Tensor> read_tensor_dict(const fs::path& file, const std::string& what,
                                                       const std::string& how) {
@@ -63,10 +54,10 @@ void load_parameters_strict(torch::nn::Module& module, const std::map<std::strin
     auto it = dict.find(name);
     if (it == dict.end())
       throw Error(fmt::format("{} {}: tensor '{}' is missing (expected shape {}); {}", what, file.string(), name,
-                              shape_str(param), how));
+                              c10::str(param.sizes()), how));
     if (it->second.sizes() != param.sizes())
       throw Error(fmt::format("{} {}: tensor '{}' has shape {}, expected {}; {}", what, file.string(), name,
-                              shape_str(it->second), shape_str(param), how));
+                              c10::str(it->second.sizes()), c10::str(param.sizes()), how));
     if (!it->second.is_floating_point())
       throw Error(fmt::format("{} {}: tensor '{}' is {}, expected float; {}", what, file.string(), name,
                               std::string(c10::toString(it->second.scalar_type())), how));
@@ -75,7 +66,7 @@ void load_parameters_strict(torch::nn::Module& module, const std::map<std::strin
   for (const auto& [name, t] : dict)
     if (!expected.count(name))
       throw Error(fmt::format("{} {}: unexpected tensor '{}' (shape {}); is this another network? {}", what,
-                              file.string(), name, shape_str(t), how));
+                              file.string(), name, c10::str(t.sizes()), how));
 }
 
 fs::path resolve_weight_file(const std::string& explicit_path, const char* env_var, const fs::path& data_relative,
