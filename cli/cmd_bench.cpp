@@ -19,10 +19,10 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/runtime.h"
-#include "models/onnx_export.h"
-#include "models/onnx_opencv.h"
-#include "models/onnx_verify.h"
-#include "models/registry.h"
+#include "deploy/onnx_export.h"
+#include "deploy/onnx_opencv.h"
+#include "deploy/onnx_verify.h"
+#include "models/arch/registry.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -10,10 +10,10 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/degradation.h"
-#include "data/degrade_preview.h"
-#include "data/image_io.h"
-#include "data/transforms.h"
+#include "data/degrade/degradation.h"
+#include "data/degrade/degrade_preview.h"
+#include "data/image/image_io.h"
+#include "data/datasets/transforms.h"
 
 namespace po = boost::program_options;
 

@@ -9,12 +9,12 @@
 #include "core/fs.h"
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/degraded_dataset.h"
-#include "data/paired_dataset.h"
+#include "data/datasets/degraded_dataset.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace po = boost::program_options;
 

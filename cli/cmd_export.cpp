@@ -8,9 +8,9 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/runtime.h"
-#include "models/checkpoint.h"
-#include "models/onnx_export.h"
-#include "models/onnx_verify.h"
+#include "models/weights/checkpoint.h"
+#include "deploy/onnx_export.h"
+#include "deploy/onnx_verify.h"
 
 namespace po = boost::program_options;
 

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "models/interpolate.h"
+#include "models/weights/interpolate.h"
 
 namespace po = boost::program_options;
 

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "data/degrade_step.h"
-#include "models/registry.h"
+#include "data/degrade/degrade_step.h"
+#include "models/arch/registry.h"
 
 namespace srlab::cli {
 

@@ -10,7 +10,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "core/runtime.h"
-#include "data/prepare.h"
+#include "data/datasets/prepare.h"
 
 namespace po = boost::program_options;
 

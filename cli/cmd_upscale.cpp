@@ -16,10 +16,10 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/image_io.h"
-#include "eval/upscale.h"
-#include "models/checkpoint.h"
-#include "models/onnx_opencv.h"
+#include "data/image/image_io.h"
+#include "deploy/upscale.h"
+#include "models/weights/checkpoint.h"
+#include "deploy/onnx_opencv.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

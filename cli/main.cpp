@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "core/version.h"
 #include "core/error.h"
 
 namespace srlab::cli {
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     if (cmd == "upscale") return srlab::cli::cmd_upscale(args);
     if (cmd == "bench-runtimes") return srlab::cli::cmd_bench_runtimes(args);
     if (cmd == "version" || cmd == "--version") {
-      std::cout << "srlab 0.1.0 (LibTorch " << TORCH_VERSION << ")\n";
+      std::cout << "srlab " SRLAB_VERSION " (LibTorch " << TORCH_VERSION << ")\n";
       return 0;
     }
     std::cerr << "srlab: unknown command '" << cmd << "'\n\n" << kUsage;

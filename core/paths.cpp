@@ -83,4 +83,15 @@ std::string expand_data_path(const std::string& path) {
   return out;
 }
 
+fs::path find_near_executable(const fs::path& relative) {
+  fs::path dir = executable_dir();
+  std::error_code ec;
+  while (!dir.empty()) {
+    if (fs::exists(dir / relative, ec)) return dir / relative;
+    if (dir == dir.root_path() || dir.parent_path() == dir) break;
+    dir = dir.parent_path();
+  }
+  return {};
+}
+
 }  // namespace srlab::core

@@ -25,4 +25,9 @@ std::vector<std::filesystem::path> shared_data_candidates();
 /// "${data}/benchmarks/Set5/x4". Other strings are returned unchanged.
 std::string expand_data_path(const std::string& path);
 
+/// The first existing `<dir>/relative` for <dir> = the folder of the running executable and each of
+/// its parents (e.g. "share/srlab/onnx_run.mjs" finds <build>/share/srlab/ from <build>/bin/srlab and
+/// <prefix>/share/srlab/ from an installed <prefix>/bin/srlab); an empty path when none exists.
+std::filesystem::path find_near_executable(const std::filesystem::path& relative);
+
 }  // namespace srlab::core

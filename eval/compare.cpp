@@ -18,12 +18,12 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/image_io.h"
+#include "data/image/image_io.h"
 #include "eval/generator_method.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
-#include "models/interpolate.h"
-#include "models/lpips.h"
+#include "models/weights/interpolate.h"
+#include "models/features/lpips.h"
 
 namespace srlab::eval {
 namespace fs = std::filesystem;

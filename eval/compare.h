@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "data/paired_dataset.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/sharpen.h"
 

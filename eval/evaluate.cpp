@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "data/image_io.h"
+#include "data/image/image_io.h"
 #include "eval/metrics.h"
 
 namespace srlab::eval {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "data/paired_dataset.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/methods.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace srlab::eval {
 

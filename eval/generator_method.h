@@ -4,7 +4,7 @@
 #include <string>
 
 #include "eval/methods.h"
-#include "models/generator.h"
+#include "models/arch/generator.h"
 
 namespace srlab::eval {
 

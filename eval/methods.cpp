@@ -6,10 +6,10 @@
 #include <system_error>
 
 #include "core/error.h"
-#include "data/imresize.h"
+#include "data/image/imresize.h"
 #include "eval/generator_method.h"
 #include "eval/naming.h"
-#include "models/checkpoint.h"
+#include "models/weights/checkpoint.h"
 
 namespace srlab::eval {
 namespace fs = std::filesystem;

@@ -37,7 +37,7 @@
 
 #include "core/config.h"
 #include "losses/loss.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace srlab::losses {
 

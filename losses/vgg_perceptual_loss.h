@@ -25,7 +25,7 @@
 #include <string>
 
 #include "losses/loss.h"
-#include "models/vgg19_features.h"
+#include "models/features/vgg19_features.h"
 
 namespace srlab::losses {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "models/checkpoint.h"
-#include "models/discriminator_registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/disc/discriminator_registry.h"
 #include "train/optimizer.h"
 
 namespace srlab::train {

@@ -23,7 +23,7 @@
 
 #include "losses/gan_loss.h"
 #include "losses/weighted_loss.h"
-#include "models/discriminator.h"
+#include "models/disc/discriminator.h"
 #include "train/train_config.h"
 
 namespace srlab::train {

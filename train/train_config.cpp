@@ -6,10 +6,10 @@
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "losses/weighted_loss.h"
-#include "models/checkpoint.h"
-#include "models/discriminator_registry.h"
-#include "models/lpips.h"
-#include "models/registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/disc/discriminator_registry.h"
+#include "models/features/lpips.h"
+#include "models/arch/registry.h"
 
 namespace srlab::train {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "core/config.h"
-#include "data/degradation.h"
-#include "data/transforms.h"
+#include "data/degrade/degradation.h"
+#include "data/datasets/transforms.h"
 #include "eval/sharpen.h"
 #include "train/lr_schedule.h"
 

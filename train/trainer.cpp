@@ -1,4 +1,5 @@
 #include "train/trainer.h"
+#include "core/version.h"
 
 #include <chrono>
 #include <cmath>
@@ -10,18 +11,18 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "core/runtime.h"
-#include "data/degraded_dataset.h"
-#include "data/hdf5_pairs.h"
-#include "data/loader.h"
-#include "data/paired_dataset.h"
+#include "data/datasets/degraded_dataset.h"
+#include "data/datasets/hdf5_pairs.h"
+#include "data/datasets/loader.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/generator_method.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
 #include "losses/weighted_loss.h"
-#include "models/checkpoint.h"
-#include "models/lpips.h"
-#include "models/registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/features/lpips.h"
+#include "models/arch/registry.h"
 #include "train/ema.h"
 #include "train/gan_step.h"
 #include "train/optimizer.h"
@@ -185,7 +186,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     nlohmann::json meta = {{"name", c.name},
                            {"git_revision", git_revision()},
                            {"seed", c.seed},
-                           {"srlab_version", "0.1.0"},
+                           {"srlab_version", SRLAB_VERSION},
                            {"torch_version", TORCH_VERSION},
                            {"device", device.str()},
                            {"threads", threads},

@@ -7,9 +7,9 @@
 
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/imresize.h"
-#include "data/loader.h"
-#include "data/paired_dataset.h"
+#include "data/image/imresize.h"
+#include "data/datasets/loader.h"
+#include "data/datasets/paired_dataset.h"
 
 namespace {
 

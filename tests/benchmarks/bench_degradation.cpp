@@ -10,9 +10,9 @@
 
 #include "core/paths.h"
 #include "core/runtime.h"
-#include "data/degradation.h"
-#include "data/image_io.h"
-#include "data/prepare.h"
+#include "data/degrade/degradation.h"
+#include "data/image/image_io.h"
+#include "data/datasets/prepare.h"
 
 namespace {
 

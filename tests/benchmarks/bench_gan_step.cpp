@@ -13,7 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/runtime.h"
-#include "models/registry.h"
+#include "models/arch/registry.h"
 #include "train/ema.h"
 #include "train/gan_step.h"
 #include "train/train_config.h"

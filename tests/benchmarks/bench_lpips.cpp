@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "core/runtime.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "core/config.h"
 #include "core/runtime.h"
 #include "losses/pixel_losses.h"
-#include "models/registry.h"
+#include "models/arch/registry.h"
 
 namespace {
 

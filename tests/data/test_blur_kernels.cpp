@@ -7,7 +7,7 @@
 #include <set>
 
 #include "core/config.h"
-#include "data/blur_kernels.h"
+#include "data/degrade/blur_kernels.h"
 #include "tests/data/helpers.h"
 
 namespace srlab::data {

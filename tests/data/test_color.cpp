@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "data/color.h"
+#include "data/image/color.h"
 
 using namespace srlab::data;
 

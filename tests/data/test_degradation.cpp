@@ -5,13 +5,13 @@
 
 #include "core/config.h"
 #include "core/paths.h"
-#include "data/blur_kernels.h"
-#include "data/degradation.h"
-#include "data/degrade_preview.h"
-#include "data/degrade_ops.h"
-#include "data/image_io.h"
-#include "data/imresize.h"
-#include "data/transforms.h"
+#include "data/degrade/blur_kernels.h"
+#include "data/degrade/degradation.h"
+#include "data/degrade/degrade_preview.h"
+#include "data/degrade/degrade_ops.h"
+#include "data/image/image_io.h"
+#include "data/image/imresize.h"
+#include "data/datasets/transforms.h"
 #include "tests/data/helpers.h"
 
 namespace srlab::data {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/error.h"
-#include "data/hdf5_pairs.h"
-#include "data/image_io.h"
-#include "data/paired_dataset.h"
+#include "data/datasets/hdf5_pairs.h"
+#include "data/image/image_io.h"
+#include "data/datasets/paired_dataset.h"
 #include "tests/data/helpers.h"
 
 namespace fs = std::filesystem;

@@ -5,8 +5,8 @@
 
 #include "core/error.h"
 #include "core/paths.h"
-#include "data/image_io.h"
-#include "data/paired_dataset.h"
+#include "data/image/image_io.h"
+#include "data/datasets/paired_dataset.h"
 #include "tests/data/helpers.h"
 
 namespace fs = std::filesystem;

@@ -4,8 +4,8 @@
 
 #include "core/error.h"
 #include "core/paths.h"
-#include "data/image_io.h"
-#include "data/imresize.h"
+#include "data/image/image_io.h"
+#include "data/image/imresize.h"
 #include "tests/data/helpers.h"
 
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "data/transforms.h"
+#include "data/datasets/transforms.h"
 #include "tests/data/helpers.h"
 
 using namespace srlab::data;

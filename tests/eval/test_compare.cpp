@@ -16,12 +16,12 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
-#include "data/image_io.h"
-#include "data/imresize.h"
-#include "data/paired_dataset.h"
+#include "data/image/image_io.h"
+#include "data/image/imresize.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/compare.h"
-#include "models/checkpoint.h"
-#include "models/registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/arch/registry.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -11,13 +11,13 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/paths.h"
-#include "data/image_io.h"
-#include "data/paired_dataset.h"
+#include "data/image/image_io.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
 #include "eval/metrics.h"
-#include "models/checkpoint.h"
-#include "models/registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/arch/registry.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -10,11 +10,11 @@
 
 #include "core/error.h"
 #include "core/paths.h"
-#include "data/image_io.h"
-#include "data/paired_dataset.h"
+#include "data/image/image_io.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/paths.h"
-#include "data/paired_dataset.h"
+#include "data/datasets/paired_dataset.h"
 #include "eval/methods.h"
 #include "eval/sharpen.h"
 

@@ -14,7 +14,7 @@
 #include "core/paths.h"
 #include "losses/perceptual_loss.h"
 #include "losses/registry.h"
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 
 namespace sl = srlab::losses;
 namespace sm = srlab::models;

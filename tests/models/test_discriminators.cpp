@@ -6,10 +6,10 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/discriminator_registry.h"
-#include "models/generator.h"
-#include "models/unet_discriminator.h"
-#include "models/vgg_discriminator.h"
+#include "models/disc/discriminator_registry.h"
+#include "models/arch/generator.h"
+#include "models/disc/unet_discriminator.h"
+#include "models/disc/vgg_discriminator.h"
 
 namespace sm = srlab::models;
 using srlab::core::Config;

@@ -5,8 +5,8 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/edsr.h"
-#include "models/registry.h"
+#include "models/arch/edsr.h"
+#include "models/arch/registry.h"
 
 namespace sm = srlab::models;
 using srlab::core::Config;

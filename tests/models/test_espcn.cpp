@@ -5,8 +5,8 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/espcn.h"
-#include "models/registry.h"
+#include "models/arch/espcn.h"
+#include "models/arch/registry.h"
 
 namespace sm = srlab::models;
 namespace F = torch::nn::functional;

@@ -11,9 +11,9 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/checkpoint.h"
-#include "models/interpolate.h"
-#include "models/registry.h"
+#include "models/weights/checkpoint.h"
+#include "models/weights/interpolate.h"
+#include "models/arch/registry.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -13,8 +13,8 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
-#include "models/lpips.h"
-#include "models/squeezenet.h"
+#include "models/features/lpips.h"
+#include "models/features/squeezenet.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/lpips.h"
+#include "models/features/lpips.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;

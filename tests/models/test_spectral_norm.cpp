@@ -5,7 +5,7 @@
 #include "tests/test_util.h"
 
 #include "core/error.h"
-#include "models/spectral_norm.h"
+#include "models/disc/spectral_norm.h"
 
 namespace sm = srlab::models;
 namespace F = torch::nn::functional;

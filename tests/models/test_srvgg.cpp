@@ -9,10 +9,8 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "models/onnx_export.h"
-#include "models/onnx_opencv.h"
-#include "models/registry.h"
-#include "models/srvgg.h"
+#include "models/arch/registry.h"
+#include "models/arch/srvgg.h"
 
 namespace sm = srlab::models;
 using srlab::core::Config;
@@ -192,43 +190,4 @@ TEST(Srvgg, UnsupportedScalesAndInvalidConfigsAreRefused) {
   EXPECT_NE(error_of([&] { g->forward(torch::rand({3, 7, 9})); }).find("(N,3,h,w)"), std::string::npos);
   const auto types = sm::generator_types();
   EXPECT_TRUE(std::any_of(types.begin(), types.end(), [](const auto& t) { return t.first == "srvgg_compact"; }));
-}
-
-TEST(Srvgg, OnnxExportNamesInitializersAfterStateDictKeysAndMatchesOpenCvDnn) {
-  // Initializers = state-dict keys (PReLU slopes stored (F,1,1)); static fp32 exports load in OpenCV
-  // 4.6 DNN (Conv, PRelu/Relu/LeakyRelu, DepthToSpace, nearest Resize) and match LibTorch.
-  torch::manual_seed(3);
-  const auto x = torch::rand({1, 3, 9, 10});
-  sm::OnnxExportOptions fixed;
-  fixed.batch = 1;
-  fixed.height = 9;
-  fixed.width = 10;
-  const std::vector<std::pair<std::string, int>> cases{{"prelu", 2}, {"relu", 3}, {"leakyrelu", 4}};
-  for (const auto& [act, s] : cases) {
-    const auto g = build("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: " + act + "}", s);
-    const std::string bytes = sm::export_onnx(g, fixed);
-    onnx::ModelProto m;
-    ASSERT_TRUE(m.ParseFromString(bytes));
-    std::vector<std::string> names;
-    for (const auto& t : m.graph().initializer()) {
-      names.push_back(t.name());
-      if (t.name() == "body.1.weight") EXPECT_EQ(std::vector<int64_t>(t.dims().begin(), t.dims().end()),
-                                                 (std::vector<int64_t>{8, 1, 1}));
-    }
-    std::vector<std::string> keys = keys_of(g);
-    std::sort(names.begin(), names.end());
-    std::sort(keys.begin(), keys.end());
-    EXPECT_EQ(names, keys) << act;
-    torch::NoGradGuard ng;
-    const auto ref = g->forward(x);
-    torch::Tensor y;
-    try {
-      y = sm::run_onnx_opencv(bytes, x);
-    } catch (const srlab::Error& e) {
-      ADD_FAILURE() << act << ": " << e.what();
-      continue;
-    }
-    ASSERT_EQ(y.sizes(), ref.sizes()) << act;
-    EXPECT_LE((y - ref).abs().max().item<double>(), 1e-4) << act << " x" << s;
-  }
 }

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/vgg19_features.h"
+#include "models/features/vgg19_features.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;

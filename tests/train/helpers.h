@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "data/image_io.h"
-#include "models/checkpoint.h"
+#include "data/image/image_io.h"
+#include "models/weights/checkpoint.h"
 #include "train/trainer.h"
 
 namespace srlab::testing {

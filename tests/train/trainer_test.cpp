@@ -10,8 +10,8 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "data/image_io.h"
-#include "models/checkpoint.h"
+#include "data/image/image_io.h"
+#include "models/weights/checkpoint.h"
 #include "train/lr_schedule.h"
 #include "train/trainer.h"
 #include "tests/test_util.h"

@@ -1,0 +1,44 @@
+#include "models/arch/arch_util.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace srlab::models {
+
+namespace {
+std::string shape_text(const torch::Tensor& t) {
+  std::ostringstream os;
+  os << t.sizes();
+  return os.str();
+}
+std::string list_text(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i == 0 ? "" : (i + 1 == v.size() ? " or " : ", ")) + std::to_string(v[i]);
+  return s;
+}
+}  // namespace
+
+void check_lr_batch(const torch::Tensor& lr, const std::string& arch) {
+  if (!lr.defined()) throw Error(arch + ": input tensor is undefined; pass an (N,3,h,w) float batch in [0,1]");
+  if (lr.dim() != 4 || lr.size(1) != 3 || lr.size(0) < 1 || lr.size(2) < 1 || lr.size(3) < 1)
+    throw Error(arch + ": expected an LR batch of shape (N,3,h,w) with N,h,w >= 1, got " + shape_text(lr) +
+                "; add a batch dimension with unsqueeze(0) and convert grayscale images to RGB");
+  if (!lr.is_floating_point())
+    throw Error(arch + ": expected a floating-point LR batch in [0,1], got dtype " +
+                std::string(c10::toString(lr.scalar_type())) + "; convert with to(torch::kFloat32).div(255)");
+}
+
+void check_scale(const core::Config& params, const std::string& arch, int scale, const std::vector<int>& supported) {
+  if (std::find(supported.begin(), supported.end(), scale) == supported.end())
+    params.fail("", arch + " does not support scale " + std::to_string(scale) + "; set the `scale` key to " +
+                        list_text(supported));
+}
+
+void check_scale(const std::string& arch, int scale, const std::vector<int>& supported) {
+  if (std::find(supported.begin(), supported.end(), scale) == supported.end())
+    throw Error(arch + " does not support scale " + std::to_string(scale) + "; use " + list_text(supported));
+}
+
+}  // namespace srlab::models

@@ -1,0 +1,16 @@
+// The list of built-in architectures: one registration line per architecture file.
+#include "models/arch/edsr.h"
+#include "models/arch/espcn.h"
+#include "models/arch/rrdbnet.h"
+#include "models/arch/srvgg.h"
+
+namespace srlab::models {
+
+void register_builtin_generators() {
+  register_espcn();
+  register_edsr();
+  register_rrdbnet();
+  register_srvgg();
+}
+
+}  // namespace srlab::models

@@ -1,0 +1,97 @@
+#include "models/arch/srvgg.h"
+
+#include "core/error.h"
+#include "models/arch/arch_util.h"
+#include "models/arch/registry.h"
+
+namespace srlab::models {
+
+namespace F = torch::nn::functional;
+
+namespace {
+const std::vector<int> kScales{2, 3, 4};
+
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
+}
+
+/// The first invalid option as {key, problem}, or {"", ""} when all are valid.
+std::pair<std::string, std::string> validate(const SrvggOptions& o) {
+  if (o.num_feat < 1) return {"num_feat", "must be >= 1, got " + std::to_string(o.num_feat)};
+  if (o.num_conv < 0) return {"num_conv", "must be >= 0, got " + std::to_string(o.num_conv)};
+  return {"", ""};
+}
+}  // namespace
+
+SrvggCompactImpl::SrvggCompactImpl(const SrvggOptions& options) : options_(options) {
+  check_scale("srvgg_compact", options.scale, kScales);
+  const auto [key, problem] = validate(options);
+  if (!key.empty()) throw Error("srvgg_compact: " + key + " " + problem);
+  const int64_t f = options.num_feat, s = options.scale;
+  body = torch::nn::Sequential();
+  auto push_activation = [&] {
+    switch (options_.act_type) {
+      case SrvggActivation::kPrelu:
+        body->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(f)));
+        break;
+      case SrvggActivation::kRelu:
+        body->push_back(torch::nn::ReLU());
+        break;
+      case SrvggActivation::kLeakyRelu:
+        body->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kSrvggLeakySlope)));
+        break;
+    }
+  };
+  body->push_back(conv3x3(3, f));
+  push_activation();
+  for (int k = 0; k < options.num_conv; ++k) {
+    body->push_back(conv3x3(f, f));
+    push_activation();
+  }
+  body->push_back(conv3x3(f, 3 * s * s));
+  register_module("body", body);
+}
+
+torch::Tensor SrvggCompactImpl::forward(torch::Tensor lr) {
+  check_lr_batch(lr, "srvgg_compact");
+  const int64_t s = options_.scale;
+  const torch::Tensor out = torch::pixel_shuffle(body->forward(lr), s);
+  const torch::Tensor base = F::interpolate(
+      lr, F::InterpolateFuncOptions().size(std::vector<int64_t>{lr.size(2) * s, lr.size(3) * s}).mode(torch::kNearest));
+  return out + base;
+}
+
+int64_t srvgg_parameter_count(const SrvggOptions& o) {
+  const int64_t f = o.num_feat, k = o.num_conv, out = 3LL * o.scale * o.scale;
+  int64_t n = 28 * f + k * (9 * f * f + f) + (9 * f * out + out);
+  if (o.act_type == SrvggActivation::kPrelu) n += (k + 1) * f;
+  return n;
+}
+
+Generator make_srvgg_compact(const core::Config& params, int scale) {
+  check_scale(params, "srvgg_compact", scale, kScales);
+  SrvggOptions o;
+  o.scale = scale;
+  o.num_feat = params.get<int>("num_feat", o.num_feat);
+  o.num_conv = params.get<int>("num_conv", o.num_conv);
+  const std::string act = params.get<std::string>("act_type", "prelu");
+  if (act == "prelu")
+    o.act_type = SrvggActivation::kPrelu;
+  else if (act == "relu")
+    o.act_type = SrvggActivation::kRelu;
+  else if (act == "leakyrelu")
+    o.act_type = SrvggActivation::kLeakyRelu;
+  else
+    params.fail("act_type", "unknown activation '" + act + "'; use prelu, relu or leakyrelu");
+  const auto [key, problem] = validate(o);
+  if (!key.empty()) params.fail(key, problem);
+  return std::make_shared<SrvggCompactImpl>(o);
+}
+
+void register_srvgg() {
+  register_generator("srvgg_compact", make_srvgg_compact,
+                     "SRVGGNetCompact (Real-ESRGAN compact, Wang et al. 2021), BasicSR layout; params num_feat, "
+                     "num_conv, act_type");
+}
+
+}  // namespace srlab::models
