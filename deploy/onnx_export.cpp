@@ -15,6 +15,8 @@ void register_espcn_onnx();  // models/onnx_espcn.cpp
 void register_edsr_onnx();   // models/onnx_edsr.cpp
 void register_rrdbnet_onnx();  // models/onnx_rrdbnet.cpp
 void register_srvgg_onnx();    // models/onnx_srvgg.cpp
+void register_span_onnx();     // deploy/onnx_span.cpp
+void register_plksr_onnx();    // deploy/onnx_plksr.cpp
 
 namespace {
 
@@ -23,10 +25,17 @@ void register_builtin_onnx_exporters() {
   register_edsr_onnx();
   register_rrdbnet_onnx();
   register_srvgg_onnx();
+  register_span_onnx();
+  register_plksr_onnx();
 }
 
+struct ExporterEntry {
+  OnnxExporter exporter;
+  OnnxFoldedParameter folded;
+};
+
 struct ExporterTable {
-  std::map<std::string, OnnxExporter> table;
+  std::map<std::string, ExporterEntry> table;
   std::once_flag once;
 };
 
@@ -37,10 +46,10 @@ ExporterTable& raw_table() {
 
 // Built-ins are registered on first use (static initialisers would be dropped when linking static
 // libraries), as core::Registry does; a registration made before first use wins over a built-in.
-std::map<std::string, OnnxExporter>& exporters() {
+std::map<std::string, ExporterEntry>& exporters() {
   ExporterTable& t = raw_table();
   std::call_once(t.once, [&t] {
-    std::map<std::string, OnnxExporter> user = std::move(t.table);
+    std::map<std::string, ExporterEntry> user = std::move(t.table);
     t.table.clear();
     register_builtin_onnx_exporters();
     for (auto& kv : user) t.table[kv.first] = std::move(kv.second);
@@ -63,8 +72,8 @@ std::vector<OnnxDim> image_dims(const OnnxExportOptions& o, int64_t scale) {
 
 }  // namespace
 
-void register_onnx_exporter(const std::string& type, OnnxExporter exporter) {
-  raw_table().table[type] = std::move(exporter);
+void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded) {
+  raw_table().table[type] = {std::move(exporter), std::move(folded)};
 }
 
 std::vector<std::string> onnx_exportable_types() {
@@ -98,15 +107,16 @@ std::string export_onnx(const Generator& g, const OnnxExportOptions& o) {
   torch::NoGradGuard no_grad;
   OnnxGraph graph("srlab_" + type, o.fp16 ? OnnxPrecision::kFloat16 : OnnxPrecision::kFloat32);
   const std::string x = graph.input("input", image_dims(o, 1));
-  const std::string y = it->second(*g, graph, x);
+  const std::string y = it->second.exporter(*g, graph, x);
   graph.output(y, "output", image_dims(o, g->scale()));
 
   // Every parameter and buffer must have become an initializer: an exporter that skips one would
   // export a different function.
   const auto names = graph.initializer_names();
   const std::set<std::string> exported(names.begin(), names.end());
+  const OnnxFoldedParameter& folded = it->second.folded;
   for (const auto& kv : g->named_parameters())
-    if (!exported.count(kv.key())) refuse_onnx_export(type, "parameter '" + kv.key() + "' is not used by its exporter");
+    if (!exported.count(kv.key()) && !(folded && folded(kv.key()))) refuse_onnx_export(type, "parameter '" + kv.key() + "' is not used by its exporter");
   for (const auto& kv : g->named_buffers())
     if (!exported.count(kv.key())) refuse_onnx_export(type, "buffer '" + kv.key() + "' is not used by its exporter");
 

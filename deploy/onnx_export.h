@@ -42,8 +42,13 @@ struct OnnxExportOptions {
 /// refuse_onnx_export() for configurations it cannot reproduce exactly.
 using OnnxExporter = std::function<std::string(const GeneratorImpl& g, OnnxGraph& graph, const std::string& input)>;
 
-/// Registers the exporter of generator type `type` (replacing any previous one).
-void register_onnx_exporter(const std::string& type, OnnxExporter exporter);
+/// True for parameter keys an exporter folds into other initializers (re-parameterisation, e.g. SPAN's
+/// Conv3XC branches, exported folded as eval_conv): exempt from export_onnx's every-parameter check.
+using OnnxFoldedParameter = std::function<bool(const std::string& key)>;
+
+/// Registers the exporter of generator type `type` (replacing any previous one), with the parameters it
+/// folds (none by default).
+void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded = {});
 
 /// Generator types with an exporter, sorted.
 std::vector<std::string> onnx_exportable_types();

@@ -1,7 +1,9 @@
 // The list of built-in architectures: one registration line per architecture file.
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
+#include "models/arch/plksr.h"
 #include "models/arch/rrdbnet.h"
+#include "models/arch/span.h"
 #include "models/arch/srvgg.h"
 
 namespace srlab::models {
@@ -11,6 +13,8 @@ void register_builtin_generators() {
   register_edsr();
   register_rrdbnet();
   register_srvgg();
+  register_span();
+  register_plksr();
 }
 
 }  // namespace srlab::models

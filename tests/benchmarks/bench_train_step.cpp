@@ -46,5 +46,18 @@ BENCHMARK_CAPTURE(BM_TrainStep, espcn_f64_x4, std::string("{type: espcn, num_fea
 BENCHMARK_CAPTURE(BM_TrainStep, edsr_baseline_x4, std::string("{type: edsr_baseline}"))
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+// SPAN trains through the Conv3XC branches (about 5x the folded network's convolution work).
+BENCHMARK_CAPTURE(BM_TrainStep, span_f48_x4, std::string("{type: span}"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainStep, span_f28_x4, std::string("{type: span, feature_channels: 28}"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainStep, realplksr_d64_b28_x4, std::string("{type: realplksr}"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_TrainStep, plksr_tiny_x4, std::string("{type: plksr, dim: 64, n_blocks: 12, kernel_size: 13}"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -203,3 +203,22 @@ TEST(OnnxRuntime, SrvggMatchesLibTorch) {
                        {"{type: srvgg_compact}", 4, false}},
                       "srvgg");
 }
+
+TEST(OnnxRuntime, SpanMatchesLibTorch) {
+  // Folded Conv3XC (eval_conv), SiLU, parameter-free attention, input normalisation (or none).
+  check_architectures({{"{type: span, feature_channels: 8}", 2, true},
+                       {"{type: span, feature_channels: 8, norm: false}", 3, false},
+                       {"{type: span, feature_channels: 12}", 4, false}},
+                      "span");
+}
+
+TEST(OnnxRuntime, PlksrAndRealPlksrMatchLibTorch) {
+  // GELU / Mish / GroupNorm / LayerNorm from primitives, partial large kernel (Slice + Concat),
+  // repeat_interleave as a one-hot 1x1 conv; every CCM type.
+  check_architectures({{"{type: realplksr, dim: 16, n_blocks: 2, kernel_size: 7}", 2, true},
+                       {"{type: realplksr, dim: 16, n_blocks: 1, kernel_size: 5, layer_norm: true}", 4, false},
+                       {"{type: plksr, dim: 8, n_blocks: 1, kernel_size: 5, ccm_type: CCM}", 3, false},
+                       {"{type: plksr, dim: 8, n_blocks: 1, kernel_size: 5, ccm_type: ICCM, with_idt: true}", 4, false},
+                       {"{type: plksr, dim: 8, n_blocks: 1, kernel_size: 3, ccm_type: DCCM, use_ea: false}", 2, false}},
+                      "plksr");
+}
