@@ -12,7 +12,13 @@ namespace {
 const char* kType = "span";
 
 std::string conv3xc(OnnxGraph& graph, const std::string& x, const Conv3XCImpl& c, const std::string& key) {
-  const auto [w, b] = c.fold();
+  auto [w, b] = c.fold();
+  // What eval forward uses: the stored eval_conv when it already is the fold (Conv3XCImpl::update_eval_conv).
+  const double tol = kConv3XCFoldTolerance * (1.0 + w.abs().max().item<double>());
+  if ((c.eval_conv->weight - w).abs().max().item<double>() <= tol && (c.eval_conv->bias - b).abs().max().item<double>() <= tol) {
+    w = c.eval_conv->weight;
+    b = c.eval_conv->bias;
+  }
   OnnxConvAttrs a;
   a.pads = {1, 1, 1, 1};
   return graph.conv(x, graph.initializer(key + ".eval_conv.weight", w), graph.initializer(key + ".eval_conv.bias", b),
@@ -43,12 +49,13 @@ std::string export_span(const GeneratorImpl& g, OnnxGraph& graph, const std::str
     const auto& blk = *net->blocks[i];
     const std::string key = "block_" + std::to_string(i + 1);
     const std::string o1 = conv3xc(graph, b, *blk.c1_r, key + ".c1_r");
-    const std::string o2 = conv3xc(graph, silu(graph, o1, key + ".act1"), *blk.c2_r, key + ".c2_r");
+    const std::string act1 = silu(graph, o1, key + ".act1");
+    const std::string o2 = conv3xc(graph, act1, *blk.c2_r, key + ".c2_r");
     const std::string o3 = conv3xc(graph, silu(graph, o2, key + ".act2"), *blk.c3_r, key + ".c3_r");
     const std::string att = graph.sub(graph.sigmoid(o3, key + ".sigmoid"), half, key + ".attention");
     b = graph.mul(graph.add(o3, b, key + ".skip"), att, key);
     if (i == 0) b1 = b;
-    if (i + 1 == net->blocks.size()) b5_inner = o1;
+    if (i + 1 == net->blocks.size()) b5_inner = act1;  // the reference's in-place SiLU
   }
   const std::string b6 = conv3xc(graph, b, *net->conv_2, "conv_2");
   const std::string cat = graph.concat({f0, b6, b1, b5_inner}, 1, "cat");

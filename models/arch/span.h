@@ -6,7 +6,8 @@
 // feature_channels, s = scale:
 //   x' = (x - rgb_mean) * 255              (rgb_mean = (0.4488, 0.4371, 0.4040); skipped when norm: false)
 //   conv_1                   Conv3XC 3 -> F                              -> f0
-//   block_1 .. block_6       SPAB(F): c1_r, c2_r, c3_r Conv3XC F -> F    -> b1 .. b6 (b5' = c1_r output of block_6)
+//   block_1 .. block_6       SPAB(F): c1_r, c2_r, c3_r Conv3XC F -> F    -> b1 .. b6
+//                            (b5' = silu(c1_r output) of block_6: the reference's SiLU is in place)
 //   conv_2                   Conv3XC F -> F on b6
 //   conv_cat                 Conv2d 4F -> F, 1x1, on cat(f0, conv_2(b6), b1, b5')
 //   upsampler.0              Conv2d F -> 3*s*s, 3x3, then pixel shuffle by s
@@ -20,7 +21,8 @@
 //   type: span
 //   feature_channels: 48   # F >= 1 (the official SPAN x4: 48; SPAN-S: 28 ... any)
 //   norm: true             # subtract rgb_mean and multiply by 255 first (reference default)
-// Supported scales: 1, 2, 3, 4, 8. Defaults at x4: 426,376 trainable parameters (branches + eval_conv).
+// Supported scales: 1, 2, 3, 4, 8. Defaults at x4: 2,236,728 stored parameters (branches + eval_conv), of
+// which eval uses 426,288.
 #include <torch/torch.h>
 
 #include <optional>
@@ -32,11 +34,16 @@
 
 namespace srlab::models {
 
+/// Relative tolerance (to 1 + max |folded weight|) within which an existing eval_conv counts as the fold.
+constexpr double kConv3XCFoldTolerance = 1e-6;
+
 /// Conv3XC (SPAN, Sec. 3.3): a re-parameterisable 3x3 convolution c_in -> c_out, stride 1.
 /// Training mode computes the branches conv.2(conv.1(conv.0(pad1(x)))) + sk(x) (1x1 c_in -> 2c_in, 3x3
 /// valid 2c_in -> 2c_out, 1x1 2c_out -> c_out; sk: 1x1 c_in -> c_out), all with bias. Eval mode folds
 /// the branches into one 3x3 conv (fold()), stores it in `eval_conv` (as the reference's update_params()
-/// does on every eval forward) and applies eval_conv with zero padding 1. The two agree exactly in real
+/// does on every eval forward; an eval_conv already equal to the fold within kConv3XCFoldTolerance, e.g.
+/// one loaded from a weight file folded by the reference code, is kept as is) and applies eval_conv with
+/// zero padding 1. The two agree exactly in real
 /// arithmetic, borders included (padding before conv.0 yields conv.0's bias there, which the folded bias
 /// contains); in float32 they agree to ~1e-6 relative.
 /// forward: (N,c_in,H,W) -> (N,c_out,H,W).
@@ -56,8 +63,8 @@ class Conv3XCImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Conv3XC);
 
-/// SPAB: the attention block (see the file comment). forward returns {out, o1} (o1 = c1_r output,
-/// used by SPAN for block_6), shapes (N,F,H,W).
+/// SPAB: the attention block (see the file comment). forward returns {out, silu(o1)} (silu of the c1_r
+/// output, used by SPAN for block_6), shapes (N,F,H,W).
 class SpabImpl : public torch::nn::Module {
  public:
   explicit SpabImpl(int64_t channels);
