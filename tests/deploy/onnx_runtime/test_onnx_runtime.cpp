@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -33,6 +34,8 @@ struct Arch {
   std::string yaml;  // `model:` section
   int scale;
   bool real_image;   // also run on the 128x128 Set5 LR image (cheap architectures only)
+  bool fp16_relative = false;  // fp16 tolerance relative to max |output| (networks whose random-weight
+                               // outputs are far outside [0,1], e.g. SPAN's x255 input)
 };
 
 sm::Generator build(const Arch& a) {
@@ -90,7 +93,9 @@ void check_architectures(const std::vector<Arch>& archs, const std::string& tag)
         std::string shape = c10::str(inputs[k].sizes());
         expected.push_back({archs[i].yaml + " x" + std::to_string(archs[i].scale) + (fp16 ? " fp16 " : " fp32 ") +
                                 shape + (k == 2 ? " Set5/img_001" : ""),
-                            refs[k], fp16 ? kTolFp16 : kTolFp32});
+                            refs[k],
+                            fp16 ? kTolFp16 * (archs[i].fp16_relative ? std::max(1.0, refs[k].abs().max().item<double>()) : 1.0)
+                                 : kTolFp32});
       }
     }
   }
@@ -106,7 +111,8 @@ void check_architectures(const std::vector<Arch>& archs, const std::string& tag)
     const auto& e = expected[j];
     ASSERT_EQ(results[j].output.sizes(), e.ref.sizes()) << e.what;
     const double diff = (results[j].output - e.ref).abs().max().item<double>();
-    std::cout << "[ORT] " << e.what << ": max abs diff " << diff << " (" << results[j].time_ms << " ms)\n";
+    std::cout << "[ORT] " << e.what << ": max abs diff " << diff << " (" << results[j].time_ms << " ms, max |ref| "
+              << e.ref.abs().max().item<double>() << ")\n";
     EXPECT_LE(diff, e.tol) << e.what;
   }
 }
@@ -206,9 +212,10 @@ TEST(OnnxRuntime, SrvggMatchesLibTorch) {
 
 TEST(OnnxRuntime, SpanMatchesLibTorch) {
   // Folded Conv3XC (eval_conv), SiLU, parameter-free attention, input normalisation (or none).
-  check_architectures({{"{type: span, feature_channels: 8}", 2, true},
+  // With norm (x255 input) a random SPAN outputs values of ~10: fp16 is checked relative to that.
+  check_architectures({{"{type: span, feature_channels: 8}", 2, true, true},
                        {"{type: span, feature_channels: 8, norm: false}", 3, false},
-                       {"{type: span, feature_channels: 12}", 4, false}},
+                       {"{type: span, feature_channels: 12}", 4, false, true}},
                       "span");
 }
 
