@@ -15,6 +15,7 @@ void register_espcn_onnx();  // models/onnx_espcn.cpp
 void register_edsr_onnx();   // models/onnx_edsr.cpp
 void register_rrdbnet_onnx();  // models/onnx_rrdbnet.cpp
 void register_srvgg_onnx();    // models/onnx_srvgg.cpp
+void register_swinir_onnx();   // deploy/onnx_swinir.cpp
 
 namespace {
 
@@ -23,6 +24,7 @@ void register_builtin_onnx_exporters() {
   register_edsr_onnx();
   register_rrdbnet_onnx();
   register_srvgg_onnx();
+  register_swinir_onnx();
 }
 
 struct ExporterTable {
@@ -108,7 +110,8 @@ std::string export_onnx(const Generator& g, const OnnxExportOptions& o) {
   for (const auto& kv : g->named_parameters())
     if (!exported.count(kv.key())) refuse_onnx_export(type, "parameter '" + kv.key() + "' is not used by its exporter");
   for (const auto& kv : g->named_buffers())
-    if (!exported.count(kv.key())) refuse_onnx_export(type, "buffer '" + kv.key() + "' is not used by its exporter");
+    if (!exported.count(kv.key()) && !graph.reproduced().count(kv.key()))
+      refuse_onnx_export(type, "buffer '" + kv.key() + "' is not used by its exporter");
 
   OnnxModelOptions mo;
   mo.opset = o.opset;

@@ -3,6 +3,7 @@
 #include "models/arch/espcn.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/srvgg.h"
+#include "models/arch/swinir.h"
 
 namespace srlab::models {
 
@@ -11,6 +12,7 @@ void register_builtin_generators() {
   register_edsr();
   register_rrdbnet();
   register_srvgg();
+  register_swinir();
 }
 
 }  // namespace srlab::models
