@@ -141,7 +141,7 @@ torch::Tensor SwinTransformerBlockImpl::forward(const torch::Tensor& x, int64_t 
   return y + drop_path(fc2->forward(torch::gelu(fc1->forward(norm2->forward(y)))));
 }
 
-torch::Tensor SwinResiConv::operator()(const torch::Tensor& x) const {
+torch::Tensor SwinResiConv::operator()(const torch::Tensor& x) {
   if (!three_conv()) return first->forward(x);
   const auto lrelu = [](const torch::Tensor& t) { return F::leaky_relu(t, F::LeakyReLUFuncOptions().negative_slope(kSwinLeakySlope)); };
   return last->forward(lrelu(mid->forward(lrelu(first->forward(x)))));

@@ -100,7 +100,7 @@ TORCH_MODULE(SwinTransformerBlock);
 struct SwinResiConv {
   torch::nn::Conv2d first{nullptr}, mid{nullptr}, last{nullptr};  ///< 1conv: only `first`
   bool three_conv() const { return !mid.is_empty(); }
-  torch::Tensor operator()(const torch::Tensor& x) const;
+  torch::Tensor operator()(const torch::Tensor& x);
 };
 
 /// Builds a SwinResiConv and registers it under `name` in `parent`. Throws srlab::Error for 3conv with
