@@ -17,6 +17,7 @@ void register_rrdbnet_onnx();  // models/onnx_rrdbnet.cpp
 void register_srvgg_onnx();    // models/onnx_srvgg.cpp
 void register_span_onnx();     // deploy/onnx_span.cpp
 void register_plksr_onnx();    // deploy/onnx_plksr.cpp
+void register_swinir_onnx();   // deploy/onnx_swinir.cpp
 
 namespace {
 
@@ -27,6 +28,7 @@ void register_builtin_onnx_exporters() {
   register_srvgg_onnx();
   register_span_onnx();
   register_plksr_onnx();
+  register_swinir_onnx();
 }
 
 struct ExporterEntry {
@@ -118,7 +120,8 @@ std::string export_onnx(const Generator& g, const OnnxExportOptions& o) {
   for (const auto& kv : g->named_parameters())
     if (!exported.count(kv.key()) && !(folded && folded(kv.key()))) refuse_onnx_export(type, "parameter '" + kv.key() + "' is not used by its exporter");
   for (const auto& kv : g->named_buffers())
-    if (!exported.count(kv.key())) refuse_onnx_export(type, "buffer '" + kv.key() + "' is not used by its exporter");
+    if (!exported.count(kv.key()) && !graph.reproduced().count(kv.key()))
+      refuse_onnx_export(type, "buffer '" + kv.key() + "' is not used by its exporter");
 
   OnnxModelOptions mo;
   mo.opset = o.opset;

@@ -137,6 +137,10 @@ class OnnxGraph {
 
   /// Names of the initializers added so far, in order.
   std::vector<std::string> initializer_names() const;
+  /// Records that the graph recomputes the module buffer `key` instead of storing it (e.g. SwinIR's
+  /// attn_mask, rebuilt from the runtime size); export_onnx() accepts such buffers as used.
+  void mark_reproduced(const std::string& key) { reproduced_.insert(key); }
+  const std::set<std::string>& reproduced() const { return reproduced_; }
 
   /// Sets the opset, producer ("SRLab"), metadata; runs onnx::checker::check_model and
   /// onnx::shape_inference::InferShapes (strict: node-level errors throw); returns the serialized model.
@@ -150,6 +154,7 @@ class OnnxGraph {
   onnx::ModelProto model_;
   OnnxPrecision precision_;
   std::set<std::string> names_;
+  std::set<std::string> reproduced_;
 };
 
 }  // namespace srlab::models

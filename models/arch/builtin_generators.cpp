@@ -5,6 +5,7 @@
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
 #include "models/arch/srvgg.h"
+#include "models/arch/swinir.h"
 
 namespace srlab::models {
 
@@ -15,6 +16,7 @@ void register_builtin_generators() {
   register_srvgg();
   register_span();
   register_plksr();
+  register_swinir();
 }
 
 }  // namespace srlab::models

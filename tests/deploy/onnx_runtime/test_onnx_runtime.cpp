@@ -229,3 +229,51 @@ TEST(OnnxRuntime, PlksrAndRealPlksrMatchLibTorch) {
                        {"{type: plksr, dim: 8, n_blocks: 1, kernel_size: 3, ccm_type: DCCM, use_ea: false}", 2, false}},
                       "plksr");
 }
+
+TEST(OnnxRuntime, SwinirDynamicSizesMatchLibTorch) {
+  // Dynamic H, W: reflect padding of 17x23 to window multiples, the window partition and the shifted-window
+  // mask computed in the graph from the runtime size (SwinIR issue 145), and the crop. 32x32 with
+  // img_size 32 is the size where LibTorch uses the stored attn_mask buffers instead.
+  const std::string tiny = "type: swinir, embed_dim: 8, depths: [2, 2], num_heads: [2, 4], window_size: 4, img_size: 8, mlp_ratio: 2";
+  check_architectures({{"{" + tiny + ", upsampler: pixelshuffle, num_feat: 8}", 2, true},
+                       {"{" + tiny + ", upsampler: pixelshuffle, num_feat: 8}", 3, false},
+                       {"{" + tiny + ", upsampler: pixelshuffledirect, resi_connection: 3conv, patch_norm: false}", 4, false},
+                       {"{" + tiny + ", upsampler: nearest+conv, num_feat: 8}", 4, false},
+                       {"{type: swinir, upsampler: pixelshuffledirect, embed_dim: 12, depths: [2], num_heads: [3], "
+                        "window_size: 8, img_size: 32, mlp_ratio: 2}", 2, false}},
+                      "swinir");
+}
+
+TEST(OnnxRuntime, SwinirStaticExportMatchesLibTorch) {
+  if (!ort_installed()) return;
+  auto cfg = srlab::core::Config::parse(
+      "model: {type: swinir, upsampler: pixelshuffledirect, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, "
+      "img_size: 8, mlp_ratio: 2}", "static.yaml");
+  sm::Generator g = sm::make_generator(cfg.at("model"), 2);
+  g->eval();
+  sm::OnnxExportOptions o;
+  o.height = 13;
+  o.width = 10;
+  o.batch = 1;
+  const fs::path model = fs::temp_directory_path() / ("srlab_swinir_static_" + std::to_string(::getpid()) + ".onnx");
+  std::ofstream(model, std::ios::binary) << sm::export_onnx(g, o);
+  torch::manual_seed(5);
+  const auto x = torch::rand({1, 3, 13, 10});
+  torch::Tensor ref;
+  {
+    torch::NoGradGuard ng;
+    ref = g->forward(x);
+  }
+  std::vector<sm::OrtResult> r;
+  try {
+    r = sm::run_onnx_ort({{model, x}});
+  } catch (const srlab::Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+  fs::remove(model);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].output.sizes(), ref.sizes());
+  const double diff = (r[0].output - ref).abs().max().item<double>();
+  std::cout << "[ORT] swinir static 13x10 x2: max abs diff " << diff << "\n";
+  EXPECT_LE(diff, kTolFp32);
+}

@@ -1,0 +1,190 @@
+#include "models/arch/swinir_blocks.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace srlab::models {
+
+namespace F = torch::nn::functional;
+
+namespace {
+/// Official initialisation of Linear layers (timm trunc_normal_ std 0.02 with bounds +-2, zero bias).
+void init_linear(torch::nn::Linear& l) {
+  torch::NoGradGuard ng;
+  l->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
+  if (l->bias.defined()) l->bias.zero_();
+}
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
+}
+
+/// Region label of each of `n` rows (or columns) of a cyclically shifted map: 0 for [0, n-M), 1 for
+/// [n-M, n-shift), 2 for [n-shift, n).
+torch::Tensor region_labels(int64_t n, int64_t window, int64_t shift) {
+  const torch::Tensor r = torch::arange(n, torch::kLong);
+  return (r >= n - window).to(torch::kLong) + (r >= n - shift).to(torch::kLong);
+}
+}  // namespace
+
+torch::Tensor swin_window_partition(const torch::Tensor& x, int64_t window) {
+  const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  return x.view({b, h / window, window, w / window, window, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({-1, window * window, c});
+}
+
+torch::Tensor swin_window_reverse(const torch::Tensor& windows, int64_t window, int64_t height, int64_t width) {
+  const int64_t c = windows.size(-1);
+  const int64_t b = windows.size(0) / ((height / window) * (width / window));
+  return windows.view({b, height / window, width / window, window, window, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({b, height, width, c});
+}
+
+torch::Tensor swin_relative_position_index(int64_t window) {
+  const torch::Tensor t = torch::arange(window * window, torch::kLong);
+  const torch::Tensor y = t.div(window, "floor"), x = t.remainder(window);
+  const torch::Tensor dy = y.unsqueeze(1) - y.unsqueeze(0) + (window - 1);
+  const torch::Tensor dx = x.unsqueeze(1) - x.unsqueeze(0) + (window - 1);
+  return dy * (2 * window - 1) + dx;
+}
+
+torch::Tensor swin_shift_attention_mask(int64_t height, int64_t width, int64_t window, int64_t shift,
+                                        torch::Device device) {
+  if (window < 1 || height % window != 0 || width % window != 0 || shift <= 0 || shift >= window)
+    throw Error("swinir: shifted-window mask needs H, W multiples of the window and 0 < shift < window, got " +
+                std::to_string(height) + "x" + std::to_string(width) + ", window " + std::to_string(window) +
+                ", shift " + std::to_string(shift));
+  const torch::Tensor label = region_labels(height, window, shift).unsqueeze(1) * 3 +
+                              region_labels(width, window, shift).unsqueeze(0);            // (H,W)
+  const torch::Tensor win = swin_window_partition(label.view({1, height, width, 1}), window).squeeze(-1);  // (nW,N)
+  const torch::Tensor differs = win.unsqueeze(1) != win.unsqueeze(2);                      // (nW,N,N)
+  return (differs.to(torch::kFloat32) * -100.0f).to(device);
+}
+
+WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t num_heads_, bool qkv_bias)
+    : window(window_), num_heads(num_heads_) {
+  if (num_heads < 1 || dim % num_heads != 0)
+    throw Error("swinir: embed_dim " + std::to_string(dim) + " is not divisible by num_heads " +
+                std::to_string(num_heads) + "; choose heads that divide embed_dim");
+  relative_position_bias_table =
+      register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), num_heads}));
+  {
+    torch::NoGradGuard ng;
+    relative_position_bias_table.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
+  }
+  relative_position_index = register_buffer("relative_position_index", swin_relative_position_index(window));
+  qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(qkv_bias)));
+  proj = register_module("proj", torch::nn::Linear(dim, dim));
+  init_linear(qkv);
+  init_linear(proj);
+}
+
+torch::Tensor WindowAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), hd = c / num_heads;
+  const torch::Tensor qkv_t = qkv->forward(x).reshape({bw, n, 3, num_heads, hd}).permute({2, 0, 3, 1, 4});
+  const torch::Tensor q = qkv_t[0] * std::pow(static_cast<double>(hd), -0.5);
+  torch::Tensor attn = q.matmul(qkv_t[1].transpose(-2, -1));  // (B*nW, h, N, N)
+  const torch::Tensor bias =
+      relative_position_bias_table.index_select(0, relative_position_index.view(-1)).view({n, n, -1}).permute({2, 0, 1});
+  attn = attn + bias.unsqueeze(0);
+  if (mask.defined()) {
+    const int64_t nw = mask.size(0);
+    attn = (attn.view({bw / nw, nw, num_heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, num_heads, n, n});
+  }
+  attn = torch::softmax(attn, -1);
+  return proj->forward(attn.matmul(qkv_t[2]).transpose(1, 2).reshape({bw, n, c}));
+}
+
+SwinTransformerBlockImpl::SwinTransformerBlockImpl(const SwinBlockOptions& o) : options_(o) {
+  const auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim}).eps(1e-5)); };
+  norm1 = register_module("norm1", ln());
+  attn = register_module("attn", WindowAttention(o.dim, o.window, o.num_heads, o.qkv_bias));
+  norm2 = register_module("norm2", ln());
+  const auto hidden = static_cast<int64_t>(static_cast<double>(o.dim) * o.mlp_ratio);  // int() as the reference
+  mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
+  fc1 = mlp->register_module("fc1", torch::nn::Linear(o.dim, hidden));
+  fc2 = mlp->register_module("fc2", torch::nn::Linear(hidden, o.dim));
+  init_linear(fc1);
+  init_linear(fc2);
+  if (o.shift > 0) attn_mask = register_buffer("attn_mask", swin_shift_attention_mask(o.img_size, o.img_size, o.window, o.shift));
+}
+
+torch::Tensor SwinTransformerBlockImpl::drop_path(const torch::Tensor& x) const {
+  if (!is_training() || options_.drop_path <= 0.0) return x;
+  const double keep = 1.0 - options_.drop_path;
+  // Per-sample keep decisions drawn from the CPU generator (saved in checkpoints: resume stays exact on
+  // every device), as timm's DropPath: x / keep * Bernoulli(keep).
+  const torch::Tensor k = (torch::rand({x.size(0), 1, 1}) < keep).to(x.options());
+  return x * k / keep;
+}
+
+torch::Tensor SwinTransformerBlockImpl::mask_for(int64_t height, int64_t width, const torch::Tensor& shift_mask) const {
+  if (options_.shift == 0) return {};
+  if (height == options_.img_size && width == options_.img_size) return attn_mask;
+  if (!shift_mask.defined())
+    return swin_shift_attention_mask(height, width, options_.window, options_.shift, attn_mask.device());
+  return shift_mask;
+}
+
+torch::Tensor SwinTransformerBlockImpl::forward(const torch::Tensor& x, int64_t height, int64_t width,
+                                                const torch::Tensor& shift_mask) {
+  const int64_t b = x.size(0), c = x.size(2), m = options_.window, s = options_.shift;
+  torch::Tensor h = norm1->forward(x).view({b, height, width, c});
+  if (s > 0) h = torch::roll(h, {-s, -s}, {1, 2});
+  h = attn->forward(swin_window_partition(h, m), mask_for(height, width, shift_mask));
+  h = swin_window_reverse(h, m, height, width);
+  if (s > 0) h = torch::roll(h, {s, s}, {1, 2});
+  const torch::Tensor y = x + drop_path(h.reshape({b, height * width, c}));
+  return y + drop_path(fc2->forward(torch::gelu(fc1->forward(norm2->forward(y)))));
+}
+
+torch::Tensor SwinResiConv::operator()(const torch::Tensor& x) {
+  if (!three_conv()) return first->forward(x);
+  const auto lrelu = [](const torch::Tensor& t) { return F::leaky_relu(t, F::LeakyReLUFuncOptions().negative_slope(kSwinLeakySlope)); };
+  return last->forward(lrelu(mid->forward(lrelu(first->forward(x)))));
+}
+
+SwinResiConv register_swin_resi_conv(torch::nn::Module& parent, const std::string& name, int64_t dim, bool three_conv) {
+  SwinResiConv r;
+  if (!three_conv) {
+    r.first = parent.register_module(name, conv(dim, dim, 3));
+    return r;
+  }
+  if (dim < 4)
+    throw Error("swinir: resi_connection 3conv needs embed_dim >= 4 (it uses embed_dim/4 channels), got " +
+                std::to_string(dim));
+  const int64_t q = dim / 4;
+  r.first = conv(dim, q, 3);
+  r.mid = conv(q, q, 1);
+  r.last = conv(q, dim, 3);
+  const auto lrelu = torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kSwinLeakySlope));
+  parent.register_module(name, torch::nn::Sequential(r.first, lrelu, r.mid, lrelu, r.last));
+  return r;
+}
+
+RstbImpl::RstbImpl(const std::vector<SwinBlockOptions>& block_options, bool three_conv) {
+  residual_group = register_module("residual_group", std::make_shared<torch::nn::Module>());
+  auto list = residual_group->register_module("blocks", torch::nn::ModuleList());
+  for (const auto& o : block_options) {
+    blocks.push_back(SwinTransformerBlock(o));
+    list->push_back(blocks.back());
+  }
+  conv = register_swin_resi_conv(*this, "conv", block_options.at(0).dim, three_conv);
+}
+
+torch::Tensor RstbImpl::forward(const torch::Tensor& x, int64_t height, int64_t width, const torch::Tensor& shift_mask) {
+  torch::Tensor h = x;
+  for (auto& blk : blocks) h = blk->forward(h, height, width, shift_mask);
+  return swin_map_to_tokens(conv(swin_tokens_to_map(h, height, width))) + x;
+}
+
+torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width) {
+  return tokens.transpose(1, 2).reshape({tokens.size(0), tokens.size(2), height, width});
+}
+
+torch::Tensor swin_map_to_tokens(const torch::Tensor& map) { return map.flatten(2).transpose(1, 2); }
+
+}  // namespace srlab::models

@@ -1,0 +1,65 @@
+// SwinIR (models/arch/swinir.h) throughput, official lightweight configuration (SwinIR-light x4:
+// embed_dim 60, depths/num_heads [6,6,6,6], window 8, mlp_ratio 2, pixelshuffledirect, 897K parameters):
+//   - SwinIRTrainStep: forward + L1 + backward + Adam step, batch 16, LR patch 48x48 (the paper's
+//     training patch for SwinIR), random data, drop_path_rate 0.1 as the official default;
+//   - SwinIRInference: eval forward of one LR image (128x128 -> 512x512, and 512x512 -> 2048x2048).
+//
+//   ./build/tests/benchmarks/srlab_benchmarks --benchmark_filter=SwinIR --benchmark_min_time=1
+#include <benchmark/benchmark.h>
+
+#include "core/config.h"
+#include "core/runtime.h"
+#include "losses/pixel_losses.h"
+#include "models/arch/registry.h"
+
+namespace {
+
+const std::string kLight =
+    "{type: swinir, upsampler: pixelshuffledirect, embed_dim: 60, depths: [6, 6, 6, 6], num_heads: [6, 6, 6, 6], "
+    "window_size: 8, mlp_ratio: 2, img_size: 64}";
+
+srlab::models::Generator light_x4() {
+  const auto cfg = srlab::core::Config::parse("model: " + kLight, "bench_swinir");
+  return srlab::models::make_generator(cfg.at("model"), 4);
+}
+
+void BM_SwinIRTrainStep(benchmark::State& state) {
+  const int threads = srlab::core::configure_threads();
+  const int64_t batch = state.range(0), patch = state.range(1), scale = 4;
+  torch::manual_seed(0);
+  auto g = light_x4();
+  g->train();
+  torch::optim::Adam opt(g->parameters(), torch::optim::AdamOptions(2e-4));
+  const auto lr = torch::rand({batch, 3, patch, patch});
+  const auto hr = torch::rand({batch, 3, patch * scale, patch * scale});
+  auto step = [&] {
+    opt.zero_grad();
+    auto loss = srlab::losses::l1_loss(g->forward(lr), hr);
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  step();  // warm-up
+  for (auto _ : state) benchmark::DoNotOptimize(step().data_ptr());
+  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * batch, benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+  state.counters["params"] = static_cast<double>(srlab::models::count_parameters(*g));
+}
+
+void BM_SwinIRInference(benchmark::State& state) {
+  const int threads = srlab::core::configure_threads();
+  const int64_t size = state.range(0);
+  torch::manual_seed(0);
+  auto g = light_x4();
+  g->eval();
+  torch::NoGradGuard ng;
+  const auto lr = torch::rand({1, 3, size, size});
+  for (auto _ : state) benchmark::DoNotOptimize(g->forward(lr).data_ptr());
+  state.counters["LR_MP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * size * size / 1e6, benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+}
+
+BENCHMARK(BM_SwinIRTrainStep)->Args({16, 48})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SwinIRInference)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,59 @@
+// SwinIR ONNX export (deploy/onnx_swinir.cpp): initializers are the state-dict keys except the attn_mask
+// buffers (recomputed in the graph from the runtime size), dynamic H and W, opsets 13 and 17, and the
+// refusal of an attn_mask buffer that is not the official mask. ONNX Runtime parity:
+// tests/deploy/onnx_runtime/test_onnx_runtime.cpp (SwinirDynamicSizesMatchLibTorch, SwinirStaticExport...).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/test_util.h"
+
+#include "core/config.h"
+#include "deploy/onnx_export.h"
+#include "models/arch/registry.h"
+
+namespace sm = srlab::models;
+using srlab::testing::error_of;
+
+namespace {
+sm::Generator build(const std::string& yaml, int scale) {
+  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_swinir.yaml");
+  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
+  g->eval();
+  return g;
+}
+const char* kTiny = "{type: swinir, upsampler: pixelshuffle, num_feat: 8, embed_dim: 8, depths: [2], num_heads: [2], "
+                    "window_size: 4, img_size: 8, mlp_ratio: 2}";
+}  // namespace
+
+TEST(OnnxSwinir, InitializersAreStateDictKeysAndSizesAreDynamic) {
+  const auto g = build(kTiny, 2);
+  for (int opset : {13, 17}) {
+    sm::OnnxExportOptions o;
+    o.opset = opset;
+    onnx::ModelProto m;
+    ASSERT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
+    std::set<std::string> inits;
+    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    std::set<std::string> want;
+    for (const auto& kv : g->named_parameters()) want.insert(kv.key());
+    for (const auto& kv : g->named_buffers())
+      if (kv.key().find("attn_mask") == std::string::npos) want.insert(kv.key());
+    EXPECT_EQ(inits, want);
+    EXPECT_TRUE(inits.count("layers.0.residual_group.blocks.0.attn.relative_position_index"));
+    const auto& dims = m.graph().input(0).type().tensor_type().shape().dim();
+    EXPECT_EQ(dims.Get(2).dim_param(), "H");
+    EXPECT_EQ(dims.Get(3).dim_param(), "W");
+  }
+}
+
+TEST(OnnxSwinir, RefusesAModifiedAttentionMaskBuffer) {
+  const auto g = build(kTiny, 2);
+  {
+    torch::NoGradGuard ng;
+    g->named_buffers()["layers.0.residual_group.blocks.1.attn_mask"].zero_();
+  }
+  const std::string e = error_of([&] { sm::export_onnx(g, sm::OnnxExportOptions{}); });
+  EXPECT_NE(e.find("cannot be exported faithfully"), std::string::npos) << e;
+  EXPECT_NE(e.find("attn_mask"), std::string::npos) << e;
+}
