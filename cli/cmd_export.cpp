@@ -31,8 +31,11 @@ int cmd_export(const std::vector<std::string>& args) {
   int opset = 17, threads = 0;
   int64_t batch = 0;
   bool fp16 = false, verify = false, raw_weights = false;
+  models::GeneratorLoadOptions load_options;
   opts.add_options()("help,h", "show this help")
-      ("checkpoint,c", po::value(&checkpoint), "SRLab checkpoint (.pt) written by srlab train")
+      ("checkpoint,c", po::value(&checkpoint), "SRLab checkpoint (.pt) or community weights (.pth/.safetensors)")
+      ("model-option", po::value(&load_options.model_options)->composing(),
+       "override a hyperparameter detected from a .pth/.safetensors file, key=value (repeatable)")
       ("output,o", po::value(&output), "ONNX file to write (atomically)")
       ("opset", po::value(&opset)->default_value(opset),
        ("ONNX opset, " + std::to_string(opset_lo) + ".." + std::to_string(opset_hi)).c_str())
@@ -60,11 +63,21 @@ int cmd_export(const std::vector<std::string>& args) {
   }
   core::configure_threads(threads);
 
-  torch::serialize::InputArchive archive;
-  models::open_checkpoint(checkpoint, archive);
-  const models::CheckpointInfo info = models::read_checkpoint_info(archive, checkpoint);
-  const bool ema = info.has_ema && !raw_weights;
-  models::Generator g = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/!raw_weights);
+  models::CheckpointInfo info;
+  bool ema = false;
+  models::Generator g;
+  if (models::is_srlab_checkpoint(checkpoint)) {
+    torch::serialize::InputArchive archive;
+    models::open_checkpoint(checkpoint, archive);
+    info = models::read_checkpoint_info(archive, checkpoint);
+    ema = info.has_ema && !raw_weights;
+    g = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/!raw_weights, load_options);
+  } else {  // community weight file (.pth / .safetensors): architecture detected
+    const auto c = models::load_community_generator(checkpoint, /*prefer_ema=*/!raw_weights, load_options);
+    info.model_yaml = c.detected.model.model_yaml;
+    ema = c.contents.wrapper_key.find("params_ema") != std::string::npos;
+    g = c.detected.generator;
+  }
   eo.run_id = info.run_id;
   eo.metadata = {{"iteration", std::to_string(info.iteration)},
                  {"weights", ema ? "generator_ema" : "generator"},

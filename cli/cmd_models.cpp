@@ -10,9 +10,11 @@
 namespace srlab::cli {
 
 int cmd_models(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "inspect") return cmd_models_inspect({args.begin() + 1, args.end()});
   boost::program_options::options_description opts(
       "srlab models\n\nLists the generator architectures (YAML `model: {type: ...}` names) and the degradation\n"
-      "steps/pipelines (YAML `degradation: {type: ...}` names).\n\noptions");
+      "steps/pipelines (YAML `degradation: {type: ...}` names).\n"
+      "`srlab models inspect FILE` describes a weight file (see its --help).\n\noptions");
   opts.add_options()("help,h", "show this help");
   if (!parse_args(opts, args)) return 0;
   std::cout << "generators (model.type):\n";

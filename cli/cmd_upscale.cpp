@@ -47,8 +47,9 @@ eval::UnsharpOptions parse_sharpen(const std::string& text) {
 }
 
 // The model by file type: .onnx -> OpenCV DNN in-process; anything else -> an SRLab checkpoint in LibTorch.
-eval::UpscaleModel load_model(const fs::path& path, torch::Device device) {
-  if (lower(path.extension().string()) != ".onnx") return eval::libtorch_model(models::load_generator(path, device), device);
+eval::UpscaleModel load_model(const fs::path& path, torch::Device device, const models::GeneratorLoadOptions& lo) {
+  if (lower(path.extension().string()) != ".onnx")
+    return eval::libtorch_model(models::load_generator(path, device, /*prefer_ema=*/true, lo), device);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error("--model: ONNX file '" + path.string() + "' does not exist");
   std::ifstream in(path, std::ios::binary);
@@ -92,8 +93,12 @@ int cmd_upscale(const std::vector<std::string>& args) {
   double outscale = 0;
   int quality = -1, threads = 0;
   bool overwrite = false;
+  models::GeneratorLoadOptions load_options;
   opts.add_options()("help,h", "show this help")
-      ("model,m", po::value(&model_path), "SRLab checkpoint (.pt) or ONNX model (.onnx)")
+      ("model,m", po::value(&model_path), "SRLab checkpoint (.pt), community weights (.pth/.safetensors: "
+                                          "architecture detected) or ONNX model (.onnx)")
+      ("model-option", po::value(&load_options.model_options)->composing(),
+       "override a hyperparameter detected from a .pth/.safetensors file, key=value (repeatable)")
       ("input,i", po::value(&input), "image file or folder of images")
       ("output,o", po::value(&output), "output image file (for a file input) or folder")
       ("tile", po::value(&tile)->default_value(tile), "tile size in input pixels (0: whole image at once)")
@@ -145,7 +150,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
 
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
-  const eval::UpscaleModel model = load_model(model_path, device);
+  const eval::UpscaleModel model = load_model(model_path, device, load_options);
   eval::UpscaleOptions uo;
   uo.tiles = {tile, tile_pad};
   uo.outscale = outscale;

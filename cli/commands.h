@@ -17,6 +17,7 @@ bool parse_args(const boost::program_options::options_description& opts, const s
 int cmd_train(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
+int cmd_models_inspect(const std::vector<std::string>& args);  // srlab models inspect FILE
 int cmd_degrade(const std::vector<std::string>& args);
 int cmd_prepare(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);

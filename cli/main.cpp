@@ -42,7 +42,7 @@ const char* kUsage =
     "  compare  crisp vs creative report: baselines, interpolations, PSNR/SSIM/LPIPS, P-D plots, crop grids\n"
     "  upscale  upscale images with a checkpoint or ONNX model (tiled; alpha, gray, 16-bit; --outscale, --sharpen)\n"
     "  bench-runtimes  time one inference in LibTorch, ONNX Runtime and OpenCV DNN per architecture\n"
-    "  models   list the registered generator architectures and degradations\n"
+    "  models   list the registered generator architectures and degradations; models inspect FILE\n"
     "  version  print the SRLab version\n";
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "eval/evaluate.h"
 #include "losses/weighted_loss.h"
 #include "models/weights/checkpoint.h"
+#include "train/init_from.h"
 #include "models/disc/discriminator_registry.h"
 #include "models/features/lpips.h"
 #include "models/arch/registry.h"
@@ -84,19 +85,9 @@ void read_gan_config(const core::Config& cfg, TrainConfig& t) {
   if (!init.empty()) {
     g.init_from = core::expand_data_path(init);
     // Same architecture: type and scale first (clear message), then every tensor name and shape.
-    torch::serialize::InputArchive ar;
     try {
-      models::open_checkpoint(g.init_from, ar);
-      const models::CheckpointInfo info = models::read_checkpoint_info(ar, g.init_from);
-      const core::Config ck = core::Config::parse(info.model_yaml, g.init_from.string() + " (model_yaml)");
-      const std::string ck_type = ck.get<std::string>("type", "?");
-      const std::string type = t.model.get<std::string>("type", "?");
-      if (ck_type != type || info.scale != t.scale)
-        throw Error(fmt::format("its generator is {} x{} but this config trains {} x{}; the generator must have "
-                                "the same architecture (model:) and scale",
-                                ck_type, info.scale, type, t.scale));
       models::Generator gen = models::make_generator(t.model, t.scale);
-      models::load_generator_weights(ar, info.has_ema ? "generator_ema" : "generator", gen, g.init_from);
+      init_generator_from(g.init_from, t.model, t.scale, gen);
     } catch (const Error& e) {
       gc.fail("init_from", fmt::format("cannot initialise the generator from '{}': {}{}", g.init_from.string(), e.what(),
                                        std::filesystem::exists(g.init_from)
@@ -140,6 +131,16 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   if (t.scale < 1 || t.scale > 8) cfg.fail("scale", "must be an integer in 1..8");
   t.model = cfg.at("model");
   if (!t.model.is_map()) cfg.fail("model", "must be a mapping with a 'type' key");
+  if (t.model.has("init_from")) {  // not a generator hyperparameter: taken out of the model section
+    t.init_from = core::expand_data_path(t.model.req<std::string>("init_from"));
+    YAML::Node(t.model.node()).remove("init_from");
+    try {
+      models::Generator gen = models::make_generator(t.model, t.scale);
+      init_generator_from(t.init_from, t.model, t.scale, gen);
+    } catch (const Error& e) {
+      t.model.fail("init_from", fmt::format("cannot initialise the generator from '{}': {}", t.init_from.string(), e.what()));
+    }
+  }
 
   const core::Config data = cfg.at("data");
   const core::Config tr = data.at("train");

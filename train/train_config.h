@@ -60,7 +60,11 @@ struct TrainConfig {
   std::string device = "auto";
   int threads = 0;           ///< 0 = all hardware threads
   int scale = 4;
-  core::Config model;        ///< `model:` section, handed to models::make_generator
+  core::Config model;        ///< `model:` section, handed to models::make_generator (init_from removed)
+  /// `model.init_from`: SRLab checkpoint or community weight file (.pth/.safetensors) whose generator
+  /// (same type and scale, checked at start-up) initialises G before training, any loss list; not
+  /// loaded on resume. Empty: random initialisation. See train/init_from.h.
+  std::filesystem::path init_from;
 
   // data.train
   std::vector<std::filesystem::path> train_hr_dirs, train_lr_dirs;

@@ -27,6 +27,7 @@
 #include "train/gan_step.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
+#include "train/init_from.h"
 #include "train/train_config.h"
 
 namespace srlab::train {
@@ -206,13 +207,11 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   models::Generator ema = c.ema_decay > 0 ? models::make_generator(c.model, c.scale) : nullptr;
   if (!c.gan.init_from.empty() && !resume) {
     // PSNR-then-GAN: start from a pixel-trained generator (its EMA weights when it has them).
-    torch::serialize::InputArchive ar;
-    models::open_checkpoint(c.gan.init_from, ar);
-    const models::CheckpointInfo info = models::read_checkpoint_info(ar, c.gan.init_from);
-    models::load_generator_weights(ar, info.has_ema ? "generator_ema" : "generator", g, c.gan.init_from);
-    core::log("generator initialised from {} ({} weights, iteration {})", c.gan.init_from.string(),
-              info.has_ema ? "EMA" : "raw", info.iteration);
+    core::log("generator initialised from {} ({})", c.gan.init_from.string(),
+              init_generator_from(c.gan.init_from, c.model, c.scale, g));
   }
+  if (!c.init_from.empty() && !resume)  // fine-tuning (model.init_from)
+    core::log("generator initialised from {} ({})", c.init_from.string(), init_generator_from(c.init_from, c.model, c.scale, g));
   if (ema) copy_weights(*ema, *g);
   g->to(device);
   if (ema) {

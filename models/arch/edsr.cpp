@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/arch/arch_util.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
@@ -114,12 +115,45 @@ Generator make_edsr_baseline(const core::Config& params, int scale) {
   return std::make_shared<EdsrImpl>(o, "edsr_baseline");
 }
 
+namespace {
+/// {num_feat, num_block, scale} of BasicSR EDSR keys, or nullopt.
+std::optional<std::array<int64_t, 3>> edsr_sizes(const StateDict& sd) {
+  const torch::Tensor* first = find_tensor(sd, "conv_first.weight", 4);
+  const torch::Tensor* up0 = find_tensor(sd, "upsample.0.weight", 4);
+  if (!first || !up0 || first->size(1) != 3 || !has_keys(sd, {"conv_after_body.weight", "conv_last.weight"}))
+    return std::nullopt;
+  const int64_t f = first->size(0);
+  const std::vector<int> blocks = key_indices(sd, "body.", ".conv1.weight");
+  if (!is_contiguous_from_zero(blocks)) throw Error("EDSR weights: the body blocks are not numbered 0..B-1");
+  int64_t scale = 0;
+  if (up0->size(0) == 9 * f) scale = 3;
+  else if (up0->size(0) == 4 * f) scale = sd.count("upsample.2.weight") ? 4 : 2;
+  else return std::nullopt;
+  return std::array<int64_t, 3>{f, static_cast<int64_t>(blocks.size()), scale};
+}
+}  // namespace
+
+std::optional<DetectedModel> detect_edsr(const StateDict& sd) {
+  const auto s = edsr_sizes(sd);
+  if (!s || ((*s)[0] == 64 && (*s)[1] == 16)) return std::nullopt;  // baseline sizes: edsr_baseline's
+  // res_scale, img_range and rgb_mean leave no trace: BasicSR's defaults (1, 255, DIV2K mean) apply
+  return DetectedModel{"type: edsr\nnum_feat: " + std::to_string((*s)[0]) + "\nnum_block: " + std::to_string((*s)[1]) + "\n",
+                       static_cast<int>((*s)[2])};
+}
+
+std::optional<DetectedModel> detect_edsr_baseline(const StateDict& sd) {
+  const auto s = edsr_sizes(sd);
+  if (!s || (*s)[0] != 64 || (*s)[1] != 16) return std::nullopt;
+  return DetectedModel{"type: edsr_baseline\n", static_cast<int>((*s)[2])};
+}
+
 void register_edsr() {
   register_generator("edsr", make_edsr,
                      "EDSR (Lim et al. 2017), BasicSR layout; params num_feat, num_block, res_scale, img_range, "
-                     "rgb_mean");
+                     "rgb_mean",
+                     detect_edsr);
   register_generator("edsr_baseline", make_edsr_baseline,
-                     "EDSR-baseline preset (64 feat, 16 blocks, res_scale 1); no parameters");
+                     "EDSR-baseline preset (64 feat, 16 blocks, res_scale 1); no parameters", detect_edsr_baseline);
 }
 
 }  // namespace srlab::models

@@ -33,6 +33,7 @@
 
 #include "core/config.h"
 #include "models/arch/generator.h"
+#include "models/arch/registry.h"
 
 namespace srlab::models {
 
@@ -92,6 +93,13 @@ int64_t edsr_parameter_count(const EdsrOptions& options);
 Generator make_edsr(const core::Config& params, int scale);
 /// Registry factory for the preset "edsr_baseline" (F 64, B 16, res_scale 1; accepts no parameters).
 Generator make_edsr_baseline(const core::Config& params, int scale);
+
+/// State-dict detectors (BasicSR keys): num_feat from conv_first, num_block from body.<i>.conv1, scale
+/// from upsample.0 (4F outputs: x2, or x4 with upsample.2; 9F: x3). 64 features x 16 blocks is
+/// edsr_baseline, every other size edsr; res_scale, img_range and rgb_mean leave no trace and take
+/// BasicSR's defaults (override with --model-option, after type=edsr for a baseline-sized file).
+std::optional<DetectedModel> detect_edsr(const StateDict& state_dict);
+std::optional<DetectedModel> detect_edsr_baseline(const StateDict& state_dict);
 
 /// Registers "edsr" and "edsr_baseline" (called from builtin_generators.cpp).
 void register_edsr();

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/arch/arch_util.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
@@ -95,9 +96,24 @@ Generator make_espcn(const core::Config& params, int scale) {
   return std::make_shared<EspcnImpl>(o);
 }
 
+std::optional<DetectedModel> detect_espcn(const StateDict& sd) {
+  const torch::Tensor* c1 = find_tensor(sd, "conv1.weight", 4);
+  const torch::Tensor* c2 = find_tensor(sd, "conv2.weight", 4);
+  const torch::Tensor* c3 = find_tensor(sd, "conv3.weight", 4);
+  if (!c1 || !c2 || !c3 || c1->size(1) != 3 || c1->size(2) != 5) return std::nullopt;
+  const int s = subpixel_scale(c3->size(0));
+  if (s == 0) throw Error("ESPCN weights: conv3 has " + std::to_string(c3->size(0)) + " outputs, not 3*s*s");
+  const bool prelu = sd.count("act1.weight") > 0;
+  // tanh (the paper's) and relu leave no trace; residual (SRLab extension) neither: defaults apply
+  return DetectedModel{"type: espcn\nnum_feat: " + std::to_string(c1->size(0)) + "\nactivation: " +
+                           (prelu ? "prelu" : "tanh") + "\n",
+                       s};
+}
+
 void register_espcn() {
   register_generator("espcn", make_espcn,
-                     "ESPCN (Shi et al. 2016): 3 convs + pixel shuffle; params num_feat, activation, residual");
+                     "ESPCN (Shi et al. 2016): 3 convs + pixel shuffle; params num_feat, activation, residual",
+                     detect_espcn);
 }
 
 }  // namespace srlab::models

@@ -31,6 +31,7 @@
 
 #include "core/config.h"
 #include "models/arch/generator.h"
+#include "models/arch/registry.h"
 
 namespace srlab::models {
 
@@ -70,6 +71,11 @@ int64_t espcn_parameter_count(const EspcnOptions& options);
 
 /// Registry factory: reads num_feat, activation, residual from `params` (errors name the key).
 Generator make_espcn(const core::Config& params, int scale);
+
+/// State-dict detector (keys conv1..3, act1/act2 when prelu): num_feat from conv1 (5x5, 3 inputs), scale
+/// from conv3's 3*s*s outputs, activation prelu when act1.weight exists, else tanh (the paper's; relu
+/// leaves no trace either: override with activation=relu); residual takes its default none.
+std::optional<DetectedModel> detect_espcn(const StateDict& state_dict);
 
 /// Registers "espcn" with the generator registry (called from builtin_generators.cpp).
 void register_espcn();

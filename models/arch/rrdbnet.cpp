@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/arch/arch_util.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
@@ -131,10 +132,35 @@ Generator make_rrdbnet(const core::Config& params, int scale) {
   return std::make_shared<RrdbNetImpl>(o);
 }
 
+std::optional<DetectedModel> detect_rrdbnet(const StateDict& sd) {
+  const torch::Tensor* first = find_tensor(sd, "conv_first.weight", 4);
+  const torch::Tensor* last = find_tensor(sd, "conv_last.weight", 4);
+  if (!first || !last || !has_keys(sd, {"conv_body.weight", "conv_up1.weight", "conv_up2.weight", "conv_hr.weight"}))
+    return std::nullopt;
+  const std::vector<int> blocks = key_indices(sd, "body.", ".rdb1.conv1.weight");
+  if (!is_contiguous_from_zero(blocks)) throw Error("RRDBNet weights: the body blocks are not numbered 0..B-1");
+  const int64_t in_ch = first->size(1);
+  int scale = 0;
+  if (in_ch == 3) scale = 4;
+  else if (in_ch == 12) scale = 2;   // pixel-unshuffle by 2 (Real-ESRGAN x2)
+  else if (in_ch == 48) scale = 1;   // pixel-unshuffle by 4 (Real-ESRGAN x1)
+  else throw Error("RRDBNet weights: conv_first has " + std::to_string(in_ch) + " input channels; SRLab's RRDBNet "
+                   "reads RGB (3 at x4, 12 at x2, 48 at x1)");
+  if (last->size(0) != 3)
+    throw Error("RRDBNet weights: conv_last has " + std::to_string(last->size(0)) + " output channels; SRLab's "
+                "RRDBNet writes RGB (num_out_ch 3)");
+  int64_t grow = 32;  // BasicSR's default; no trace without blocks
+  if (!blocks.empty()) grow = sd.at("body.0.rdb1.conv1.weight").size(0);
+  return DetectedModel{"type: rrdbnet\nnum_feat: " + std::to_string(first->size(0)) + "\nnum_block: " +
+                           std::to_string(blocks.size()) + "\nnum_grow_ch: " + std::to_string(grow) + "\n",
+                       scale};
+}
+
 void register_rrdbnet() {
   register_generator("rrdbnet", make_rrdbnet,
                      "RRDBNet (ESRGAN, Wang et al. 2018; x1/x2 via pixel-unshuffle as Real-ESRGAN), BasicSR layout; "
-                     "params num_feat, num_block, num_grow_ch");
+                     "params num_feat, num_block, num_grow_ch",
+                     detect_rrdbnet);
 }
 
 }  // namespace srlab::models

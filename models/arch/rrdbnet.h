@@ -40,6 +40,7 @@
 
 #include "core/config.h"
 #include "models/arch/generator.h"
+#include "models/arch/registry.h"
 
 namespace srlab::models {
 
@@ -102,6 +103,11 @@ int64_t rrdbnet_parameter_count(const RrdbNetOptions& options);
 
 /// Registry factory for "rrdbnet": reads num_feat, num_block, num_grow_ch (errors name the key).
 Generator make_rrdbnet(const core::Config& params, int scale);
+
+/// State-dict detector (BasicSR keys): num_feat from conv_first's outputs, scale from its inputs (3: x4,
+/// 12: x2, 48: x1 pixel-unshuffle), num_block from body.<i>.rdb1.conv1, num_grow_ch from that conv's
+/// outputs. std::nullopt for other keys; srlab::Error for non-RGB in/out channels or gaps in body.<i>.
+std::optional<DetectedModel> detect_rrdbnet(const StateDict& state_dict);
 
 /// Registers "rrdbnet" (called from builtin_generators.cpp).
 void register_rrdbnet();

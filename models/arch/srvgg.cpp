@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/arch/arch_util.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
@@ -88,10 +89,30 @@ Generator make_srvgg_compact(const core::Config& params, int scale) {
   return std::make_shared<SrvggCompactImpl>(o);
 }
 
+std::optional<DetectedModel> detect_srvgg_compact(const StateDict& sd) {
+  const torch::Tensor* first = find_tensor(sd, "body.0.weight", 4);
+  if (!first || first->size(1) != 3) return std::nullopt;
+  std::vector<int> convs, slopes;
+  for (int i : key_indices(sd, "body.", ".weight")) (sd.at("body." + std::to_string(i) + ".weight").dim() == 4 ? convs : slopes).push_back(i);
+  for (size_t k = 0; k < convs.size(); ++k)
+    if (convs[k] != static_cast<int>(2 * k)) return std::nullopt;  // convs sit at body.0, 2, 4, ...
+  if (convs.size() < 2) return std::nullopt;
+  const int64_t out = sd.at("body." + std::to_string(convs.back()) + ".weight").size(0);
+  const int s = subpixel_scale(out);
+  if (s == 0) throw Error("SRVGGNetCompact weights: the last conv has " + std::to_string(out) + " outputs, not 3*s*s");
+  // PReLU slopes (1-D body.<odd>.weight) reveal act_type prelu (BasicSR's default); relu and leakyrelu
+  // leave no trace: relu is assumed (override with act_type=leakyrelu)
+  const std::string act = slopes.empty() ? "relu" : "prelu";
+  return DetectedModel{"type: srvgg_compact\nnum_feat: " + std::to_string(first->size(0)) + "\nnum_conv: " +
+                           std::to_string(convs.size() - 2) + "\nact_type: " + act + "\n",
+                       s};
+}
+
 void register_srvgg() {
   register_generator("srvgg_compact", make_srvgg_compact,
                      "SRVGGNetCompact (Real-ESRGAN compact, Wang et al. 2021), BasicSR layout; params num_feat, "
-                     "num_conv, act_type");
+                     "num_conv, act_type",
+                     detect_srvgg_compact);
 }
 
 }  // namespace srlab::models

@@ -29,6 +29,7 @@
 
 #include "core/config.h"
 #include "models/arch/generator.h"
+#include "models/arch/registry.h"
 
 namespace srlab::models {
 
@@ -69,6 +70,11 @@ int64_t srvgg_parameter_count(const SrvggOptions& options);
 
 /// Registry factory for "srvgg_compact": reads num_feat, num_conv, act_type (errors name the key).
 Generator make_srvgg_compact(const core::Config& params, int scale);
+
+/// State-dict detector (BasicSR keys body.<i>): convs are the 4-D body.<even>.weight, num_feat from
+/// body.0, num_conv = convs - 2, scale from the last conv's 3*s*s outputs; act_type prelu when 1-D
+/// body.<odd>.weight slopes exist, else relu (relu/leakyrelu leave no trace: override act_type).
+std::optional<DetectedModel> detect_srvgg_compact(const StateDict& state_dict);
 
 /// Registers "srvgg_compact" (called from builtin_generators.cpp).
 void register_srvgg();

@@ -147,7 +147,27 @@ Discriminator load_discriminator(const std::filesystem::path& path, torch::Devic
   return d;
 }
 
-Generator load_generator(const std::filesystem::path& path, torch::Device device, bool prefer_ema) {
+bool is_srlab_checkpoint(const std::filesystem::path& path) {
+  return std::filesystem::is_regular_file(path) && sniff_weight_container(path) == WeightContainer::kSrlabCheckpoint;
+}
+
+Generator load_generator(const std::filesystem::path& path, torch::Device device, bool prefer_ema,
+                         const GeneratorLoadOptions& options) {
+  if (!std::filesystem::is_regular_file(path))
+    throw Error("checkpoint '" + path.string() + "' does not exist (expected an SRLab checkpoint or a .pth/.safetensors "
+                "weight file)");
+  const WeightContainer kind = sniff_weight_container(path);
+  if (kind == WeightContainer::kTorchZip || kind == WeightContainer::kTorchLegacy || kind == WeightContainer::kSafetensors) {
+    Generator g = load_community_generator(path, prefer_ema, options).detected.generator;
+    g->to(device);
+    return g;
+  }
+  if (kind == WeightContainer::kUnknown)
+    throw Error("cannot read '" + path.string() + "': truncated, damaged, or neither an SRLab checkpoint nor a "
+                "torch.save (.pth/.pt) or .safetensors weight file");
+  if (!options.model_options.empty())
+    throw Error("--model-option applies to community weight files (.pth, .safetensors); '" + path.string() +
+                "' is an SRLab checkpoint, which stores its model section");
   torch::serialize::InputArchive archive;
   open_checkpoint(path, archive);
   const CheckpointInfo info = read_checkpoint_info(archive, path);

@@ -19,6 +19,7 @@
 
 #include "models/disc/discriminator.h"
 #include "models/arch/generator.h"
+#include "models/weights/community_generator.h"
 
 namespace srlab::models {
 
@@ -47,11 +48,18 @@ void open_checkpoint(const std::filesystem::path& path, torch::serialize::InputA
 void load_generator_weights(torch::serialize::InputArchive& archive, const std::string& key, Generator& generator,
                             const std::filesystem::path& path);
 
-/// Rebuilds the generator stored in checkpoint `path` (architecture from its model_yaml via the
-/// registry), loads the EMA weights when present and `prefer_ema`, else the raw weights, moves it to
-/// `device` and puts it in eval mode. Throws srlab::Error naming the file on any problem.
+/// Loads a generator from any weight file, routed by content (not extension):
+///   SRLab checkpoint: rebuilds the architecture from its model_yaml via the registry and loads the EMA
+///     weights when present and `prefer_ema`, else the raw weights;
+///   community weight file (torch.save zip or legacy .pth/.pt, .safetensors): detects the architecture
+///     and loads strictly (models/weights/community_generator.h; params_ema preferred when `prefer_ema`).
+/// The generator is moved to `device` and put in eval mode. `options.model_options` apply to community
+/// files only. Throws srlab::Error naming the file on any problem.
 Generator load_generator(const std::filesystem::path& path, torch::Device device = torch::kCPU,
-                         bool prefer_ema = true);
+                         bool prefer_ema = true, const GeneratorLoadOptions& options = {});
+
+/// True when `path` is an SRLab checkpoint (a LibTorch archive), false for any other file.
+bool is_srlab_checkpoint(const std::filesystem::path& path);
 
 /// Writes "discriminator_yaml" (`discriminator_yaml`, the YAML text of the `discriminator:` section) and
 /// "discriminator" (all parameters and buffers of `discriminator`, e.g. spectral-norm u/v vectors).

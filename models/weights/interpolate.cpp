@@ -108,6 +108,15 @@ bool same_file(const fs::path& x, const fs::path& y) {
 InterpolationEnd load_interpolation_end(const fs::path& path) {
   InterpolationEnd e;
   e.path = path;
+  if (!is_srlab_checkpoint(path) && std::filesystem::is_regular_file(path)) {  // community weight file
+    const CommunityGenerator c = load_community_generator(path, /*prefer_ema=*/true);
+    e.info.model_yaml = c.detected.model.model_yaml;
+    e.info.scale = c.detected.model.scale;
+    e.info.run_id = path.stem().string();
+    e.used_ema = e.info.has_ema = c.contents.wrapper_key.find("params_ema") != std::string::npos;
+    e.generator = c.detected.generator;
+    return e;
+  }
   torch::serialize::InputArchive archive;
   open_checkpoint(path, archive);
   e.info = read_checkpoint_info(archive, path);

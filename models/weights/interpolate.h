@@ -28,7 +28,9 @@ struct InterpolationEnd {
 };
 
 /// Loads checkpoint `path` as an interpolation end: its EMA weights when it has them, else the raw
-/// weights (InterpolationEnd::used_ema says which), on the CPU.
+/// weights (InterpolationEnd::used_ema says which), on the CPU. A community weight file (.pth,
+/// .safetensors; models/weights/community_generator.h) works too: info gets the detected model_yaml and
+/// scale, run_id = the file stem, iteration 0, has_ema = the params_ema wrapper was used.
 /// @throws srlab::Error naming the file when it is missing, truncated, not an SRLab checkpoint or does
 ///         not match its own architecture (models/checkpoint.h).
 InterpolationEnd load_interpolation_end(const std::filesystem::path& path);

@@ -1,0 +1,83 @@
+#pragma once
+// Helpers for the community weight-file tests: the interop fixtures of the shared data folder
+// (<data>/interop/manifest.json: small models saved by the architectures' reference code, with a fixed
+// input and the reference output as raw float32 (N,C,H,W) files) and hand-made pickle bytes.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/paths.h"
+
+namespace srlab::testing {
+
+/// <data>/interop, or "" when there is no shared data folder.
+inline std::filesystem::path interop_dir() {
+  const auto d = core::find_shared_data_dir();
+  return d.empty() ? std::filesystem::path() : d / "interop";
+}
+
+/// The parsed manifest.json; skips the test when the fixtures are missing.
+inline nlohmann::json interop_manifest() {
+  const auto dir = interop_dir();
+  if (dir.empty() || !std::filesystem::exists(dir / "manifest.json")) return nlohmann::json();
+  return nlohmann::json::parse(core::read_file(dir / "manifest.json"));
+}
+
+/// Reads a raw float32 little-endian file of the manifest `shape` ([N, C, H, W]).
+inline torch::Tensor read_f32(const std::filesystem::path& file, const nlohmann::json& shape) {
+  const std::string bytes = core::read_file(file);
+  std::vector<int64_t> s = shape.get<std::vector<int64_t>>();
+  torch::Tensor t = torch::empty(s, torch::kFloat32);
+  EXPECT_EQ(static_cast<size_t>(t.numel()) * 4, bytes.size()) << file;
+  std::memcpy(t.data_ptr(), bytes.data(), std::min<size_t>(bytes.size(), t.numel() * 4));
+  return t;
+}
+
+/// Writes `bytes` to a fresh file under the temp folder, named per test process.
+inline std::filesystem::path write_temp(const std::string& name, const std::string& bytes) {
+  const auto p = std::filesystem::temp_directory_path() / ("srlab_wf_" + std::to_string(::getpid()) + "_" + name);
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p;
+}
+
+// --- hand-made pickle bytes (protocol 2), as torch.save writes them ---
+inline std::string pk_str(const std::string& s) {
+  std::string out = "X";
+  const uint32_t n = static_cast<uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), 4);
+  return out + s;
+}
+inline std::string pk_int(uint8_t i) { return std::string("K") + static_cast<char>(i); }
+/// _rebuild_tensor_v2 of a 1-D float tensor of `numel` elements held by storage `key`.
+inline std::string pk_tensor(const std::string& key, uint8_t numel) {
+  return "ctorch._utils\n_rebuild_tensor_v2\n((" + pk_str("storage") + "ctorch\nFloatStorage\n" + pk_str(key) +
+         pk_str("cpu") + pk_int(numel) + "NtQ" + pk_int(0) + "(" + pk_int(numel) + "t(" + pk_int(1) +
+         "t\x89" "ccollections\nOrderedDict\n)Rt" "R";
+}
+/// A legacy-format (pre-1.6) torch.save file: magic, protocol, sys_info, `object_pickle` (a complete
+/// pickle, "\x80\x02 ... ."), the storage key list and the storages (float32 values per key).
+inline std::string legacy_file(const std::string& object_pickle,
+                               const std::vector<std::pair<std::string, std::vector<float>>>& storages) {
+  std::string f = std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+  f += std::string("\x80\x02M\xe9\x03.", 6);  // 1001
+  f += "\x80\x02}(" + pk_str("little_endian") + "\x88u.";
+  f += object_pickle;
+  std::string keys = "\x80\x02](";
+  for (const auto& s : storages) keys += pk_str(s.first);
+  f += keys + "e.";
+  for (const auto& s : storages) {
+    const int64_t n = static_cast<int64_t>(s.second.size());
+    f.append(reinterpret_cast<const char*>(&n), 8);
+    f.append(reinterpret_cast<const char*>(s.second.data()), s.second.size() * 4);
+  }
+  return f;
+}
+
+}  // namespace srlab::testing
