@@ -4,6 +4,7 @@
 
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
 #include "data/image/imresize.h"
@@ -70,10 +71,12 @@ Method checkpoint_method(const fs::path& ckpt, int scale, torch::Device device) 
   return inner;
 }
 
+namespace {
 std::vector<MethodFactory>& method_factories() {
   static std::vector<MethodFactory> factories;
   return factories;
 }
+}  // namespace
 
 void register_method_factory(MethodFactory factory) { method_factories().push_back(std::move(factory)); }
 
