@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 #include "data/datasets/paired_dataset.h"

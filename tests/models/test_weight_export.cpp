@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "tests/models/export_check_py.h"
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 #include "core/config.h"
