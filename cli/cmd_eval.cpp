@@ -11,6 +11,7 @@
 #include "core/runtime.h"
 #include "data/datasets/degraded_dataset.h"
 #include "data/datasets/paired_dataset.h"
+#include "deploy/onnx_method.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
@@ -53,7 +54,9 @@ int cmd_eval(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")
       ("dataset,d", po::value(&datasets)->composing(), "benchmark folder (repeatable)")
       ("scale", po::value(&scale), "upscaling factor (default: from a trailing x<S> folder name)")
-      ("method,m", po::value(&methods)->composing(), "bicubic | sharpened | path to a checkpoint (.pt) (repeatable)")
+      ("method,m", po::value(&methods)->composing(),
+       "bicubic | sharpened | a checkpoint (.pt) | an ONNX model (.onnx) | a folder of SR images named like the HR "
+       "files (another tool's outputs) (repeatable)")
       ("degradation", po::value(&degradations)->composing(),
        "degradation YAML file: score on LR re-made from HR by it (repeatable; each is a separate dataset)")
       ("degradation-seed", po::value(&degradation_seed)->default_value(0), "seed of the degradation draws (image i uses index i)")
@@ -76,7 +79,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (datasets.empty()) throw Error("--dataset DIR is required (e.g. --dataset ../shared/data/benchmarks/Set5/x4)");
-  if (methods.empty()) throw Error("--method is required: bicubic, sharpened or a checkpoint path");
+  if (methods.empty())
+    throw Error("--method is required: bicubic, sharpened, a checkpoint, an ONNX model or a folder of SR images");
+  eval::register_onnx_method();
   const eval::MetricSelection metrics = eval::parse_metrics(metrics_list);
   if (!lpips_weights.empty() && !metrics.lpips)
     throw Error("--lpips-weights is given but --metrics does not include lpips; add lpips to --metrics");

@@ -1,4 +1,5 @@
-// srlab export --checkpoint CKPT --output model.onnx [--opset 17] [--fp16] [--static HxW] [--batch N] [--verify]
+// srlab export --checkpoint CKPT --output model.onnx|model.pth|model.safetensors [--format F] [--opset 17] [--fp16]
+//              [--static HxW] [--batch N] [--verify]
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "core/fs.h"
 #include "core/runtime.h"
 #include "models/weights/checkpoint.h"
+#include "models/weights/export_weights.h"
 #include "deploy/onnx_export.h"
 #include "deploy/onnx_verify.h"
 
@@ -19,15 +21,21 @@ namespace srlab::cli {
 int cmd_export(const std::vector<std::string>& args) {
   const auto [opset_lo, opset_hi] = models::onnx_opset_range();
   po::options_description opts(
-      "srlab export --checkpoint CKPT --output model.onnx [--opset 17] [--fp16] [--static HxW] [--verify]\n\n"
-      "Exports a checkpoint's generator (EMA weights when present) as an ONNX model: input \"input\" float32\n"
+      "srlab export --checkpoint CKPT --output model.onnx|.pth|.safetensors [--format F] [--opset 17] [--fp16]\n"
+      "             [--static HxW] [--verify]\n\n"
+      "--format pth writes the generator as BasicSR does: torch.save({'params_ema': EMA weights (raw when the\n"
+      "checkpoint has none), 'params': raw weights}), float32, BasicSR state-dict keys; Python opens it with\n"
+      "torch.load(f, weights_only=True). --format safetensors writes one float32 state dict (EMA when present)\n"
+      "with __metadata__ architecture, scale, model_yaml (all hyperparameters), weights (ema|raw). The default\n"
+      "format follows the output extension (.pth/.pt, .safetensors, .onnx).\n\n"
+      "ONNX: exports a checkpoint's generator (EMA weights when present) as an ONNX model: input \"input\" float32\n"
       "(N,3,H,W) RGB in [0,1], output \"output\" (N,3,s*H,s*W), not clamped; N, H, W dynamic unless fixed.\n"
       "Weights are initializers named after the state-dict keys; metadata_props record the architecture,\n"
       "scale, input range, colour order, run id and SRLab version. --verify runs the exported model in ONNX\n"
       "Runtime (tools/onnxruntime, installed by scripts/setup.sh) and OpenCV DNN on random inputs of a few\n"
       "sizes and compares with LibTorch (max abs diff <= 1e-4, 1e-2 with --fp16); exit status 1 when over.\n\n"
       "options");
-  std::string checkpoint, output, static_size;
+  std::string checkpoint, output, static_size, format;
   int opset = 17, threads = 0;
   int64_t batch = 0;
   bool fp16 = false, verify = false, raw_weights = false;
@@ -36,7 +44,8 @@ int cmd_export(const std::vector<std::string>& args) {
       ("checkpoint,c", po::value(&checkpoint), "SRLab checkpoint (.pt) or community weights (.pth/.safetensors)")
       ("model-option", po::value(&load_options.model_options)->composing(),
        "override a hyperparameter detected from a .pth/.safetensors file, key=value (repeatable)")
-      ("output,o", po::value(&output), "ONNX file to write (atomically)")
+      ("output,o", po::value(&output), "file to write (atomically): .onnx, .pth or .safetensors")
+      ("format", po::value(&format), "pth | safetensors | onnx (default: from the output extension)")
       ("opset", po::value(&opset)->default_value(opset),
        ("ONNX opset, " + std::to_string(opset_lo) + ".." + std::to_string(opset_hi)).c_str())
       ("fp16", po::bool_switch(&fp16), "float16 weights and arithmetic (float32 input/output)")
@@ -47,7 +56,9 @@ int cmd_export(const std::vector<std::string>& args) {
       ("threads", po::value(&threads)->default_value(0), "CPU threads for LibTorch and ONNX Runtime (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (checkpoint.empty()) throw Error("--checkpoint CKPT is required (a .pt file written by srlab train)");
-  if (output.empty()) throw Error("--output FILE is required (e.g. --output model.onnx)");
+  if (output.empty()) throw Error("--output FILE is required (e.g. --output model.onnx or model.pth)");
+  const models::ExportFormat out_format = models::export_format(format, output);
+  if (out_format != models::ExportFormat::kOnnx) return export_weight_file(out_format, checkpoint, output, raw_weights);
 
   models::OnnxExportOptions eo;
   eo.opset = opset;

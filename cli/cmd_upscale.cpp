@@ -17,6 +17,7 @@
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "data/image/image_io.h"
+#include "deploy/onnx_method.h"
 #include "deploy/upscale.h"
 #include "models/weights/checkpoint.h"
 #include "deploy/onnx_opencv.h"
@@ -50,24 +51,7 @@ eval::UnsharpOptions parse_sharpen(const std::string& text) {
 eval::UpscaleModel load_model(const fs::path& path, torch::Device device, const models::GeneratorLoadOptions& lo) {
   if (lower(path.extension().string()) != ".onnx")
     return eval::libtorch_model(models::load_generator(path, device, /*prefer_ema=*/true, lo), device);
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) throw Error("--model: ONNX file '" + path.string() + "' does not exist");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string bytes = buf.str();
-  const auto meta = models::onnx_metadata(bytes);  // throws for a non-ONNX file
-  auto model = std::make_shared<models::OpenCvOnnxModel>(std::move(bytes), path.string());
-  int scale = 0;
-  if (auto it = meta.find("scale"); it != meta.end()) scale = std::atoi(it->second.c_str());
-  if (scale < 1) {  // not an SRLab export: measure the factor on a small input
-    const torch::Tensor y = model->forward(torch::zeros({1, 3, 16, 16}));
-    if (y.dim() != 4 || y.size(2) % 16 != 0 || y.size(2) != y.size(3))
-      throw Error("--model '" + path.string() + "': cannot tell the upscaling factor (no 'scale' metadata, and a 16x16 "
-                  "input gave " + c10::str(y.sizes()) + ")");
-    scale = static_cast<int>(y.size(2) / 16);
-  }
-  return eval::opencv_model(model, scale);
+  return eval::load_onnx_model(path);
 }
 
 double peak_rss_mib() {

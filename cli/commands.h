@@ -8,6 +8,10 @@ namespace boost::program_options {
 class options_description;
 }
 
+namespace srlab::models {
+enum class ExportFormat;
+}
+
 namespace srlab::cli {
 
 /// Parses `args` into the variables bound in `opts` (which must define "help"). Prints the help and
@@ -25,5 +29,10 @@ int cmd_interpolate(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
 int cmd_upscale(const std::vector<std::string>& args);
 int cmd_bench_runtimes(const std::vector<std::string>& args);
+
+/// `srlab export --format pth|safetensors` (cli/export_weights.cpp): writes `checkpoint`'s generator to
+/// `output` (EMA weights unless `raw_weights`), prints what was written and returns 0.
+int export_weight_file(models::ExportFormat format, const std::string& checkpoint, const std::string& output,
+                       bool raw_weights);
 
 }  // namespace srlab::cli

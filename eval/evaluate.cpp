@@ -147,7 +147,7 @@ MetricSelection parse_metrics(const std::string& list) {
 
 EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& dataset_name, const Method& method,
                     const EvalOptions& opts) {
-  if (!method.upscale) throw Error(fmt::format("evaluate: method '{}' has no upscale function", method.name));
+  if (!method.upscale && !method.upscale_image) throw Error(fmt::format("evaluate: method '{}' has no upscale function", method.name));
   if (dataset.size() == 0)
     throw Error(fmt::format("evaluate: dataset '{}' has no images; check its HR/LR folders", dataset_name));
   if (opts.crop_border < -1)
@@ -173,7 +173,7 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   for (size_t i = 0; i < dataset.size(); ++i) {
     const data::Pair pair = dataset.get(i);
     const std::string name = pair.name.empty() ? dataset.name(i) : pair.name;
-    torch::Tensor sr = method.upscale(pair.lr);
+    torch::Tensor sr = method.upscale_image ? method.upscale_image(name, pair.lr) : method.upscale(pair.lr);
     if (!sr.defined() || sr.sizes() != pair.hr.sizes())
       throw Error(fmt::format("evaluate: method '{}' produced {} for image '{}' of {} x{}, but the HR image is {}; "
                               "the output must be exactly scale x the LR size",

@@ -4,10 +4,12 @@
 
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
 #include "data/image/imresize.h"
 #include "eval/generator_method.h"
+#include "eval/image_folder_method.h"
 #include "eval/naming.h"
 #include "models/weights/checkpoint.h"
 
@@ -69,13 +71,25 @@ Method checkpoint_method(const fs::path& ckpt, int scale, torch::Device device) 
   return inner;
 }
 
+namespace {
+std::vector<MethodFactory>& method_factories() {
+  static std::vector<MethodFactory> factories;
+  return factories;
+}
+}  // namespace
+
+void register_method_factory(MethodFactory factory) { method_factories().push_back(std::move(factory)); }
+
 Method make_method(const std::string& spec, int scale, torch::Device device, const UnsharpOptions& unsharp) {
+  for (const MethodFactory& f : method_factories())
+    if (std::optional<Method> m = f(spec, scale, device)) return *std::move(m);
   if (spec == "bicubic") return bicubic_method(scale);
   if (spec == "sharpened") return sharpened_method(scale, unsharp);
   std::error_code ec;
+  if (!spec.empty() && fs::is_directory(spec, ec)) return image_folder_method(spec, scale);
   if (!spec.empty() && fs::is_regular_file(spec, ec)) return checkpoint_method(spec, scale, device);
-  throw Error(fmt::format("unknown method '{}': use 'bicubic', 'sharpened' or the path of an existing SRLab "
-                          "checkpoint file{}",
+  throw Error(fmt::format("unknown method '{}': use 'bicubic', 'sharpened', a folder of SR images named like the HR "
+                          "files, or the path of an existing SRLab checkpoint file{}",
                           spec, fs::exists(spec, ec) ? " (this path exists but is not a regular file)" : ""));
 }
 

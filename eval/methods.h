@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "eval/sharpen.h"
@@ -15,11 +16,25 @@ namespace srlab::eval {
 /// CPU, nominally in [0,1] (not necessarily clamped or quantised; evaluate() quantises to 8 bit).
 using UpscaleFn = std::function<torch::Tensor(const torch::Tensor& lr)>;
 
+/// Like UpscaleFn, also given the benchmark image's name (the HR file stem), for methods that look the
+/// result up rather than compute it (a folder of another tool's outputs, eval/image_folder_method.h).
+using NamedUpscaleFn = std::function<torch::Tensor(const std::string& image_name, const torch::Tensor& lr)>;
+
 /// A named upscaling method.
 struct Method {
   std::string name;  ///< short name for tables/JSON/output folders ("bicubic", "sharpened", run name)
   UpscaleFn upscale;
+  NamedUpscaleFn upscale_image;  ///< when set, evaluate() calls it instead of `upscale`
 };
+
+/// Builds a Method from a spec that the built-in kinds below do not handle, or returns std::nullopt when
+/// the spec is not its kind. Lets layers above eval add methods (the CLI registers ONNX models, which
+/// run in deploy/, a library eval does not link).
+using MethodFactory = std::function<std::optional<Method>(const std::string& spec, int scale, torch::Device device)>;
+
+/// Adds `factory` to the ones make_method() tries first (in registration order). Not thread-safe: call
+/// it at start-up.
+void register_method_factory(MethodFactory factory);
 
 /// MATLAB imresize(lr, scale, 'bicubic') (antialiased cubic kernel a = -0.5, see data/imresize.h),
 /// output not clamped. Name "bicubic". The returned function throws srlab::Error for inputs that are
@@ -39,8 +54,9 @@ Method sharpened_method(int scale, const UnsharpOptions& opts = {});
 ///         from `scale`.
 Method checkpoint_method(const std::filesystem::path& ckpt, int scale, torch::Device device = torch::kCPU);
 
-/// Builds a method from a command-line/config spec: "bicubic", "sharpened" (with `unsharp`), or the path
-/// of an existing checkpoint file (loaded on `device`).
+/// Builds a method from a command-line/config spec: whatever a registered MethodFactory accepts, else
+/// "bicubic", "sharpened" (with `unsharp`), a folder of SR images (image_folder_method, named like the
+/// HR files) or the path of an existing checkpoint file (loaded on `device`).
 /// @throws srlab::Error listing the accepted choices when `spec` is none of these.
 Method make_method(const std::string& spec, int scale, torch::Device device = torch::kCPU,
                    const UnsharpOptions& unsharp = {});

@@ -85,6 +85,73 @@ set -e
 [ ! -e "$WORK/x.onnx" ] || fail "a refused export wrote a file"
 echo "ok: export + verify"
 
+# 3b2. export --format pth|safetensors (format from the extension); Python's torch.load(weights_only=True)
+#      reads the BasicSR layout {'params_ema', 'params'}; eval --method model.onnx scores like the checkpoint.
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/m.pth" > "$WORK/pth.txt" 2>&1 \
+  || fail "export .pth: $(cat "$WORK/pth.txt")"
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/m.bin" --format safetensors \
+  > "$WORK/st.txt" 2>&1 || fail "export safetensors: $(cat "$WORK/st.txt")"
+python3 - "$WORK/m.bin" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h = json.loads(raw[8:8 + n])
+m = h["__metadata__"]
+assert m["architecture"] == "espcn" and m["scale"] == "2" and "num_feat: 8" in m["model_yaml"], m
+assert h["conv1.weight"]["dtype"] == "F32" and h["conv1.weight"]["shape"] == [8, 3, 5, 5], h["conv1.weight"]
+PY
+if /usr/bin/python3 -c "import torch" 2> /dev/null; then
+  /usr/bin/python3 - "$WORK/m.pth" <<'PY' || fail "torch.load(weights_only=True) of the exported .pth"
+import sys, torch
+sd = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
+assert list(sd) == ["params_ema", "params"], list(sd)
+assert sd["params"]["conv1.weight"].shape == (8, 3, 5, 5), sd["params"]["conv1.weight"].shape
+assert all(torch.equal(sd["params"][k], v) for k, v in sd["params_ema"].items())  # no EMA: both raw
+PY
+  echo "ok: python torch.load(weights_only=True) of the exported .pth"
+else
+  echo "skip: /usr/bin/python3 has no torch (scripts/setup.sh installs python3-torch)"
+fi
+set +e
+"$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/m.tflite" 2> "$WORK/err.txt"; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q -- "--format" "$WORK/err.txt" || fail "unknown extension: rc $rc, $(cat "$WORK/err.txt")"
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x2' -m "$WORK/runs/sigint/checkpoints/latest.pt" -m "$WORK/m.onnx" \
+  --json "$WORK/onnx_eval.json" > /dev/null || fail "eval --method model.onnx"
+python3 - "$WORK/onnx_eval.json" <<'PY'
+import json, sys
+ckpt, onnx = json.load(open(sys.argv[1]))
+assert onnx["method"] == "m", onnx["method"]
+for a, b in zip(ckpt["images"], onnx["images"]):  # OpenCV DNN vs LibTorch: float rounding only
+    assert abs(a["psnr"] - b["psnr"]) <= 0.01, (a, b)
+PY
+echo "ok: export pth/safetensors, eval --method model.onnx"
+
+# 3b3. eval --method DIR: the saved outputs of -m bicubic reproduce the bicubic row exactly; a missing or
+#      wrong-size SR image is an error naming it.
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m bicubic --save-images "$WORK/sr" --json "$WORK/bic.json" > /dev/null
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m "$WORK/sr/Set5/bicubic" --json "$WORK/dir.json" > /dev/null \
+  || fail "eval --method DIR"
+python3 - "$WORK/bic.json" "$WORK/dir.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert a["images"] == b["images"] and a["mean"] == b["mean"], (a, b)
+assert round(b["mean"]["psnr"], 2) == 28.43 and round(b["mean"]["ssim"], 4) == 0.8113, b["mean"]
+PY
+python3 -c "import shutil,sys; shutil.copy(sys.argv[1], sys.argv[2])" "$WORK/sr/Set5/bicubic/img_001.png" \
+  "$WORK/sr/Set5/bicubic/img_002.png"
+set +e
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m "$WORK/sr/Set5/bicubic" 2> "$WORK/err.txt" > /dev/null; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "img_002.png' is .* but the HR image 'img_002'" "$WORK/err.txt" \
+  || fail "wrong-size SR image: rc $rc, $(cat "$WORK/err.txt")"
+rm "$WORK/sr/Set5/bicubic/img_002.png"
+set +e
+"$SRLAB" eval -d '${data}/benchmarks/Set5/x4' -m "$WORK/sr/Set5/bicubic" 2> "$WORK/err.txt" > /dev/null; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "no SR image for 'img_002'" "$WORK/err.txt" || fail "missing SR image: $(cat "$WORK/err.txt")"
+echo "ok: eval --method DIR reproduces bicubic exactly"
+
 # 3c. upscale: a checkpoint (LibTorch) and its ONNX export (OpenCV DNN), 16-bit RGBA and gray inputs, a
 #     folder, --outscale, per-file errors, no silent overwrite.
 python3 - "$WORK/up_in" <<'PY'
