@@ -1,5 +1,5 @@
 // srlab eval --dataset DIR --scale S --method M [--method M2 ...] [--json FILE] [--save-images DIR]
-//            [--metrics psnr,ssim,lpips] [--lpips-weights PATH]
+//            [--metrics psnr,ssim,lpips,niqe] [--lpips-weights PATH] [--niqe-model PATH]
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -40,13 +40,14 @@ int cmd_eval(const std::vector<std::string>& args) {
       "PSNR (dB) and SSIM per image, then the mean. DIR holds HR/ and LR/ folders of same-named images\n"
       "(e.g. ../shared/data/benchmarks/Set5/x4) or HR images only (LR = MATLAB bicubic of the mod-cropped\n"
       "HR). \"${data}\" in paths expands to the shared data folder. --metrics lpips adds LPIPS v0.1\n"
-      "(SqueezeNet; full RGB image, no crop, lower is better). DIR may also be an HDF5 test file made by\n"
+      "(SqueezeNet; full RGB image, no crop, lower is better), --metrics niqe the no-reference NIQE of the SR\n"
+      "image (Y channel, same border crop, lower is more natural). DIR may also be an HDF5 test file made by\n"
       "`srlab prepare` (layout images). --degradation FILE re-makes every LR from its HR with a degradation\n"
       "pipeline (e.g. configs/degradations/blur1.6_jpeg40.yaml), to score methods on degraded inputs.\n\noptions");
   std::vector<std::string> datasets, methods, degradations;
   uint64_t degradation_seed = 0;
   std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
-              lpips_net = "squeeze";
+              lpips_net = "squeeze", niqe_model;
   int scale = 0, crop = -1, threads = 0;
   bool rgb = false;
   eval::UnsharpOptions sharpen;
@@ -63,7 +64,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
       ("metrics", po::value(&metrics_list)->default_value(metrics_list),
-       "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better)")
+       "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better), "
+       "niqe (NIQE, no-reference, lower is better)")
+      ("niqe-model", po::value(&niqe_model),
+       "NIQE pristine model (JSON); default $SRLAB_NIQE_MODEL, else ${data}/weights/niqe/niqe_pris_params.json")
       ("lpips-net", po::value(&lpips_net)->default_value(lpips_net),
        "LPIPS backbone: squeeze (real weights shipped in ../shared/data), alex or vgg (convert with "
        "scripts/convert_lpips_weights.py)")
@@ -80,11 +84,15 @@ int cmd_eval(const std::vector<std::string>& args) {
   const eval::MetricSelection metrics = eval::parse_metrics(metrics_list);
   if (!lpips_weights.empty() && !metrics.lpips)
     throw Error("--lpips-weights is given but --metrics does not include lpips; add lpips to --metrics");
+  if (!niqe_model.empty() && !metrics.niqe)
+    throw Error("--niqe-model is given but --metrics does not include niqe; add niqe to --metrics");
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
   // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).
   models::Lpips lpips{nullptr};
   if (metrics.lpips) lpips = models::load_lpips(models::resolve_lpips_weights(lpips_weights, lpips_net), lpips_net);
+  std::shared_ptr<const eval::NiqeModel> niqe;
+  if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(eval::resolve_niqe_model(niqe_model)));
 
   std::vector<eval::EvalResult> results;
   for (const auto& d : datasets) {
@@ -106,6 +114,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       eo.y_channel = !rgb;
       eo.metrics = metrics;
       eo.lpips = lpips;
+      eo.niqe_model = niqe;
       if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
       results.push_back(eval::evaluate(ds, ds_name, method, eo));
     }

@@ -441,6 +441,8 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);
     models::Lpips lpips{nullptr};
     if (metrics.lpips) lpips = models::load_lpips(c.lpips_weights, c.lpips_net);
+    std::shared_ptr<const eval::NiqeModel> niqe;
+    if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(c.niqe_model));
     std::vector<eval::Method> methods;
     for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
     methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
@@ -451,6 +453,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
         eo.crop_border = c.scale;
         eo.metrics = metrics;
         eo.lpips = lpips;
+        eo.niqe_model = niqe;
         results.push_back(eval::evaluate(ds, ds_name, m, eo));
         js.push_back(eval::to_json(results.back()));
       }
@@ -462,7 +465,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       for (const auto& [label, deg] : c.eval_degradations) score(data::degrade_dataset(ds, deg), ds_name + "_" + label);
     }
     std::string md = "# " + c.name + " — final evaluation\n\n";
-    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
+    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, NIQE (when listed) of the SR image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
                       c.scale, g->type(), fmt::format("{} parameters", models::count_parameters(*g)), best.string(),
                       ema ? " (EMA weights)" : "");
     md += eval::comparison_table_markdown(results);
