@@ -15,6 +15,8 @@
 #include "eval/methods.h"
 #include "eval/naming.h"
 #include "models/features/lpips.h"
+#include "reports/run_reports.h"
+#include "train/run_dir.h"
 
 namespace po = boost::program_options;
 
@@ -46,7 +48,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       "pipeline (e.g. configs/degradations/blur1.6_jpeg40.yaml), to score methods on degraded inputs.\n\noptions");
   std::vector<std::string> datasets, methods, degradations;
   uint64_t degradation_seed = 0;
-  std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
+  std::string json_out, md_out, html_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
               lpips_net = "squeeze", niqe_model;
   int scale = 0, crop = -1, threads = 0;
   bool rgb = false;
@@ -60,6 +62,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("degradation-seed", po::value(&degradation_seed)->default_value(0), "seed of the degradation draws (image i uses index i)")
       ("json", po::value(&json_out), "write results as JSON (one object per dataset x method; an array if several)")
       ("markdown", po::value(&md_out), "write the comparison table as Markdown")
+      ("html", po::value(&html_out),
+       "write an HTML report (tables, plot, before/after sliders); SR/LR/HR images go to --save-images DIR, "
+       "default <FILE without extension>_images/ next to it")
       ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
       ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
@@ -86,6 +91,8 @@ int cmd_eval(const std::vector<std::string>& args) {
     throw Error("--lpips-weights is given but --metrics does not include lpips; add lpips to --metrics");
   if (!niqe_model.empty() && !metrics.niqe)
     throw Error("--niqe-model is given but --metrics does not include niqe; add niqe to --metrics");
+  if (!html_out.empty() && save_dir.empty())
+    save_dir = (std::filesystem::path(html_out).parent_path() / (std::filesystem::path(html_out).stem().string() + "_images")).string();
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
   // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).
@@ -95,6 +102,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(eval::resolve_niqe_model(niqe_model)));
 
   std::vector<eval::EvalResult> results;
+  std::vector<std::pair<std::string, data::PairedImageDataset>> scored;  // for --html
   for (const auto& d : datasets) {
     const std::filesystem::path dir = core::expand_data_path(d);
     int s = scale > 0 ? scale : scale_from_dir(dir);
@@ -105,18 +113,20 @@ int cmd_eval(const std::vector<std::string>& args) {
     for (const auto& f : degradations)
       variants.emplace_back(eval::dataset_display_name(dir) + "_" + std::filesystem::path(f).stem().string(),
                             data::degrade_dataset(clean, data::Degradation::load_file(f), degradation_seed));
-    for (const auto& [ds_name, ds] : variants)
-    for (const auto& m : methods) {
-      eval::Method method = eval::make_method(m, s, device, sharpen);
-      method.name = eval::method_display_name(m);
-      eval::EvalOptions eo;
-      eo.crop_border = crop >= 0 ? crop : s;
-      eo.y_channel = !rgb;
-      eo.metrics = metrics;
-      eo.lpips = lpips;
-      eo.niqe_model = niqe;
-      if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
-      results.push_back(eval::evaluate(ds, ds_name, method, eo));
+    for (const auto& [ds_name, ds] : variants) {
+      scored.emplace_back(ds_name, ds);
+      for (const auto& m : methods) {
+        eval::Method method = eval::make_method(m, s, device, sharpen);
+        method.name = eval::method_display_name(m);
+        eval::EvalOptions eo;
+        eo.crop_border = crop >= 0 ? crop : s;
+        eo.y_channel = !rgb;
+        eo.metrics = metrics;
+        eo.lpips = lpips;
+        eo.niqe_model = niqe;
+        if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
+        results.push_back(eval::evaluate(ds, ds_name, method, eo));
+      }
     }
   }
   std::cout << eval::comparison_table_text(results);
@@ -131,6 +141,15 @@ int cmd_eval(const std::vector<std::string>& args) {
     core::write_file_atomic(json_out, js.dump(2) + "\n");
   }
   if (!md_out.empty()) core::write_file_atomic(md_out, eval::comparison_table_markdown(results));
+  if (!html_out.empty()) {
+    std::string command = "srlab eval";
+    for (const auto& a : args) command += " " + a;
+    // SR images live in <save_dir>/<dataset>/...; the report refers to them relative to its own folder.
+    const std::filesystem::path base = std::filesystem::path(html_out).parent_path();
+    const std::filesystem::path rel = std::filesystem::absolute(save_dir).lexically_relative(
+        std::filesystem::absolute(base.empty() ? std::filesystem::path(".") : base));
+    reports::write_eval_html(html_out, results, scored, rel, train::git_revision(), command);
+  }
   return 0;
 }
 

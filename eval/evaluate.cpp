@@ -172,8 +172,6 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   MetricOptions mo;
   mo.crop_border = opts.crop_border < 0 ? dataset.scale() : opts.crop_border;
   mo.y_channel = opts.y_channel;
-  const fs::path out_dir =
-      opts.save_images_dir.empty() ? fs::path() : opts.save_images_dir / safe_name(method.name);
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
   double sum_psnr = 0.0, sum_ssim = 0.0, sum_lpips = 0.0, sum_niqe = 0.0;
@@ -214,7 +212,7 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
     sum_psnr += s.psnr;
     sum_ssim += s.ssim;
     res.images.push_back(s);
-    if (!out_dir.empty()) data::write_image(out_dir / (safe_name(strip_image_ext(name)) + ".png"), sr, 8);
+    if (!opts.save_images_dir.empty()) data::write_image(opts.save_images_dir / saved_image_path(method.name, name), sr, 8);
   }
   const double n = static_cast<double>(res.images.size());
   res.mean_psnr = sum_psnr / n;
@@ -222,6 +220,10 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   if (opts.metrics.lpips) res.mean_lpips = sum_lpips / n;
   if (opts.metrics.niqe) res.mean_niqe = sum_niqe / n;
   return res;
+}
+
+fs::path saved_image_path(const std::string& method, const std::string& image_name) {
+  return fs::path(safe_name(method)) / (safe_name(strip_image_ext(image_name)) + ".png");
 }
 
 nlohmann::json to_json(const EvalResult& r) {

@@ -87,6 +87,11 @@ struct EvalOptions {
 EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& dataset_name, const Method& method,
                     const EvalOptions& opts = {});
 
+/// Where evaluate() writes the SR image of `image_name` by `method` under EvalOptions::save_images_dir:
+/// <method>/<image name without an image-file extension>.png, both with characters other than
+/// [A-Za-z0-9._-] replaced by '_' (e.g. ("ESPCN x4", "img_001.png") -> "ESPCN_x4/img_001.png").
+std::filesystem::path saved_image_path(const std::string& method, const std::string& image_name);
+
 /// The result as JSON, exactly:
 ///   {"dataset": str, "scale": int, "method": str, "mean": {"psnr": num, "ssim": num},
 ///    "images": [{"name": str, "psnr": num, "ssim": num}, ...]}
