@@ -12,9 +12,10 @@
 //   * the provenance (git revision, command, checkpoints, seeds, config) as given.
 // The page reads its data from one embedded JSON block (report_page_data()). A URL fragment sets the
 // initial state, for links and headless-browser tests: "#slider=30" (divider at 30 % for every slider),
-// "&view=slider" (scroll the first slider into view), "&zoom=x,y" (zoom centre in HR pixels).
+// "&view=slider" (show only the first slider and its heading), "&zoom=x,y" (zoom centre in HR pixels).
 // JavaScript errors and images that fail to load are listed at the top of the page and counted in
-// <body data-errors="N">; <body data-ready="1"> is set once the page is built.
+// <body data-errors="N">; <body data-ready="1"> is set once the page is built, and every slider element
+// (id "slider-<k>") carries data-rect="left,top,width,height" (CSS px in the page as first laid out).
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

@@ -259,7 +259,14 @@ const char* const kScript = R"JS(<script>
     if (ds.crops.length) app.append(el('h3', { text: 'Crops' }), cropGrid(ds));
   }
   app.append(el('h2', { text: 'Provenance' }), provenance(D.provenance));
-  if (params.get('view') === 'slider' && n > 0) document.getElementById('slider-0').parentNode.parentNode.parentNode.scrollIntoView();
+  if (params.get('view') === 'slider' && n > 0) {  // only the first slider (and its heading), e.g. for screenshots
+    const keep = document.getElementById('slider-0').parentNode.parentNode.parentNode;
+    for (const c of Array.from(app.children)) if (c !== keep && c.nextSibling !== keep) c.style.display = 'none';
+  }
+  for (let i = 0; i < n; ++i) {  // where each slider is drawn (CSS px), for tests and scripts
+    const r = document.getElementById('slider-' + i).getBoundingClientRect();
+    document.getElementById('slider-' + i).dataset.rect = [r.left, r.top, r.width, r.height].map(Math.round).join(',');
+  }
   document.body.dataset.ready = '1';
 })();
 </script>
