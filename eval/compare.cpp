@@ -20,6 +20,7 @@
 #include "core/runtime.h"
 #include "data/image/image_io.h"
 #include "eval/generator_method.h"
+#include "eval/gnuplot.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
 #include "models/weights/interpolate.h"
@@ -57,34 +58,6 @@ std::string gp_string(const std::string& s) {
 std::string alpha_text(double a) { return fmt::format("{}", a); }
 
 std::string psnr_text(double v) { return std::isinf(v) ? (v > 0 ? "inf" : "-inf") : fmt::format("{:.2f}", v); }
-
-// ---- gnuplot ------------------------------------------------------------------------------------------
-
-struct Gnuplot {
-  std::string binary;
-  std::string terminal;  // "pngcairo" or "png"
-};
-
-Gnuplot find_gnuplot() {
-  const char* env = std::getenv("SRLAB_GNUPLOT");
-  Gnuplot g;
-  g.binary = env && *env ? env : "gnuplot";
-  const auto [rc, out] = run_command(shell_quote(g.binary) + " -e 'set terminal'");
-  if (rc == 127 || rc == 126 || rc < 0)
-    throw Error(fmt::format("compare: gnuplot ('{}') is not installed or not executable; the perception-distortion "
-                            "plots need it: install gnuplot-nox (scripts/setup.sh does), or set SRLAB_GNUPLOT to its "
-                            "path",
-                            g.binary));
-  if (std::regex_search(out, std::regex(R"((^|\n)\s*pngcairo\s)")))
-    g.terminal = "pngcairo";
-  else if (std::regex_search(out, std::regex(R"((^|\n)\s*png\s)")))
-    g.terminal = "png";
-  else
-    throw Error(fmt::format("compare: gnuplot ('{}') has neither the pngcairo nor the png terminal (`gnuplot -e \"set "
-                            "terminal\"` lists them); install gnuplot-nox (scripts/setup.sh does)",
-                            g.binary));
-  return g;
-}
 
 // ---- crops ----------------------------------------------------------------------------------------------
 
@@ -328,16 +301,7 @@ void write_pd_plot(const Gnuplot& gp, const CompareConfig& cfg, const DatasetRun
   core::write_file_atomic(script, gps);
   files.push_back(dat);
   files.push_back(script);
-  core::write_atomic_with(png, [&](const fs::path& tmp) {
-    const std::string cmd = "cd " + shell_quote(out_dir.string()) + " && " + shell_quote(gp.binary) + " -e " +
-                            shell_quote("outfile='" + tmp.filename().string() + "'") + " " +
-                            shell_quote(script.filename().string());
-    const auto [rc, out] = run_command(cmd);
-    std::error_code ec;
-    if (rc != 0 || !fs::is_regular_file(tmp, ec) || fs::file_size(tmp, ec) == 0)
-      throw Error(fmt::format("compare: gnuplot failed on '{}' (exit status {}): {}", script.string(), rc,
-                              out.empty() ? std::string("no output") : out));
-  });
+  run_gnuplot_script(gp, script, png, "compare");
   files.push_back(png);
 }
 
@@ -525,7 +489,7 @@ std::vector<CropBox> choose_crops(const data::PairedImageDataset& ds, int count,
 
 CompareReport run_compare(const CompareConfig& cfg, const fs::path& out_dir) {
   using clock = std::chrono::steady_clock;
-  const Gnuplot gp = find_gnuplot();  // fail before any work
+  const Gnuplot gp = find_gnuplot("compare");  // fail before any work
   const torch::Device device = core::select_device(cfg.device);
 
   // Datasets and their crops (explicit crops are checked now, before the evaluation).

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -23,6 +24,7 @@
 #include "models/weights/checkpoint.h"
 #include "models/features/lpips.h"
 #include "models/arch/registry.h"
+#include "train/curves.h"
 #include "train/ema.h"
 #include "train/gan_step.h"
 #include "train/optimizer.h"
@@ -265,6 +267,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const std::vector<std::string> d_columns = gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"}
                                                 : std::vector<std::string>{};
   CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
+  // curves.png at every validation (train/curves.h); a missing gnuplot costs the plot, not the run.
+  std::optional<eval::Gnuplot> gnuplot;
+  try {
+    gnuplot = eval::find_gnuplot("training curves");
+  } catch (const Error& e) {
+    core::log_line(std::string("warning: curves.png will not be written: ") + e.what());
+  }
   core::InterruptScope sigint;
 
   auto validate = [&]() -> std::pair<double, double> {
@@ -404,6 +413,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
                            opt_num(md_fake, "{:.6f}"));
       row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
       csv.row(row);
+      if (do_val && gnuplot) {
+        try {
+          write_curves(run_dir, *gnuplot);
+        } catch (const Error& e) {
+          core::log_line(std::string("warning: curves.png not updated: ") + e.what());
+        }
+      }
       window_loss = 0;
       std::fill(window_terms.begin(), window_terms.end(), 0.0);
       window_n = 0;
