@@ -158,7 +158,7 @@ const char* const kScript = R"JS(<script>
       if (!centre) centre = { x: im.w / 2, y: im.h / 2 };
       const side = 256 / z, x0 = clamp(Math.round(centre.x - side / 2), 0, Math.max(0, im.w - side));
       const y0 = clamp(Math.round(centre.y - side / 2), 0, Math.max(0, im.h - side));
-      const dw = box.clientWidth / im.w;
+      const dw = parseFloat(box.style.width) / im.w;  // the box may not be laid out yet
       Object.assign(mark.style, { left: x0 * dw + 'px', top: y0 * dw + 'px', width: side * dw + 'px', height: side * dw + 'px' });
       [[cA, capA, aSel], [cB, capB, bSel]].forEach(function (t) {
         const m = opts[Number(t[2].value)], src = image(sourceOf(im, m));
