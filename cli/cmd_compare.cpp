@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "eval/compare.h"
+#include "reports/run_reports.h"
+#include "train/run_dir.h"
 
 namespace po = boost::program_options;
 
@@ -22,7 +24,8 @@ int cmd_compare(const std::vector<std::string>& args) {
       "on every dataset of the config with Y-PSNR, SSIM (border crop = scale) and LPIPS. Writes to DIR\n"
       "(default experiments/runs/<name>): compare.md, compare.json, pd_plot_<dataset>.png (perception-distortion\n"
       "plot drawn by gnuplot; its .dat and .gp files are kept) and crops_<dataset>.png (captioned crop grid),\n"
-      "plus compare.log. Needs gnuplot (package gnuplot-nox; $SRLAB_GNUPLOT overrides the binary).\n"
+      "plus compare.log, images/ (every SR, LR and HR image) and report.html (sortable tables, SVG plot,\n"
+      "before/after sliders with zoom, crops, provenance; open it from file://). Needs gnuplot (package gnuplot-nox; $SRLAB_GNUPLOT overrides the binary).\n"
       "Example config: configs/gan/compare_x4.yaml.\n\noptions");
   std::string config, out;
   std::vector<std::string> overrides;
@@ -47,9 +50,12 @@ int cmd_compare(const std::vector<std::string>& args) {
     throw;
   }
   core::set_log_file({});
+  std::string command = "srlab compare";
+  for (const auto& a : args) command += " " + a;
+  const std::filesystem::path html = reports::write_compare_html(cfg, rep, train::git_revision(), command);
   std::cout << eval::comparison_table_text(rep.results);
   std::cout << "wrote " << (dir / "compare.md").string() << ", " << (dir / "compare.json").string() << " and "
-            << rep.files.size() - 2 << " plot/crop files in " << dir.string() << "\n";
+            << rep.files.size() - 2 << " plot/crop files in " << dir.string() << "; open " << html.string() << "\n";
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // srlab eval --dataset DIR --scale S --method M [--method M2 ...] [--json FILE] [--save-images DIR]
-//            [--metrics psnr,ssim,lpips] [--lpips-weights PATH]
+//            [--metrics psnr,ssim,lpips,niqe] [--lpips-weights PATH] [--niqe-model PATH]
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -16,6 +16,8 @@
 #include "eval/methods.h"
 #include "eval/naming.h"
 #include "models/features/lpips.h"
+#include "reports/run_reports.h"
+#include "train/run_dir.h"
 
 namespace po = boost::program_options;
 
@@ -41,13 +43,14 @@ int cmd_eval(const std::vector<std::string>& args) {
       "PSNR (dB) and SSIM per image, then the mean. DIR holds HR/ and LR/ folders of same-named images\n"
       "(e.g. ../shared/data/benchmarks/Set5/x4) or HR images only (LR = MATLAB bicubic of the mod-cropped\n"
       "HR). \"${data}\" in paths expands to the shared data folder. --metrics lpips adds LPIPS v0.1\n"
-      "(SqueezeNet; full RGB image, no crop, lower is better). DIR may also be an HDF5 test file made by\n"
+      "(SqueezeNet; full RGB image, no crop, lower is better), --metrics niqe the no-reference NIQE of the SR\n"
+      "image (Y channel, same border crop, lower is more natural). DIR may also be an HDF5 test file made by\n"
       "`srlab prepare` (layout images). --degradation FILE re-makes every LR from its HR with a degradation\n"
       "pipeline (e.g. configs/degradations/blur1.6_jpeg40.yaml), to score methods on degraded inputs.\n\noptions");
   std::vector<std::string> datasets, methods, degradations;
   uint64_t degradation_seed = 0;
-  std::string json_out, md_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
-              lpips_net = "squeeze";
+  std::string json_out, md_out, html_out, save_dir, device_spec = "auto", metrics_list = "psnr,ssim", lpips_weights,
+              lpips_net = "squeeze", niqe_model;
   int scale = 0, crop = -1, threads = 0;
   bool rgb = false;
   eval::UnsharpOptions sharpen;
@@ -62,11 +65,17 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("degradation-seed", po::value(&degradation_seed)->default_value(0), "seed of the degradation draws (image i uses index i)")
       ("json", po::value(&json_out), "write results as JSON (one object per dataset x method; an array if several)")
       ("markdown", po::value(&md_out), "write the comparison table as Markdown")
+      ("html", po::value(&html_out),
+       "write an HTML report (tables, plot, before/after sliders); SR/LR/HR images go to --save-images DIR, "
+       "default <FILE without extension>_images/ next to it")
       ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
       ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
       ("metrics", po::value(&metrics_list)->default_value(metrics_list),
-       "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better)")
+       "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better), "
+       "niqe (NIQE, no-reference, lower is better)")
+      ("niqe-model", po::value(&niqe_model),
+       "NIQE pristine model (JSON); default $SRLAB_NIQE_MODEL, else ${data}/weights/niqe/niqe_pris_params.json")
       ("lpips-net", po::value(&lpips_net)->default_value(lpips_net),
        "LPIPS backbone: squeeze (real weights shipped in ../shared/data), alex or vgg (convert with "
        "scripts/convert_lpips_weights.py)")
@@ -85,13 +94,20 @@ int cmd_eval(const std::vector<std::string>& args) {
   const eval::MetricSelection metrics = eval::parse_metrics(metrics_list);
   if (!lpips_weights.empty() && !metrics.lpips)
     throw Error("--lpips-weights is given but --metrics does not include lpips; add lpips to --metrics");
+  if (!niqe_model.empty() && !metrics.niqe)
+    throw Error("--niqe-model is given but --metrics does not include niqe; add niqe to --metrics");
+  if (!html_out.empty() && save_dir.empty())
+    save_dir = (std::filesystem::path(html_out).parent_path() / (std::filesystem::path(html_out).stem().string() + "_images")).string();
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
   // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).
   models::Lpips lpips{nullptr};
   if (metrics.lpips) lpips = models::load_lpips(models::resolve_lpips_weights(lpips_weights, lpips_net), lpips_net);
+  std::shared_ptr<const eval::NiqeModel> niqe;
+  if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(eval::resolve_niqe_model(niqe_model)));
 
   std::vector<eval::EvalResult> results;
+  std::vector<std::pair<std::string, data::PairedImageDataset>> scored;  // for --html
   for (const auto& d : datasets) {
     const std::filesystem::path dir = core::expand_data_path(d);
     int s = scale > 0 ? scale : scale_from_dir(dir);
@@ -102,17 +118,20 @@ int cmd_eval(const std::vector<std::string>& args) {
     for (const auto& f : degradations)
       variants.emplace_back(eval::dataset_display_name(dir) + "_" + std::filesystem::path(f).stem().string(),
                             data::degrade_dataset(clean, data::Degradation::load_file(f), degradation_seed));
-    for (const auto& [ds_name, ds] : variants)
-    for (const auto& m : methods) {
-      eval::Method method = eval::make_method(m, s, device, sharpen);
-      method.name = eval::method_display_name(m);
-      eval::EvalOptions eo;
-      eo.crop_border = crop >= 0 ? crop : s;
-      eo.y_channel = !rgb;
-      eo.metrics = metrics;
-      eo.lpips = lpips;
-      if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
-      results.push_back(eval::evaluate(ds, ds_name, method, eo));
+    for (const auto& [ds_name, ds] : variants) {
+      scored.emplace_back(ds_name, ds);
+      for (const auto& m : methods) {
+        eval::Method method = eval::make_method(m, s, device, sharpen);
+        method.name = eval::method_display_name(m);
+        eval::EvalOptions eo;
+        eo.crop_border = crop >= 0 ? crop : s;
+        eo.y_channel = !rgb;
+        eo.metrics = metrics;
+        eo.lpips = lpips;
+        eo.niqe_model = niqe;
+        if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
+        results.push_back(eval::evaluate(ds, ds_name, method, eo));
+      }
     }
   }
   std::cout << eval::comparison_table_text(results);
@@ -127,6 +146,15 @@ int cmd_eval(const std::vector<std::string>& args) {
     core::write_file_atomic(json_out, js.dump(2) + "\n");
   }
   if (!md_out.empty()) core::write_file_atomic(md_out, eval::comparison_table_markdown(results));
+  if (!html_out.empty()) {
+    std::string command = "srlab eval";
+    for (const auto& a : args) command += " " + a;
+    // SR images live in <save_dir>/<dataset>/...; the report refers to them relative to its own folder.
+    const std::filesystem::path base = std::filesystem::path(html_out).parent_path();
+    const std::filesystem::path rel = std::filesystem::absolute(save_dir).lexically_relative(
+        std::filesystem::absolute(base.empty() ? std::filesystem::path(".") : base));
+    reports::write_eval_html(html_out, results, scored, rel, train::git_revision(), command);
+  }
   return 0;
 }
 

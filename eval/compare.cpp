@@ -20,6 +20,7 @@
 #include "core/runtime.h"
 #include "data/image/image_io.h"
 #include "eval/generator_method.h"
+#include "eval/gnuplot.h"
 #include "eval/methods.h"
 #include "eval/naming.h"
 #include "models/weights/interpolate.h"
@@ -57,34 +58,6 @@ std::string gp_string(const std::string& s) {
 std::string alpha_text(double a) { return fmt::format("{}", a); }
 
 std::string psnr_text(double v) { return std::isinf(v) ? (v > 0 ? "inf" : "-inf") : fmt::format("{:.2f}", v); }
-
-// ---- gnuplot ------------------------------------------------------------------------------------------
-
-struct Gnuplot {
-  std::string binary;
-  std::string terminal;  // "pngcairo" or "png"
-};
-
-Gnuplot find_gnuplot() {
-  const char* env = std::getenv("SRLAB_GNUPLOT");
-  Gnuplot g;
-  g.binary = env && *env ? env : "gnuplot";
-  const auto [rc, out] = run_command(shell_quote(g.binary) + " -e 'set terminal'");
-  if (rc == 127 || rc == 126 || rc < 0)
-    throw Error(fmt::format("compare: gnuplot ('{}') is not installed or not executable; the perception-distortion "
-                            "plots need it: install gnuplot-nox (scripts/setup.sh does), or set SRLAB_GNUPLOT to its "
-                            "path",
-                            g.binary));
-  if (std::regex_search(out, std::regex(R"((^|\n)\s*pngcairo\s)")))
-    g.terminal = "pngcairo";
-  else if (std::regex_search(out, std::regex(R"((^|\n)\s*png\s)")))
-    g.terminal = "png";
-  else
-    throw Error(fmt::format("compare: gnuplot ('{}') has neither the pngcairo nor the png terminal (`gnuplot -e \"set "
-                            "terminal\"` lists them); install gnuplot-nox (scripts/setup.sh does)",
-                            g.binary));
-  return g;
-}
 
 // ---- crops ----------------------------------------------------------------------------------------------
 
@@ -167,11 +140,17 @@ struct DatasetRun {
   std::vector<CropBox> crops;
 };
 
-// The metric `col` (0 PSNR, 1 SSIM, 2 LPIPS; NaN when missing) of a result.
+// The metric `col` (0 PSNR, 1 SSIM, 2 LPIPS, 3 NIQE; NaN when missing) of a result.
 double metric_value(const EvalResult& r, int col) {
   if (col == 0) return r.mean_psnr;
   if (col == 1) return r.mean_ssim;
-  return r.mean_lpips ? *r.mean_lpips : std::numeric_limits<double>::quiet_NaN();
+  const std::optional<double>& v = col == 2 ? r.mean_lpips : r.mean_niqe;
+  return v ? *v : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Metric columns of the compare tables: PSNR, SSIM, LPIPS, and NIQE when computed.
+int metric_count(const std::vector<const EvalResult*>& rows) {
+  return !rows.empty() && rows[0]->mean_niqe ? 4 : 3;
 }
 
 // The crisp -> interp -> creative sweep of one dataset: Markdown lines and the JSON object.
@@ -188,9 +167,9 @@ std::pair<std::string, nlohmann::json> sweep_report(const std::vector<CompareMet
   std::string md = "\nSweep crisp → creative (α = ";
   for (size_t k = 0; k < alphas.size(); ++k) md += fmt::format("{}{:g}", k ? ", " : "", alphas[k]);
   md += "):\n";
-  const char* names[3] = {"psnr", "ssim", "lpips"};
-  const char* labels[3] = {"PSNR (dB)", "SSIM", "LPIPS"};
-  for (int col = 0; col < 3; ++col) {
+  const char* names[4] = {"psnr", "ssim", "lpips", "niqe"};
+  const char* labels[4] = {"PSNR (dB)", "SSIM", "LPIPS", "NIQE"};
+  for (int col = 0; col < metric_count(rows); ++col) {
     std::vector<double> v;
     std::string text;
     for (size_t i : order) {
@@ -208,24 +187,27 @@ std::string markdown_table(const std::vector<const EvalResult*>& rows) {
   auto display = [](const EvalResult& r, int col) -> std::string {
     if (col == 0) return psnr_text(r.mean_psnr);
     if (col == 1) return fmt::format("{:.4f}", r.mean_ssim);
-    return r.mean_lpips ? fmt::format("{:.4f}", *r.mean_lpips) : "–";
+    const double v = metric_value(r, col);
+    return std::isnan(v) ? "–" : fmt::format("{:.4f}", v);
   };
   const auto& value = metric_value;
-  std::string best[3];
-  for (int col = 0; col < 3; ++col) {
+  const int ncol = metric_count(rows);
+  std::string best[4];
+  for (int col = 0; col < ncol; ++col) {
     double b = std::numeric_limits<double>::quiet_NaN();
     for (const EvalResult* r : rows) {
       const double v = value(*r, col);
       if (std::isnan(v)) continue;
-      if (std::isnan(b) || (col == 2 ? v < b : v > b)) b = v;
+      if (std::isnan(b) || (col >= 2 ? v < b : v > b)) b = v;
     }
     for (const EvalResult* r : rows)
       if (!std::isnan(b) && value(*r, col) == b) best[col] = display(*r, col);
   }
-  std::string out = "| method | PSNR (dB) ↑ | SSIM ↑ | LPIPS ↓ |\n|---|---|---|---|\n";
+  std::string out = ncol == 4 ? "| method | PSNR (dB) ↑ | SSIM ↑ | LPIPS ↓ | NIQE ↓ |\n|---|---|---|---|---|\n"
+                               : "| method | PSNR (dB) ↑ | SSIM ↑ | LPIPS ↓ |\n|---|---|---|---|\n";
   for (const EvalResult* r : rows) {
     out += "| " + r->method + " |";
-    for (int col = 0; col < 3; ++col) {
+    for (int col = 0; col < ncol; ++col) {
       const std::string d = display(*r, col);
       out += " " + (d == best[col] && d != "–" ? "**" + d + "**" : d) + " |";
     }
@@ -319,16 +301,7 @@ void write_pd_plot(const Gnuplot& gp, const CompareConfig& cfg, const DatasetRun
   core::write_file_atomic(script, gps);
   files.push_back(dat);
   files.push_back(script);
-  core::write_atomic_with(png, [&](const fs::path& tmp) {
-    const std::string cmd = "cd " + shell_quote(out_dir.string()) + " && " + shell_quote(gp.binary) + " -e " +
-                            shell_quote("outfile='" + tmp.filename().string() + "'") + " " +
-                            shell_quote(script.filename().string());
-    const auto [rc, out] = run_command(cmd);
-    std::error_code ec;
-    if (rc != 0 || !fs::is_regular_file(tmp, ec) || fs::file_size(tmp, ec) == 0)
-      throw Error(fmt::format("compare: gnuplot failed on '{}' (exit status {}): {}", script.string(), rc,
-                              out.empty() ? std::string("no output") : out));
-  });
+  run_gnuplot_script(gp, script, png, "compare");
   files.push_back(png);
 }
 
@@ -459,6 +432,8 @@ CompareConfig parse_compare_config(const core::Config& cfg) {
     }
   }
   c.lpips_weights = cfg.get<std::string>("lpips_weights", "");
+  c.niqe = cfg.get<bool>("niqe", c.niqe);
+  c.niqe_model = cfg.get<std::string>("niqe_model", "");
   c.device = cfg.get<std::string>("device", c.device);
   cfg.check_known();
   return c;
@@ -514,7 +489,7 @@ std::vector<CropBox> choose_crops(const data::PairedImageDataset& ds, int count,
 
 CompareReport run_compare(const CompareConfig& cfg, const fs::path& out_dir) {
   using clock = std::chrono::steady_clock;
-  const Gnuplot gp = find_gnuplot();  // fail before any work
+  const Gnuplot gp = find_gnuplot("compare");  // fail before any work
   const torch::Device device = core::select_device(cfg.device);
 
   // Datasets and their crops (explicit crops are checked now, before the evaluation).
@@ -601,16 +576,21 @@ CompareReport run_compare(const CompareConfig& cfg, const fs::path& out_dir) {
   for (const auto& m : methods) rep.methods.push_back(m.first);
   EvalOptions eo;
   eo.crop_border = cfg.scale;
-  eo.metrics = MetricSelection{true, true, true};
+  eo.metrics = MetricSelection{true, true, true, cfg.niqe};
   eo.lpips = lpips;
+  if (cfg.niqe) eo.niqe_model = std::make_shared<NiqeModel>(load_niqe_model(resolve_niqe_model(cfg.niqe_model)));
   for (const DatasetRun& d : datasets) {
     rep.datasets.push_back(d.name);
+    rep.crops.push_back(d.crops);
+    rep.image_dirs.push_back(fs::path("images") / d.file_name);
+    eo.save_images_dir = out_dir / rep.image_dirs.back();  // SR images for report.html
     for (const auto& [info, method] : methods) {
       const auto t0 = clock::now();
       rep.results.push_back(evaluate(d.ds, d.name, method, eo));
       const EvalResult& r = rep.results.back();
-      core::log("compare {} x{} ({} images) | {:<22} | {} dB | SSIM {:.4f} | LPIPS {:.4f} | {:.1f} s", d.name, cfg.scale,
-                d.ds.size(), info.name, psnr_text(r.mean_psnr), r.mean_ssim, r.mean_lpips.value_or(NAN),
+      core::log("compare {} x{} ({} images) | {:<22} | {} dB | SSIM {:.4f} | LPIPS {:.4f} | NIQE {:.3f} | {:.1f} s", d.name,
+                cfg.scale, d.ds.size(), info.name, psnr_text(r.mean_psnr), r.mean_ssim, r.mean_lpips.value_or(NAN),
+                r.mean_niqe.value_or(NAN),
                 std::chrono::duration<double>(clock::now() - t0).count());
     }
   }
@@ -649,7 +629,8 @@ CompareReport run_compare(const CompareConfig& cfg, const fs::path& out_dir) {
       "(1 - α) crisp + α creative of every weight (Wang et al., CVPR 2019, Eq. 1); creative_then_sharpen = "
       "the same unsharp mask on the creative output; sharpen_then_upscale = the unsharp mask on the LR input, then "
       "creative.\nMetrics: Y-PSNR and SSIM on the BT.601 luma with {s} pixels cropped from every border (higher is "
-      "better), LPIPS v0.1 SqueezeNet on the full RGB image (lower is better); means over the images; the best value of "
+      "better), LPIPS v0.1 SqueezeNet on the full RGB image and NIQE (no-reference, Mittal et al. 2013; same crop) "
+      "(lower is better); means over the images; the best value of "
       "each column is bold.\n\n"
       "Note: SRLab's perceptual loss (`type: perceptual`) and the LPIPS metric share the SqueezeNet-1.1 backbone and "
       "weights, so a model trained with that loss is optimised toward this very metric: its LPIPS gains are partly by "

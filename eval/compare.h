@@ -23,6 +23,8 @@
 //                                              # or {<dataset name>: [[i, y, x], ...]} per dataset (others
 //                                              # chosen automatically); y, x multiples of scale
 //   lpips_weights: ""                          # optional; "" = models::resolve_lpips_weights("")
+//   niqe: true                                 # optional; false leaves NIQE out (images < 2 blocks of 96 px)
+//   niqe_model: ""                             # optional; "" = resolve_niqe_model("") (eval/niqe.h)
 //   device: auto                               # optional: cpu | cuda | cuda:N | auto
 // "${data}" in paths expands to the shared data folder (core/paths.h); relative paths are relative to
 // the current directory.
@@ -65,6 +67,8 @@ struct CompareConfig {
   /// each entry (image index, y, x). Empty: chosen by choose_crops().
   std::map<std::string, std::vector<std::array<int64_t, 3>>> crops_at;
   std::string lpips_weights;
+  bool niqe = true;        ///< also score NIQE (eval/niqe.h; needs >= 2 blocks of 96 px per SR image)
+  std::string niqe_model;  ///< NIQE model file; "" = resolve_niqe_model("")
   std::string device = "auto";
   std::string source;       ///< the config file (for messages)
   std::string yaml;         ///< the config as YAML text (recorded in compare.json)
@@ -117,6 +121,10 @@ struct CompareReport {
   std::vector<std::string> datasets;   ///< display names, config order
   std::vector<EvalResult> results;     ///< every dataset x method, dataset-major, methods in table order
   std::vector<std::filesystem::path> files;  ///< every file written
+  std::vector<std::vector<CropBox>> crops;    ///< per dataset (order of `datasets`): the crop-grid boxes
+  /// Per dataset: the folder, relative to out_dir, holding its SR images (evaluate()'s save_images_dir:
+  /// <dir>/<method>/<image>.png, eval::saved_image_path), "images/<d>".
+  std::vector<std::filesystem::path> image_dirs;
 };
 
 /// Runs the comparison of `cfg` and writes its report into `out_dir` (created; existing files of the
@@ -128,9 +136,10 @@ struct CompareReport {
 /// creative output), sharpen_then_upscale (unsharp mask of the LR image, then creative), then the extras
 /// in config order. Checkpoints contribute their EMA weights when present. Every method is scored on
 /// every dataset with evaluate() (8-bit output; Y-PSNR and SSIM with `scale` border pixels cropped;
-/// LPIPS v0.1 SqueezeNet on the full RGB image); one log line per dataset x method (core::log).
+/// LPIPS v0.1 SqueezeNet on the full RGB image; NIQE of the SR image when cfg.niqe); one log line per
+/// dataset x method (core::log). Every SR image is saved under out_dir/images/<d>/ (CompareReport::image_dirs).
 ///
-/// Files: compare.md (per dataset a table method | PSNR | SSIM | LPIPS with the best value of each
+/// Files: compare.md (per dataset a table method | PSNR | SSIM | LPIPS [| NIQE] with the best value of each
 /// column, as displayed, in bold, then one "sweep" line per metric: its values along crisp -> interp ->
 /// creative with sweep_trend(); plus a note that SRLab's perceptual loss and LPIPS share the
 /// SqueezeNet backbone); compare.json ({"name", "scale", "config" (YAML text), "checkpoints" {"crisp",

@@ -82,17 +82,19 @@ std::string cell_text(const Table& t, const std::string& method, const std::pair
   return parts.size() == 1 ? parts[0] : parts[0] + " / " + parts[1];
 }
 
-std::string lpips_cell_text(const Table& t, const std::string& method, const std::pair<std::string, int>& col,
-                            const std::string& missing) {
+// The cell of an optional mean (EvalResult::mean_lpips, mean_niqe), 4 decimals.
+std::string optional_cell_text(const Table& t, const std::string& method, const std::pair<std::string, int>& col,
+                               std::optional<double> EvalResult::*mean, const std::string& missing) {
   auto it = t.cells.find({method, col});
-  if (it == t.cells.end() || !it->second->mean_lpips) return missing;
-  return fmt::format("{:.4f}", *it->second->mean_lpips);
+  if (it == t.cells.end() || !(it->second->*mean)) return missing;
+  return fmt::format("{:.4f}", *(it->second->*mean));
 }
 
 // Which column groups a table shows.
 struct Columns {
   bool fidelity = false;  // PSNR/SSIM cell
   bool lpips = false;
+  bool niqe = false;
 };
 
 Columns columns_of(const std::vector<EvalResult>& results) {
@@ -100,8 +102,9 @@ Columns columns_of(const std::vector<EvalResult>& results) {
   for (const EvalResult& r : results) {
     c.fidelity = c.fidelity || r.metrics.psnr || r.metrics.ssim;
     c.lpips = c.lpips || r.mean_lpips.has_value();
+    c.niqe = c.niqe || r.mean_niqe.has_value();
   }
-  if (!c.fidelity && !c.lpips) c.fidelity = true;
+  if (!c.fidelity && !c.lpips && !c.niqe) c.fidelity = true;
   return c;
 }
 
@@ -121,9 +124,9 @@ torch::Tensor to_rgb_batch(const torch::Tensor& img) {
 }  // namespace
 
 MetricSelection parse_metrics(const std::string& list) {
-  MetricSelection sel{false, false, false};
+  MetricSelection sel{false, false, false, false};
   if (trim(list).empty())
-    throw Error("metrics: the list is empty; give a comma-separated list of psnr, ssim, lpips (e.g. psnr,ssim,lpips)");
+    throw Error("metrics: the list is empty; give a comma-separated list of psnr, ssim, lpips, niqe (e.g. psnr,ssim,lpips)");
   size_t start = 0;
   while (true) {
     const size_t comma = list.find(',', start);
@@ -134,8 +137,10 @@ MetricSelection parse_metrics(const std::string& list) {
       sel.ssim = true;
     } else if (item == "lpips") {
       sel.lpips = true;
+    } else if (item == "niqe") {
+      sel.niqe = true;
     } else {
-      throw Error(fmt::format("metrics: unknown metric '{}' in '{}'; valid names are psnr, ssim, lpips "
+      throw Error(fmt::format("metrics: unknown metric '{}' in '{}'; valid names are psnr, ssim, lpips, niqe "
                               "(comma-separated)",
                               item, list));
     }
@@ -153,10 +158,12 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   if (opts.crop_border < -1)
     throw Error(fmt::format("evaluate: crop_border is {}; use -1 (= scale) or a number of pixels >= 0",
                             opts.crop_border));
-  if (!opts.metrics.psnr && !opts.metrics.ssim && !opts.metrics.lpips)
-    throw Error("evaluate: no metric selected; select at least one of psnr, ssim, lpips");
+  if (!opts.metrics.psnr && !opts.metrics.ssim && !opts.metrics.lpips && !opts.metrics.niqe)
+    throw Error("evaluate: no metric selected; select at least one of psnr, ssim, lpips, niqe");
   models::Lpips lpips = opts.lpips;
   if (opts.metrics.lpips && lpips.is_empty()) lpips = models::load_lpips(models::resolve_lpips_weights(""));
+  std::shared_ptr<const NiqeModel> niqe_model = opts.niqe_model;
+  if (opts.metrics.niqe && !niqe_model) niqe_model = std::make_shared<NiqeModel>(load_niqe_model(resolve_niqe_model("")));
   EvalResult res;
   res.metrics = opts.metrics;
   res.dataset = dataset_name;
@@ -165,11 +172,9 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
   MetricOptions mo;
   mo.crop_border = opts.crop_border < 0 ? dataset.scale() : opts.crop_border;
   mo.y_channel = opts.y_channel;
-  const fs::path out_dir =
-      opts.save_images_dir.empty() ? fs::path() : opts.save_images_dir / safe_name(method.name);
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  double sum_psnr = 0.0, sum_ssim = 0.0, sum_lpips = 0.0;
+  double sum_psnr = 0.0, sum_ssim = 0.0, sum_lpips = 0.0, sum_niqe = 0.0;
   for (size_t i = 0; i < dataset.size(); ++i) {
     const data::Pair pair = dataset.get(i);
     const std::string name = pair.name.empty() ? dataset.name(i) : pair.name;
@@ -195,16 +200,30 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
       }
       sum_lpips += *s.lpips;
     }
+    if (opts.metrics.niqe) {
+      try {
+        s.niqe = niqe(sr, *niqe_model, mo.crop_border);
+      } catch (const Error& e) {
+        throw Error(fmt::format("evaluate: NIQE of image '{}' of {} x{} (method '{}'): {}", name, dataset_name,
+                                dataset.scale(), method.name, e.what()));
+      }
+      sum_niqe += *s.niqe;
+    }
     sum_psnr += s.psnr;
     sum_ssim += s.ssim;
     res.images.push_back(s);
-    if (!out_dir.empty()) data::write_image(out_dir / (safe_name(strip_image_ext(name)) + ".png"), sr, 8);
+    if (!opts.save_images_dir.empty()) data::write_image(opts.save_images_dir / saved_image_path(method.name, name), sr, 8);
   }
   const double n = static_cast<double>(res.images.size());
   res.mean_psnr = sum_psnr / n;
   res.mean_ssim = sum_ssim / n;
   if (opts.metrics.lpips) res.mean_lpips = sum_lpips / n;
+  if (opts.metrics.niqe) res.mean_niqe = sum_niqe / n;
   return res;
+}
+
+fs::path saved_image_path(const std::string& method, const std::string& image_name) {
+  return fs::path(safe_name(method)) / (safe_name(strip_image_ext(image_name)) + ".png");
 }
 
 nlohmann::json to_json(const EvalResult& r) {
@@ -214,12 +233,14 @@ nlohmann::json to_json(const EvalResult& r) {
     if (r.metrics.psnr) im["psnr"] = number(s.psnr);
     if (r.metrics.ssim) im["ssim"] = number(s.ssim);
     if (r.metrics.lpips && s.lpips) im["lpips"] = *s.lpips;
+    if (r.metrics.niqe && s.niqe) im["niqe"] = *s.niqe;
     images.push_back(im);
   }
   nlohmann::json mean = nlohmann::json::object();
   if (r.metrics.psnr) mean["psnr"] = number(r.mean_psnr);
   if (r.metrics.ssim) mean["ssim"] = number(r.mean_ssim);
   if (r.metrics.lpips && r.mean_lpips) mean["lpips"] = *r.mean_lpips;
+  if (r.metrics.niqe && r.mean_niqe) mean["niqe"] = *r.mean_niqe;
   return {{"dataset", r.dataset}, {"scale", r.scale}, {"method", r.method}, {"mean", mean}, {"images", images}};
 }
 
@@ -231,6 +252,7 @@ std::string comparison_table_markdown(const std::vector<EvalResult>& results) {
   for (const auto& c : t.columns) {
     if (cols.fidelity) out += fmt::format(" {} ×{} |", c.first, c.second), ++ncol;
     if (cols.lpips) out += fmt::format(" {} ×{} LPIPS↓ |", c.first, c.second), ++ncol;
+    if (cols.niqe) out += fmt::format(" {} ×{} NIQE↓ |", c.first, c.second), ++ncol;
   }
   out += "\n|---|";
   for (size_t i = 0; i < ncol; ++i) out += "---|";
@@ -239,7 +261,8 @@ std::string comparison_table_markdown(const std::vector<EvalResult>& results) {
     out += "| " + m + " |";
     for (const auto& c : t.columns) {
       if (cols.fidelity) out += " " + cell_text(t, m, c, "–") + " |";
-      if (cols.lpips) out += " " + lpips_cell_text(t, m, c, "–") + " |";
+      if (cols.lpips) out += " " + optional_cell_text(t, m, c, &EvalResult::mean_lpips, "–") + " |";
+      if (cols.niqe) out += " " + optional_cell_text(t, m, c, &EvalResult::mean_niqe, "–") + " |";
     }
     out += "\n";
   }
@@ -254,13 +277,15 @@ std::string comparison_table_text(const std::vector<EvalResult>& results) {
   for (const auto& c : t.columns) {
     if (cols.fidelity) header.push_back(fmt::format("{} x{}", c.first, c.second));
     if (cols.lpips) header.push_back(fmt::format("{} x{} LPIPS(lower=better)", c.first, c.second));
+    if (cols.niqe) header.push_back(fmt::format("{} x{} NIQE(lower=better)", c.first, c.second));
   }
   rows.push_back(header);
   for (const std::string& m : t.methods) {
     std::vector<std::string> row{m};
     for (const auto& c : t.columns) {
       if (cols.fidelity) row.push_back(cell_text(t, m, c, "-"));
-      if (cols.lpips) row.push_back(lpips_cell_text(t, m, c, "-"));
+      if (cols.lpips) row.push_back(optional_cell_text(t, m, c, &EvalResult::mean_lpips, "-"));
+      if (cols.niqe) row.push_back(optional_cell_text(t, m, c, &EvalResult::mean_niqe, "-"));
     }
     rows.push_back(row);
   }

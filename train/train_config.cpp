@@ -212,6 +212,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
         // Resolved now so that missing weights fail before training, not after it.
         t.lpips_weights = models::resolve_lpips_weights(ev.get<std::string>("lpips_weights", ""), t.lpips_net);
       }
+      if (eval::parse_metrics(metrics).niqe) t.niqe_model = eval::resolve_niqe_model("");
     } catch (const Error& e) {
       ev.fail("metrics", e.what());
     }

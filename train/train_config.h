@@ -106,6 +106,7 @@ struct TrainConfig {
   std::string eval_metrics = "psnr,ssim";  ///< comma list for eval::parse_metrics (psnr, ssim, lpips)
   std::filesystem::path lpips_weights;     ///< resolved LPIPS weight file (when lpips is selected)
   std::string lpips_net = "squeeze";
+  std::filesystem::path niqe_model;       ///< resolved NIQE model file (eval/niqe.h; when niqe is selected)
 
   core::Config raw;          ///< the whole resolved config (for the run directory)
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -23,6 +24,7 @@
 #include "models/weights/checkpoint.h"
 #include "models/features/lpips.h"
 #include "models/arch/registry.h"
+#include "train/curves.h"
 #include "train/ema.h"
 #include "train/gan_step.h"
 #include "train/optimizer.h"
@@ -264,6 +266,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const std::vector<std::string> d_columns = gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"}
                                                 : std::vector<std::string>{};
   CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
+  // curves.png at every validation (train/curves.h); a missing gnuplot costs the plot, not the run.
+  std::optional<eval::Gnuplot> gnuplot;
+  try {
+    gnuplot = eval::find_gnuplot("training curves");
+  } catch (const Error& e) {
+    core::log_line(std::string("warning: curves.png will not be written: ") + e.what());
+  }
   core::InterruptScope sigint;
 
   auto validate = [&]() -> std::pair<double, double> {
@@ -403,6 +412,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
                            opt_num(md_fake, "{:.6f}"));
       row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
       csv.row(row);
+      if (do_val && gnuplot) {
+        try {
+          write_curves(run_dir, *gnuplot);
+        } catch (const Error& e) {
+          core::log_line(std::string("warning: curves.png not updated: ") + e.what());
+        }
+      }
       window_loss = 0;
       std::fill(window_terms.begin(), window_terms.end(), 0.0);
       window_n = 0;
@@ -440,6 +456,8 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);
     models::Lpips lpips{nullptr};
     if (metrics.lpips) lpips = models::load_lpips(c.lpips_weights, c.lpips_net);
+    std::shared_ptr<const eval::NiqeModel> niqe;
+    if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(c.niqe_model));
     std::vector<eval::Method> methods;
     for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
     methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
@@ -450,6 +468,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
         eo.crop_border = c.scale;
         eo.metrics = metrics;
         eo.lpips = lpips;
+        eo.niqe_model = niqe;
         results.push_back(eval::evaluate(ds, ds_name, m, eo));
         js.push_back(eval::to_json(results.back()));
       }
@@ -461,7 +480,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       for (const auto& [label, deg] : c.eval_degradations) score(data::degrade_dataset(ds, deg), ds_name + "_" + label);
     }
     std::string md = "# " + c.name + " — final evaluation\n\n";
-    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
+    md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, NIQE (when listed) of the SR image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
                       c.scale, g->type(), fmt::format("{} parameters", models::count_parameters(*g)), best.string(),
                       ema ? " (EMA weights)" : "");
     md += eval::comparison_table_markdown(results);

@@ -1,14 +1,16 @@
 // Throughput of the evaluation metrics and baselines (eval/): PSNR and SSIM on a 512x512 RGB pair scored
 // on MATLAB luma (8-bit quantisation + Y conversion included), SSIM on RGB, the unsharp mask alone (512x512 RGB), and the bicubic / sharpened
 // baselines upscaling 128x128 -> 512x512 (x4). Counter MP/s = megapixels (512x512 per pair / per SR
-// output) per second of wall time.
+// output) per second of wall time. NIQE (eval/niqe.h) on the 512x512 noisy image (25 blocks of 96 px at
+// two scales; luma conversion included), with the pristine model of ../shared/data/weights/niqe.
 //
-//   ./build/tests/benchmarks/srlab_benchmarks --benchmark_filter='Psnr|Ssim|Unsharp|Baseline' --benchmark_min_time=1
+//   ./build/tests/benchmarks/srlab_benchmarks --benchmark_filter='Psnr|Ssim|Unsharp|Baseline|Niqe' --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 
 #include "core/runtime.h"
 #include "eval/methods.h"
 #include "eval/metrics.h"
+#include "eval/niqe.h"
 
 namespace {
 
@@ -77,5 +79,15 @@ void BM_Baseline(benchmark::State& state, const std::string& spec) {
 }
 BENCHMARK_CAPTURE(BM_Baseline, bicubic_x4, std::string("bicubic"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Baseline, sharpened_x4, std::string("sharpened"))->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Niqe(benchmark::State& state) {
+  srlab::core::configure_threads();
+  const auto [hr, sr] = make_pair();
+  (void)hr;
+  const srlab::eval::NiqeModel model = srlab::eval::load_niqe_model(srlab::eval::resolve_niqe_model(""));
+  for (auto _ : state) benchmark::DoNotOptimize(srlab::eval::niqe(sr, model, 0));
+  set_mp(state, kSize * kSize);
+}
+BENCHMARK(BM_Niqe)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -306,7 +306,7 @@ device: cpu
 YAML
 "$SRLAB" compare --config "$WORK/compare.yaml" --out "$WORK/cmp" --threads 2 > "$WORK/cmp.txt" 2>&1 \
   || fail "compare: $(tail -3 "$WORK/cmp.txt")"
-for f in compare.md compare.json pd_plot_Set5.png crops_Set5.png; do
+for f in compare.md compare.json pd_plot_Set5.png crops_Set5.png report.html; do
   [ -s "$WORK/cmp/$f" ] || fail "compare wrote no $f: $(ls "$WORK/cmp")"
 done
 grep -q "Sweep crisp → creative" "$WORK/cmp/compare.md" || fail "no sweep lines in compare.md"

@@ -83,7 +83,7 @@ struct Fixture {
     return "name: test_compare\nscale: 4\ndatasets: ['" + set_a.string() + "', '" + set_b.string() + "']\ncrisp: '" +
            crisp.string() + "'\ncreative: '" + creative.string() + "'\nextra: {other: '" + extra.string() +
            "'}\ninterpolation_alphas: [1, 0, 0.5]\nsharpen: {amount: 0.5, sigma: 1.0}\ncrops: {count: 3, size: 32}\n"
-           "device: cpu\n" + more;
+           "device: cpu\nniqe: false\n" + more;
   }
   eval::CompareConfig config(const std::string& more = "") const {
     return eval::parse_compare_config(core::Config::parse(yaml(more), "test_compare.yaml"));

@@ -60,7 +60,7 @@ TEST(Trainer, RunFolderHoldsEverything) {
   EXPECT_EQ(s.iterations, 8);
   EXPECT_FALSE(s.interrupted);
   for (const char* f : {"config.yaml", "meta.json", "train.log", "metrics.csv", "checkpoints/latest.pt",
-                        "checkpoints/best.pt", "report.md", "report.json"})
+                        "checkpoints/best.pt", "report.md", "report.json", "curves.png", "curves.gp"})
     EXPECT_TRUE(fs::exists(s.run_dir / f)) << f;
   EXPECT_TRUE(std::isfinite(s.best_psnr));
   EXPECT_GT(s.best_iter, 0);
