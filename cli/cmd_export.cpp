@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/runtime.h"
@@ -30,7 +31,7 @@ int cmd_export(const std::vector<std::string>& args) {
   std::string checkpoint, output, static_size;
   int opset = 17, threads = 0;
   int64_t batch = 0;
-  bool fp16 = false, verify = false, raw_weights = false;
+  bool fp16 = false, verify = false, raw_weights = false, overwrite = false;
   opts.add_options()("help,h", "show this help")
       ("checkpoint,c", po::value(&checkpoint), "SRLab checkpoint (.pt) written by srlab train")
       ("output,o", po::value(&output), "ONNX file to write (atomically)")
@@ -38,13 +39,15 @@ int cmd_export(const std::vector<std::string>& args) {
        ("ONNX opset, " + std::to_string(opset_lo) + ".." + std::to_string(opset_hi)).c_str())
       ("fp16", po::bool_switch(&fp16), "float16 weights and arithmetic (float32 input/output)")
       ("static", po::value(&static_size), "fixed input size HxW (default: dynamic H, W)")
-      ("batch", po::value(&batch)->default_value(0), "fixed batch size N (0: dynamic)")
+      ("batch", ranged<int64_t>(&batch, "batch", 0, 4096)->default_value(0), "fixed batch size N (0: dynamic)")
       ("raw-weights", po::bool_switch(&raw_weights), "export the raw weights even when the checkpoint has EMA weights")
+      ("overwrite", po::bool_switch(&overwrite), "replace an existing --output file")
       ("verify", po::bool_switch(&verify), "compare ONNX Runtime and OpenCV DNN outputs with LibTorch")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads for LibTorch and ONNX Runtime (0 = all)");
+      ("threads", threads_option(&threads), "CPU threads for LibTorch and ONNX Runtime (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (checkpoint.empty()) throw Error("--checkpoint CKPT is required (a .pt file written by srlab train)");
   if (output.empty()) throw Error("--output FILE is required (e.g. --output model.onnx)");
+  core::check_output_free(output, core::existing_policy(overwrite));
 
   models::OnnxExportOptions eo;
   eo.opset = opset;
@@ -71,7 +74,7 @@ int cmd_export(const std::vector<std::string>& args) {
                  {"model_yaml", info.model_yaml}};
 
   const std::string bytes = models::export_onnx(g, eo);
-  core::write_file_atomic(output, bytes);
+  core::write_file_atomic(output, bytes, core::existing_policy(overwrite));
   std::cout << "wrote " << output << " (" << g->type() << " x" << g->scale() << ", " << (ema ? "EMA" : "raw")
             << " weights of iteration " << info.iteration << ", opset " << opset << ", " << (fp16 ? "fp16" : "fp32")
             << ", input " << (batch > 0 ? std::to_string(batch) : "N") << "x3x"
