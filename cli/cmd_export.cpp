@@ -8,12 +8,14 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/memory.h"
 #include "core/runtime.h"
 #include "models/weights/checkpoint.h"
 #include "deploy/onnx_export.h"
 #include "deploy/onnx_verify.h"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace srlab::cli {
 
@@ -73,6 +75,16 @@ int cmd_export(const std::vector<std::string>& args) {
                  {"weights", ema ? "generator_ema" : "generator"},
                  {"model_yaml", info.model_yaml}};
 
+  if (verify && eo.height > 0) {
+    // Checked before writing anything: the verification runs the model at the static size in LibTorch,
+    // ONNX Runtime and OpenCV DNN (input, output and about two 64-channel activations per runtime).
+    const double px = static_cast<double>(std::max<int64_t>(batch, 1)) * eo.height * eo.width;
+    const double s2 = static_cast<double>(g->scale()) * g->scale();
+    core::check_memory_budget(static_cast<uint64_t>(std::min(4.0 * px * (3.0 + 3.0 * (3.0 * s2 + 1.0) + 128.0), 1.8e19)),
+                              fmt::format("--verify at --static {}x{}", eo.height, eo.width),
+                              "verify at a smaller --static size (the graph is size-independent), or drop --verify");
+  }
+  core::remove_stale_temps(fs::path(output).has_parent_path() ? fs::path(output).parent_path() : fs::path("."));
   const std::string bytes = models::export_onnx(g, eo);
   core::write_file_atomic(output, bytes, core::existing_policy(overwrite));
   std::cout << "wrote " << output << " (" << g->type() << " x" << g->scale() << ", " << (ema ? "EMA" : "raw")

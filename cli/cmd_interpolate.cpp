@@ -38,6 +38,7 @@ int cmd_interpolate(const std::vector<std::string>& args) {
   if (!parse_args(opts, args)) return 0;
   if (a.empty() || b.empty()) throw Error("--a CKPT and --b CKPT are both required (two SRLab checkpoints)");
   if (out.empty()) throw Error("--out FILE is required (e.g. --out interp_0.3.pt)");
+  core::remove_stale_temps(std::filesystem::path(out).has_parent_path() ? std::filesystem::path(out).parent_path() : ".");
   const models::InterpolationSummary s = models::write_interpolated_checkpoint(a, b, alpha, out, extrapolate,
                                                                                  core::existing_policy(overwrite));
   std::cout << fmt::format("A: {} ({} weights)\nB: {} ({} weights)\n", s.path_a.string(), s.ema_a ? "EMA" : "raw",

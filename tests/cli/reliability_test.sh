@@ -88,6 +88,8 @@ expect_error "--tile 1 is smaller than --tile-pad 32" "$SRLAB" upscale -m "$CKPT
 expect_error "is too large to decode: 100000x100000 = 10000000000 pixels exceeds OpenCV's limit" \
   "$SRLAB" upscale -m "$CKPT" -i "$WORK/in/huge.png" -o "$WORK/o/h.png"
 expect_error "of memory but only" "$SRLAB" upscale -m "$CKPT" -i "$WORK/in/big.png" -o "$WORK/o/b.png" --outscale 64
+expect_error "of memory but only" "$SRLAB" export -c "$CKPT" -o "$WORK/o/big.onnx" --static 100000x100000 --verify
+[ ! -e "$WORK/o/big.onnx" ] || fail "a refused static export wrote its file"
 mkfifo "$WORK/fifo.yaml"
 expect_error "is a FIFO (named pipe), not a regular file" "$SRLAB" train --config "$WORK/fifo.yaml"
 "$SRLAB" upscale -m "$CKPT" -i "$WORK/in/ga.png" -o "$WORK/o/ga.png" > /dev/null 2>&1 || fail "gray+alpha upscale"

@@ -129,8 +129,9 @@ TEST(WritePath, StaleTempsOfDeadProcessesAreRemovedOthersKept) {
   TempDir t;
   const pid_t dead = dead_pid();
   const std::string ours = std::to_string(::getpid());
-  for (const std::string& n : {"best.pt.tmp." + std::to_string(dead) + ".3", "t.h5.tmp-" + std::to_string(dead) + "-0",
-                               "live.pt.tmp." + ours + ".1", "notes.tmp.txt", "keep.pt"})
+  for (const std::string& n : std::vector<std::string>{"best.pt.tmp." + std::to_string(dead) + ".3",
+                                                       "t.h5.tmp-" + std::to_string(dead) + "-0",
+                                                       "live.pt.tmp." + ours + ".1", "notes.tmp.txt", "keep.pt"})
     std::ofstream(t.path / n) << "x";
   const auto removed = remove_stale_temps(t.path);
   EXPECT_EQ(removed.size(), 2u);
