@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fs.h"
@@ -59,13 +60,13 @@ int cmd_bench_runtimes(const std::vector<std::string>& args) {
   std::vector<std::string> archs;
   bool no_ort = false, no_opencv = false;
   opts.add_options()("help,h", "show this help")
-      ("size", po::value(&size)->default_value(size), "input height and width (LR pixels)")
-      ("scale", po::value(&scale)->default_value(scale), "upscaling factor")
+      ("size", ranged<int64_t>(&size, "size", 1, 16384)->default_value(size), "input height and width (LR pixels)")
+      ("scale", ranged(&scale, "scale", 1, 16)->default_value(scale), "upscaling factor")
       ("arch", po::value(&archs)->composing(), "a `model:` section as YAML, e.g. '{type: espcn, num_feat: 64}' (repeatable)")
-      ("repeat", po::value(&repeat)->default_value(repeat), "timed runs per runtime (median reported)")
+      ("repeat", ranged(&repeat, "repeat", 1, 10000)->default_value(repeat), "timed runs per runtime (median reported)")
       ("no-onnxruntime", po::bool_switch(&no_ort), "skip ONNX Runtime")
       ("no-opencv", po::bool_switch(&no_opencv), "skip OpenCV DNN")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads for every runtime (0 = all cores)");
+      ("threads", threads_option(&threads), "CPU threads for every runtime (0 = all cores)");
   if (!parse_args(opts, args)) return 0;
   if (size < 1 || repeat < 1) throw Error("--size and --repeat must be >= 1");
   if (archs.empty())

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/runtime.h"
@@ -34,7 +35,7 @@ int cmd_compare(const std::vector<std::string>& args) {
       ("config,c", po::value(&config), "compare config (YAML)")
       ("out,o", po::value(&out), "output folder (default experiments/runs/<name>)")
       ("set", po::value(&overrides)->composing(), "override a config key, e.g. --set crops.count=2 (repeatable)")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
+      ("threads", threads_option(&threads), "CPU threads (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (config.empty()) throw Error("--config FILE is required (e.g. --config configs/gan/compare_x4.yaml)");
   const eval::CompareConfig cfg = eval::load_compare_config(config, overrides);

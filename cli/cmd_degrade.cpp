@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -33,11 +34,11 @@ int cmd_degrade(const std::vector<std::string>& args) {
       ("config,c", po::value(&config), "degradation YAML file")
       ("input,i", po::value(&input), "HR image")
       ("out,o", po::value(&out), "output folder")
-      ("n", po::value(&n)->default_value(n), "number of samples")
-      ("scale,s", po::value(&scale)->default_value(scale), "SR factor (LR = HR / scale)")
+      ("n", ranged(&n, "n", 1, 256)->default_value(n), "number of samples")
+      ("scale,s", ranged(&scale, "scale", 1, 16)->default_value(scale), "SR factor (LR = HR / scale)")
       ("seed", po::value(&seed)->default_value(seed), "degradation seed")
-      ("crop", po::value(&crop)->default_value(crop), "HR centre crop side in pixels (0 = whole image)")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
+      ("crop", ranged(&crop, "crop", 0)->default_value(crop), "HR centre crop side in pixels (0 = whole image)")
+      ("threads", threads_option(&threads), "CPU threads (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (config.empty() || input.empty() || out.empty())
     throw Error("--config, --input and --out are required (see srlab degrade --help)");

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
@@ -56,7 +57,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   eval::UnsharpOptions sharpen;
   opts.add_options()("help,h", "show this help")
       ("dataset,d", po::value(&datasets)->composing(), "benchmark folder (repeatable)")
-      ("scale", po::value(&scale), "upscaling factor (default: from a trailing x<S> folder name)")
+      ("scale", ranged(&scale, "scale", 1, 16), "upscaling factor (default: from a trailing x<S> folder name)")
       ("method,m", po::value(&methods)->composing(),
        "bicubic | sharpened | a checkpoint (.pt) | an ONNX model (.onnx) | a folder of SR images named like the HR "
        "files (another tool's outputs) (repeatable)")
@@ -69,7 +70,7 @@ int cmd_eval(const std::vector<std::string>& args) {
        "write an HTML report (tables, plot, before/after sliders); SR/LR/HR images go to --save-images DIR, "
        "default <FILE without extension>_images/ next to it")
       ("save-images", po::value(&save_dir), "write SR images to DIR/<dataset>/<method>/<name>.png")
-      ("crop-border", po::value(&crop), "pixels cropped from each border before scoring (default: scale)")
+      ("crop-border", ranged(&crop, "crop-border", 0), "pixels cropped from each border before scoring (default: scale)")
       ("rgb", po::bool_switch(&rgb), "score PSNR/SSIM on RGB instead of the Y channel")
       ("metrics", po::value(&metrics_list)->default_value(metrics_list),
        "comma-separated metrics: psnr, ssim, lpips (LPIPS v0.1 SqueezeNet, full RGB image, no crop, lower is better), "
@@ -81,11 +82,11 @@ int cmd_eval(const std::vector<std::string>& args) {
        "scripts/convert_lpips_weights.py)")
       ("lpips-weights", po::value(&lpips_weights),
        "LPIPS weights (.pt); default $SRLAB_LPIPS_WEIGHTS, else ${data}/weights/lpips/lpips_squeeze_v0.1.pt")
-      ("sharpen-amount", po::value(&sharpen.amount)->default_value(sharpen.amount), "unsharp-mask amount of the sharpened baseline")
-      ("sharpen-sigma", po::value(&sharpen.sigma)->default_value(sharpen.sigma), "unsharp-mask Gaussian sigma (px)")
-      ("sharpen-threshold", po::value(&sharpen.threshold)->default_value(sharpen.threshold), "unsharp-mask threshold ([0,1] intensity)")
+      ("sharpen-amount", ranged(&sharpen.amount, "sharpen-amount", 0.0, 100.0)->default_value(sharpen.amount), "unsharp-mask amount of the sharpened baseline")
+      ("sharpen-sigma", ranged(&sharpen.sigma, "sharpen-sigma", 1e-6, 100.0)->default_value(sharpen.sigma), "unsharp-mask Gaussian sigma (px)")
+      ("sharpen-threshold", ranged(&sharpen.threshold, "sharpen-threshold", 0.0, 1.0)->default_value(sharpen.threshold), "unsharp-mask threshold ([0,1] intensity)")
       ("device", po::value(&device_spec)->default_value(device_spec), "cpu | cuda | cuda:N | auto")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all)");
+      ("threads", threads_option(&threads), "CPU threads (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (datasets.empty()) throw Error("--dataset DIR is required (e.g. --dataset ../shared/data/benchmarks/Set5/x4)");
   if (methods.empty())

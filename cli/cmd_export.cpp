@@ -6,8 +6,10 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/memory.h"
 #include "core/runtime.h"
 #include "models/weights/checkpoint.h"
 #include "models/weights/export_weights.h"
@@ -15,6 +17,7 @@
 #include "deploy/onnx_verify.h"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace srlab::cli {
 
@@ -38,7 +41,7 @@ int cmd_export(const std::vector<std::string>& args) {
   std::string checkpoint, output, static_size, format;
   int opset = 17, threads = 0;
   int64_t batch = 0;
-  bool fp16 = false, verify = false, raw_weights = false;
+  bool fp16 = false, verify = false, raw_weights = false, overwrite = false;
   models::GeneratorLoadOptions load_options;
   opts.add_options()("help,h", "show this help")
       ("checkpoint,c", po::value(&checkpoint), "SRLab checkpoint (.pt) or community weights (.pth/.safetensors)")
@@ -50,13 +53,15 @@ int cmd_export(const std::vector<std::string>& args) {
        ("ONNX opset, " + std::to_string(opset_lo) + ".." + std::to_string(opset_hi)).c_str())
       ("fp16", po::bool_switch(&fp16), "float16 weights and arithmetic (float32 input/output)")
       ("static", po::value(&static_size), "fixed input size HxW (default: dynamic H, W)")
-      ("batch", po::value(&batch)->default_value(0), "fixed batch size N (0: dynamic)")
+      ("batch", ranged<int64_t>(&batch, "batch", 0, 4096)->default_value(0), "fixed batch size N (0: dynamic)")
       ("raw-weights", po::bool_switch(&raw_weights), "export the raw weights even when the checkpoint has EMA weights")
+      ("overwrite", po::bool_switch(&overwrite), "replace an existing --output file")
       ("verify", po::bool_switch(&verify), "compare ONNX Runtime and OpenCV DNN outputs with LibTorch")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads for LibTorch and ONNX Runtime (0 = all)");
+      ("threads", threads_option(&threads), "CPU threads for LibTorch and ONNX Runtime (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (checkpoint.empty()) throw Error("--checkpoint CKPT is required (a .pt file written by srlab train)");
   if (output.empty()) throw Error("--output FILE is required (e.g. --output model.onnx or model.pth)");
+  core::check_output_free(output, core::existing_policy(overwrite));
   const models::ExportFormat out_format = models::export_format(format, output);
   if (out_format != models::ExportFormat::kOnnx) return export_weight_file(out_format, checkpoint, output, raw_weights);
 
@@ -94,8 +99,18 @@ int cmd_export(const std::vector<std::string>& args) {
                  {"weights", ema ? "generator_ema" : "generator"},
                  {"model_yaml", info.model_yaml}};
 
+  if (verify && eo.height > 0) {
+    // Checked before writing anything: the verification runs the model at the static size in LibTorch,
+    // ONNX Runtime and OpenCV DNN (input, output and about two 64-channel activations per runtime).
+    const double px = static_cast<double>(std::max<int64_t>(batch, 1)) * eo.height * eo.width;
+    const double s2 = static_cast<double>(g->scale()) * g->scale();
+    core::check_memory_budget(static_cast<uint64_t>(std::min(4.0 * px * (3.0 + 3.0 * (3.0 * s2 + 1.0) + 128.0), 1.8e19)),
+                              fmt::format("--verify at --static {}x{}", eo.height, eo.width),
+                              "verify at a smaller --static size (the graph is size-independent), or drop --verify");
+  }
+  core::remove_stale_temps(fs::path(output).has_parent_path() ? fs::path(output).parent_path() : fs::path("."));
   const std::string bytes = models::export_onnx(g, eo);
-  core::write_file_atomic(output, bytes);
+  core::write_file_atomic(output, bytes, core::existing_policy(overwrite));
   std::cout << "wrote " << output << " (" << g->type() << " x" << g->scale() << ", " << (ema ? "EMA" : "raw")
             << " weights of iteration " << info.iteration << ", opset " << opset << ", " << (fp16 ? "fp16" : "fp32")
             << ", input " << (batch > 0 ? std::to_string(batch) : "N") << "x3x"

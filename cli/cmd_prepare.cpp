@@ -26,14 +26,17 @@ int cmd_prepare(const std::vector<std::string>& args) {
       "Example config: configs/prepare/train_x4_first_order.yaml.\n\noptions");
   std::string config;
   std::vector<std::string> overrides;
+  bool overwrite = false;
   opts.add_options()("help,h", "show this help")
       ("config,c", po::value(&config), "prepare YAML file")
-      ("set", po::value(&overrides)->composing(), "override a config key, e.g. --set layout=images (repeatable)");
+      ("set", po::value(&overrides)->composing(), "override a config key, e.g. --set layout=images (repeatable)")
+      ("overwrite", po::bool_switch(&overwrite), "replace an existing output file");
   if (!parse_args(opts, args)) return 0;
   if (config.empty()) throw Error("--config FILE is required (e.g. configs/prepare/train_x4_first_order.yaml)");
   core::Config cfg = core::Config::load_file(config);
   for (const auto& o : overrides) cfg.set_override(o);
-  const data::PrepareOptions options = data::PrepareOptions::from_config(cfg);
+  data::PrepareOptions options = data::PrepareOptions::from_config(cfg);
+  options.existing = core::existing_policy(overwrite);
   core::configure_threads(options.threads);
   core::log("prepare: {} -> {} (x{}, {}, degradation '{}')", options.inputs.front().string(), options.output.string(),
             options.scale, options.layout, options.degradation.type());

@@ -5,15 +5,19 @@
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <regex>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/interrupt.h"
 #include "core/log.h"
+#include "core/memory.h"
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "data/image/image_io.h"
@@ -54,6 +58,23 @@ eval::UpscaleModel load_model(const fs::path& path, torch::Device device, const 
   return eval::load_onnx_model(path);
 }
 
+// Refuses an output that cannot fit in memory before any work: the native passes' output and the final
+// image (float32, C channels) plus its 8/16-bit encoding buffer.
+void check_upscale_memory(const data::Image& img, const eval::UpscaleModel& model, double outscale,
+                          const fs::path& src) {
+  const int passes = outscale > 0 ? eval::upscale_passes(outscale, model.scale) : 1;
+  const double native = std::pow(static_cast<double>(model.scale), passes);
+  const double factor = outscale > 0 ? outscale : model.scale;
+  const double c = static_cast<double>(img.pixels.size(0) + (img.alpha.defined() ? 1 : 0));
+  const double h = static_cast<double>(img.pixels.size(1)), w = static_cast<double>(img.pixels.size(2));
+  const double out_px = std::round(h * factor) * std::round(w * factor);
+  const double bytes = c * (4.0 * (h * native * w * native + 2.0 * out_px) + 2.0 * out_px);
+  core::check_memory_budget(static_cast<uint64_t>(std::min(bytes, 1.8e19)),
+                            fmt::format("upscaling '{}' ({}x{}) to {:.0f}x{:.0f}", src.string(), w, h,
+                                        std::round(w * factor), std::round(h * factor)),
+                            "lower --outscale (--tile bounds the model's memory, not the output image's)");
+}
+
 double peak_rss_mib() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
@@ -85,21 +106,23 @@ int cmd_upscale(const std::vector<std::string>& args) {
        "override a hyperparameter detected from a .pth/.safetensors file, key=value (repeatable)")
       ("input,i", po::value(&input), "image file or folder of images")
       ("output,o", po::value(&output), "output image file (for a file input) or folder")
-      ("tile", po::value(&tile)->default_value(tile), "tile size in input pixels (0: whole image at once)")
-      ("tile-pad", po::value(&tile_pad)->default_value(tile_pad), "context pixels around each tile")
-      ("outscale", po::value(&outscale)->default_value(0), "overall upscaling factor (0: the model's scale)")
+      ("tile", ranged<int64_t>(&tile, "tile", 0, 1 << 16)->default_value(tile), "tile size in input pixels (0: whole image at once)")
+      ("tile-pad", ranged<int64_t>(&tile_pad, "tile-pad", 0, 1 << 12)->default_value(tile_pad), "context pixels around each tile")
+      ("outscale", ranged(&outscale, "outscale", 0.0, 64.0)->default_value(0), "overall upscaling factor (0: the model's scale)")
       ("sharpen", po::value(&sharpen), "unsharp mask after upscaling: AMOUNT[,SIGMA] (sigma in output pixels, default 1)")
       ("format", po::value(&format), "png | jpg | webp | tif (default: png, or the --output file's extension)")
       ("quality", po::value(&quality)->default_value(-1), "JPEG/WebP quality 1..100 (-1: codec default)")
       ("overwrite", po::bool_switch(&overwrite), "replace existing output files")
       ("device", po::value(&device_spec)->default_value(device_spec), "cpu | cuda | cuda:N | auto (checkpoints only)")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0 = all cores)");
+      ("threads", threads_option(&threads), "CPU threads (0 = all cores)");
   if (!parse_args(opts, args)) return 0;
   if (model_path.empty()) throw Error("--model is required (a checkpoint .pt from srlab train, or an .onnx from srlab export)");
   if (input.empty()) throw Error("--input FILE|DIR is required");
   if (output.empty()) throw Error("--output FILE|DIR is required");
-  if (tile < 0 || tile_pad < 0) throw Error("--tile and --tile-pad must be >= 0");
-  if (outscale < 0) throw Error("--outscale must be > 0 (or 0 for the model's scale)");
+  if (tile > 0 && tile < tile_pad)
+    throw Error(fmt::format("--tile {} is smaller than --tile-pad {}: every tile would compute {}x its useful pixels; "
+                            "use --tile >= {} (e.g. 512) or --tile 0 (whole image)",
+                            tile, tile_pad, ((tile + 2 * tile_pad) * (tile + 2 * tile_pad)) / (tile * tile), tile_pad));
   format = lower(format);
   if (!format.empty() && format[0] == '.') format.erase(0, 1);
   if (!format.empty() && !data::is_image_file("x." + format))
@@ -108,6 +131,9 @@ int cmd_upscale(const std::vector<std::string>& args) {
   // Jobs: (input, output) pairs.
   std::error_code ec;
   const fs::path in_path = core::expand_data_path(input), out_path = output;
+  if (!out_path.extension().empty() && !data::is_image_file(out_path) && !fs::is_directory(out_path, ec))
+    throw Error("--output '" + output + "': unknown image extension '" + out_path.extension().string() +
+                "'; use .png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff, .ppm or .pgm (or a folder name without an extension)");
   std::vector<std::pair<fs::path, fs::path>> jobs;
   if (fs::is_directory(in_path, ec)) {
     if (data::is_image_file(out_path))
@@ -143,6 +169,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
             model.runtime, tile, tile_pad, outscale > 0 ? fmt::format(", outscale {:g}", outscale) : "",
             uo.sharpen ? fmt::format(", sharpen {:g},{:g}", uo.sharpen->amount, uo.sharpen->sigma) : "");
 
+  core::remove_stale_temps(jobs.front().second.parent_path());  // temp files of a killed earlier run
   core::InterruptScope interrupt;
   const auto t_all = std::chrono::steady_clock::now();
   int failed = 0;
@@ -152,6 +179,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
     try {
       const auto t0 = std::chrono::steady_clock::now();
       const data::Image img = data::read_image(src);
+      check_upscale_memory(img, model, outscale, src);
       const std::string ext = lower(dst.extension().string());
       const bool lossy8 = ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".bmp";
       if (img.alpha.defined() && !(ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff"))
@@ -173,7 +201,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
         }
       };
       const eval::UpscaleResult r = eval::upscale_image(img, model, uo);
-      data::write_image(dst, r.pixels, bit_depth, r.alpha, quality);
+      data::write_image(dst, r.pixels, bit_depth, r.alpha, quality, core::existing_policy(overwrite));
       const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::cout << fmt::format("{}{} ({}x{}{}{}) -> {} ({}x{}, {} pass{}{}) in {:.2f} s\n", tag, src.string(),
                                img.pixels.size(2), img.pixels.size(1), img.pixels.size(0) == 1 ? " gray" : "",

@@ -17,6 +17,7 @@ Config::Config(YAML::Node node, std::string path, std::shared_ptr<State> state)
 
 Config Config::load_file(const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) throw Error("config file '" + file.string() + "' does not exist");
+  require_regular_file_if_exists(file, "config file");
   return parse(read_file(file), file.string());
 }
 

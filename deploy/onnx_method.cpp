@@ -27,7 +27,12 @@ UpscaleModel load_onnx_model(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error("ONNX file '" + path.string() + "' does not exist");
   std::string bytes = core::read_file(path);
-  const auto meta = models::onnx_metadata(bytes);  // throws for a non-ONNX file
+  std::map<std::string, std::string> meta;
+  try {
+    meta = models::onnx_metadata(bytes);  // throws for a non-ONNX file
+  } catch (const Error& e) {
+    throw Error("ONNX model '" + path.string() + "': " + e.what());
+  }
   auto model = std::make_shared<models::OpenCvOnnxModel>(std::move(bytes), path.string());
   int scale = 0;
   if (auto it = meta.find("scale"); it != meta.end()) scale = std::atoi(it->second.c_str());

@@ -9,14 +9,31 @@
 #include <filesystem>
 #include <string>
 
+#include "core/folder_lock.h"
+
 namespace srlab::train {
 
 /// `git rev-parse HEAD` of the current directory's repository ("unknown" outside git), with "-dirty"
 /// appended when tracked files are modified.
 std::string git_revision();
 
-/// Creates a fresh run directory <runs_dir>/<name>. If it already exists, the old one is renamed to
-/// <name>_archived_<YYYYmmdd_HHMMSS> first (nothing is deleted) and a note is logged.
-std::filesystem::path create_run_dir(const std::filesystem::path& runs_dir, const std::string& name);
+/// A run folder held exclusively by this process (core::FolderLock on "<path>/.srlab.lock").
+struct LockedRunDir {
+  std::filesystem::path path;
+  core::FolderLock lock;
+};
+
+/// Creates a fresh run directory <runs_dir>/<name> (with checkpoints/) and locks it. If it already
+/// exists, the old one is renamed to <name>_archived_<YYYYmmdd_HHMMSS> first (nothing is deleted) and a
+/// note is logged. Creation, archiving and locking happen under a FolderMutex on <runs_dir>, so two
+/// runs of one name started at once never share or archive each other's folder.
+/// Throws srlab::Error "run folder '...' is in use by another srlab process (PID n) ..." when a live run
+/// holds <runs_dir>/<name>, or when folders cannot be created/renamed.
+LockedRunDir create_run_dir(const std::filesystem::path& runs_dir, const std::string& name);
+
+/// Locks an existing run folder for `srlab train --resume`; throws srlab::Error naming the PID of the
+/// process that holds it (as create_run_dir). Stale temporary files of dead runs in checkpoints/ are
+/// removed (core::remove_stale_temps).
+LockedRunDir lock_run_dir(const std::filesystem::path& run_dir);
 
 }  // namespace srlab::train

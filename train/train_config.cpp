@@ -15,10 +15,38 @@
 namespace srlab::train {
 
 namespace {
+// A list of paths (one string is accepted as a one-element list). An unquoted number (`hr_dirs: 5`) or a
+// mapping is a type error naming the key, not a folder called "5".
 std::vector<std::filesystem::path> paths_of(const core::Config& c, const std::string& key) {
   std::vector<std::filesystem::path> out;
-  for (const auto& s : c.get<std::vector<std::string>>(key, {})) out.emplace_back(core::expand_data_path(s));
+  const core::Config node = c.child(key);
+  if (node.is_null()) return out;
+  if (node.is_map()) c.fail(key, "expected a list of paths, e.g. [\"${data}/train/T91\"], got a mapping");
+  const std::vector<core::Config> items = node.is_sequence() ? node.items() : std::vector<core::Config>{node};
+  for (const auto& item : items) {
+    if (!item.is_scalar()) item.fail("", "expected a path (a string), got " + std::string(item.is_map() ? "a mapping" : "a list"));
+    const YAML::Node& n = item.node();
+    bool number = false;
+    if (n.Tag() == "?") {
+      try {
+        (void)n.as<double>();
+        number = true;
+      } catch (const YAML::Exception&) {
+      }
+    }
+    if (number)
+      c.fail(key, "expected a list of paths (strings), e.g. [\"${data}/train/T91\"], got the number " + n.Scalar() +
+                      " (quote it if it really is a folder name)");
+    out.emplace_back(core::expand_data_path(n.Scalar()));
+  }
   return out;
+}
+
+void require_path(const core::Config& section, const std::string& key, const std::filesystem::path& p, bool folder_only) {
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec))
+    section.fail(key, "'" + p.string() + "' does not exist; check the path (\"${data}\" expands to the shared data folder)");
+  if (folder_only && !std::filesystem::is_directory(p, ec)) section.fail(key, "'" + p.string() + "' is not a folder");
 }
 
 // The GAN sections (see GanConfig); `t` already holds scale, data, losses, iters and the G schedule.
@@ -118,6 +146,16 @@ OptimizerConfig OptimizerConfig::from_config(const core::Config& opt, const Opti
   return o;
 }
 
+void check_config_paths(const TrainConfig& t) {
+  const core::Config& cfg = t.raw;
+  const core::Config tr = cfg.child("data").child("train");
+  for (const auto& p : t.train_hr_dirs) require_path(tr, "hr_dirs", p, true);
+  for (const auto& p : t.train_lr_dirs) require_path(tr, "lr_dirs", p, true);
+  for (const auto& p : t.train_hdf5) require_path(tr, "hdf5", p, false);
+  if (!t.val_dir.empty()) require_path(cfg.child("data").child("val"), "dir", t.val_dir, false);
+  for (const auto& p : t.eval_datasets) require_path(cfg.child("eval"), "datasets", p, false);
+}
+
 TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   TrainConfig t;
   t.raw = cfg;
@@ -127,6 +165,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   t.seed = static_cast<uint64_t>(cfg.get<int64_t>("seed", 0));
   t.device = cfg.get<std::string>("device", "auto");
   t.threads = cfg.get<int>("threads", 0);
+  if (t.threads < 0) cfg.fail("threads", "must be >= 0 (0 = all cores)");
   t.scale = cfg.req<int>("scale");
   if (t.scale < 1 || t.scale > 8) cfg.fail("scale", "must be an integer in 1..8");
   t.model = cfg.at("model");

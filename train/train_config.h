@@ -119,4 +119,10 @@ struct TrainConfig {
   static TrainConfig from_config(const core::Config& cfg);
 };
 
+/// Checks, before a run starts, that every path of the config exists: data.train.hr_dirs / lr_dirs
+/// (folders), data.train.hdf5 (files), data.val.dir and eval.datasets (folders or HDF5 files). Throws
+/// srlab::Error "config error in <file> at '<key>': '<path>' does not exist ..." for the first missing one,
+/// so that a typo in eval.datasets fails at once, not after training.
+void check_config_paths(const TrainConfig& t);
+
 }  // namespace srlab::train

@@ -12,6 +12,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "core/torch_io.h"
 #include "data/datasets/degraded_dataset.h"
 #include "data/datasets/hdf5_pairs.h"
 #include "data/datasets/loader.h"
@@ -26,6 +27,7 @@
 #include "models/arch/registry.h"
 #include "train/curves.h"
 #include "train/ema.h"
+#include "train/finite_check.h"
 #include "train/gan_step.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
@@ -73,10 +75,19 @@ struct TrainState {
   int64_t best_iter = -1;
 };
 
-void save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainState& st, const models::Generator& g,
+// Writes a checkpoint unless the weights diverged: returns false (and logs) when the generator or its EMA
+// holds a NaN/inf, so that best.pt and latest.pt only ever hold finite weights.
+bool save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainState& st, const models::Generator& g,
                      const models::Generator& ema, torch::optim::Optimizer& opt, const GanStep* gan) {
-  core::write_atomic_with(path, [&](const fs::path& tmp) {
-    torch::serialize::OutputArchive ar;
+  std::string bad = first_non_finite(*g);
+  if (bad.empty() && ema) bad = first_non_finite(*ema);
+  if (!bad.empty()) {
+    core::log("not saving {} at iteration {}: weight '{}' is non-finite (the run diverged)", path.string(), st.iteration,
+              bad);
+    return false;
+  }
+  torch::serialize::OutputArchive ar;
+  {
     models::CheckpointInfo info;
     info.model_yaml = c.model.dump();
     info.scale = c.scale;
@@ -90,8 +101,9 @@ void save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainStat
     ar.write("best_psnr", c10::IValue(st.best_psnr));
     ar.write("best_iter", c10::IValue(st.best_iter));
     ar.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
-    ar.save_to(tmp.string());
-  });
+  }
+  core::save_archive_atomic(ar, path);
+  return true;
 }
 
 }  // namespace
@@ -175,10 +187,12 @@ std::string opt_num(double v, const char* f = "{:.4f}") { return std::isnan(v) ?
 TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& options) {
   const bool resume = !options.resume_dir.empty();
   const TrainConfig c = TrainConfig::from_config(input_cfg);
+  check_config_paths(c);  // every data/eval path, before the run folder or any step
   const int threads = core::configure_threads(c.threads);
   const torch::Device device = core::select_device(c.device);
 
-  fs::path run_dir = resume ? options.resume_dir : create_run_dir(options.runs_dir, c.name);
+  const LockedRunDir locked = resume ? lock_run_dir(options.resume_dir) : create_run_dir(options.runs_dir, c.name);
+  const fs::path run_dir = locked.path;
   const fs::path latest = run_dir / "checkpoints" / "latest.pt";
   const fs::path best = run_dir / "checkpoints" / "best.pt";
   if (resume && !fs::exists(latest))
@@ -298,6 +312,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const auto run_start = window_start;
   const int64_t start_iter = st.iteration;
   bool interrupted = false;
+  bool last_g_ok = true;  // whether the last generator loss was finite (a run ending in NaN diverged)
 
   while (st.iteration < c.iters) {
     if (core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after)) {
@@ -317,6 +332,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     losses::WeightedLoss::Result res = gan ? gan->generator_loss(in, st.iteration) : loss_fn(in);
     const double loss_value = res.total.item<double>();
     const bool g_ok = std::isfinite(loss_value);
+    last_g_ok = g_ok;
     opt->zero_grad();
     if (g_ok) {
       res.total.backward();
@@ -350,8 +366,10 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       ++bad_steps;
       if (bad_steps >= c.max_bad_steps)
         throw Error(fmt::format("training stopped: {} iterations in a row with a non-finite loss (last: {}) at "
-                                "iteration {}. The last good checkpoint is {}. Lower {}, enable {}, or check the data.",
-                                bad_steps, bad_what, st.iteration, latest.string(),
+                                "iteration {}. {}. Lower {}, enable {}, or check the data.",
+                                bad_steps, bad_what, st.iteration,
+                                fs::exists(latest) ? "The last good checkpoint is " + latest.string()
+                                                   : std::string("No checkpoint was saved"),
                                 gan ? "optimizer.lr / d_optimizer.lr" : "optimizer.lr",
                                 gan ? "optimizer.grad_clip / d_optimizer.grad_clip" : "optimizer.grad_clip"));
       continue;
@@ -369,7 +387,9 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     }
     window_samples += batch.lr.size(0);
 
-    const bool do_log = st.iteration % c.log_every == 0 || st.iteration == c.iters;
+    // A stop (Ctrl-C, stop_after) logs its partial window now, so that the resumed run starts a fresh one.
+    const bool stopping = core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after);
+    const bool do_log = st.iteration % c.log_every == 0 || st.iteration == c.iters || stopping;
     const bool do_val = val_set && (st.iteration % c.val_every == 0 || st.iteration == c.iters);
     if (do_log || do_val) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
@@ -380,7 +400,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       if (do_val) {
         std::tie(vpsnr, vssim) = validate();
         // best_by psnr: keep the best-scoring weights; best_by last: the latest validated ones.
-        if (c.best_by == "last" || vpsnr > st.best_psnr) {
+        if (std::isfinite(vpsnr) && (c.best_by == "last" || vpsnr > st.best_psnr)) {
           st.best_psnr = vpsnr;
           st.best_iter = st.iteration;
           save_checkpoint(best, c, st, g, ema, *opt, gan.get());
@@ -440,13 +460,23 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   summary.best_iter = st.best_iter;
   summary.interrupted = interrupted;
   if (interrupted) {
-    save_checkpoint(latest, c, st, g, ema, *opt, gan.get());
-    core::log("interrupted at iteration {}: saved {}; continue with: srlab train --resume {}", st.iteration,
-              latest.string(), run_dir.string());
+    const bool saved = save_checkpoint(latest, c, st, g, ema, *opt, gan.get());
+    core::log("interrupted at iteration {}: {} {}; continue with: srlab train --resume {}", st.iteration,
+              saved ? "saved" : "kept the previous", latest.string(), run_dir.string());
     core::set_log_file({});
     return summary;
   }
-  if (!fs::exists(best) || c.best_by == "last") save_checkpoint(best, c, st, g, ema, *opt, gan.get());  // no validation: final weights are "best"
+  // A run that ends in non-finite losses (or whose every step was skipped) diverged: its final weights are
+  // unusable, so it fails instead of reporting success; best.pt is never written from such weights.
+  const bool all_skipped = skipped_g > 0 && skipped_g == st.iteration - start_iter;
+  const bool need_best = !fs::exists(best) || c.best_by == "last";  // no validation: the final weights are "best"
+  if (!last_g_ok || all_skipped || (need_best && !save_checkpoint(best, c, st, g, ema, *opt, gan.get())))
+    throw Error(fmt::format(
+        "training diverged: {} of the {} iteration(s) of this session had a non-finite loss (last: {}), the last {} in "
+        "a row; {}. Lower optimizer.lr, enable optimizer.grad_clip, or check the data",
+        skipped_g, st.iteration - start_iter, bad_what.empty() ? "non-finite weights" : bad_what, bad_steps,
+        fs::exists(best) ? "best.pt keeps the weights of iteration " + std::to_string(st.best_iter)
+                         : std::string("no usable model was saved")));
   core::log("training done: {} iterations{}", st.iteration,
             st.best_iter >= 0 ? fmt::format(", best validation {:.3f} dB at iteration {}", st.best_psnr, st.best_iter) : "");
 

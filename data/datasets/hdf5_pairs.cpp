@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "data/image/image_io.h"
 
 namespace srlab::data {
@@ -258,9 +259,21 @@ struct Hdf5PairsWriter::Impl : PairsHandles {
   int64_t count = 0;
   std::vector<hsize_t> patch_chw;                     // HR (C,H,W) fixed by the first patch
   bool committed = false, broken = false;
+  core::Existing existing = core::Existing::kReplace;
 
   ~Impl() {
     if (committed) return;
+    try {
+      discard();
+    } catch (...) {  // never throw from a destructor (it may run while an exception unwinds)
+    }
+  }
+
+  // Closes and deletes the temporary file. After a write failure (disk full) HDF5's close would flush
+  // its caches into the full disk again and may crash inside H5F__close; emptying the file first gives
+  // those last writes room (and they are garbage anyway).
+  void discard() noexcept {
+    if (broken && !tmp.empty()) (void)::truncate(tmp.c_str(), 0);
     {
       H5Guard g;
       close_all();
@@ -272,7 +285,8 @@ struct Hdf5PairsWriter::Impl : PairsHandles {
   }
 };
 
-Hdf5PairsWriter::Hdf5PairsWriter(fs::path path, int scale, std::string layout, std::string config_yaml, int deflate)
+Hdf5PairsWriter::Hdf5PairsWriter(fs::path path, int scale, std::string layout, std::string config_yaml, int deflate,
+                                 core::Existing existing)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.path = std::move(path);
@@ -285,13 +299,15 @@ Hdf5PairsWriter::Hdf5PairsWriter(fs::path path, int scale, std::string layout, s
   m.scale = scale;
   m.patches = layout == "patches";
   m.deflate = deflate;
+  m.existing = existing;
+  core::check_output_free(m.path, existing);
   if (m.path.has_parent_path()) {
     std::error_code ec;
     fs::create_directories(m.path.parent_path(), ec);
     if (ec) throw Error(who + ": cannot create folder " + quoted(m.path.parent_path()) + ": " + ec.message());
   }
-  static std::atomic<unsigned> counter{0};
-  m.tmp = fs::path(m.path.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  core::remove_stale_temps(m.path.has_parent_path() ? m.path.parent_path() : fs::path("."));
+  m.tmp = core::temp_path_for(m.path);
 
   H5Guard g;
   try {
@@ -406,8 +422,8 @@ void Hdf5PairsWriter::append(const torch::Tensor& hr_u8, const torch::Tensor& lr
       throw_h5("H5Dwrite", "writing meta");
   } catch (const H5::Exception& e) {
     m.broken = true;
-    throw Error(who + ": cannot write sample " + std::to_string(m.count) + " to " + quoted(m.tmp) + ": " +
-                h5_detail(e) + "; check free disk space, then run again");
+    throw Error(core::write_failure_message(m.path, "sample " + std::to_string(m.count) + ": " + h5_detail(e)) +
+                "; free some space, then run again");
   }
   ++m.count;
 }
@@ -436,20 +452,15 @@ void Hdf5PairsWriter::commit() {
       m.file.reset();
     } catch (const H5::Exception& e) {
       m.broken = true;
-      throw Error(who + ": cannot finish " + quoted(m.tmp) + ": " + h5_detail(e) +
-                  "; check free disk space, then run again");
+      throw Error(core::write_failure_message(m.path, "closing the file: " + h5_detail(e)) +
+                  "; free some space, then run again");
     }
   }
-  const int fd = ::open(m.tmp.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-  std::error_code ec;
-  fs::rename(m.tmp, m.path, ec);
-  if (ec) {
+  try {
+    core::publish_temp(m.tmp, m.path, m.existing);  // fsync + rename (or link when keeping outputs)
+  } catch (const Error&) {
     m.broken = true;
-    throw Error(who + ": cannot move " + quoted(m.tmp) + " onto it: " + ec.message());
+    throw;  // ~Impl removes the temporary file
   }
   m.committed = true;
 }

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "core/fs.h"
 #include "data/datasets/paired_dataset.h"
 #include "data/datasets/transforms.h"
 
@@ -45,19 +46,22 @@ struct Hdf5PairsInfo {
   int64_t count = 0;    ///< number of samples
 };
 
-/// Writes a pairs file. Everything goes to a temporary sibling "<path>.tmp-<pid>-<n>"; commit() writes
-/// `count`, closes the file, fsyncs it and renames it onto `path` (atomic: readers see either the old
-/// file or the complete new one). Destroying the writer without commit() closes and deletes the
-/// temporary file, so an interrupted run leaves nothing behind. Not copyable; movable.
+/// Writes a pairs file. Everything goes to a temporary sibling "<path>.tmp.<pid>.<n>" (core::temp_path_for;
+/// stale ones of dead processes in the folder are removed first, core::remove_stale_temps); commit()
+/// writes `count`, closes the file, fsyncs it and moves it onto `path` (core::publish_temp: readers see
+/// either the old file or the complete new one). Destroying the writer without commit() closes and
+/// deletes the temporary file (never throws, also after a disk-full failure), so an interrupted run
+/// leaves nothing behind. Not copyable; movable.
 class Hdf5PairsWriter {
  public:
   /// Creates the temporary file (and the parent folders of `path`) and writes the root attributes.
   /// layout: "patches" (all samples the same size; shape fixed by the first append()) or "images".
   /// deflate: zlib level 0..9 (0 = no shuffle/deflate, Fletcher-32 checksums are always on).
   /// Throws srlab::Error when scale < 1, layout or deflate is invalid, or the file cannot be created
-  /// (names the file and the HDF5 detail).
+  /// (names the file and the HDF5 detail), or when `path` exists and `existing` is kKeep ("... exists;
+  /// pass --overwrite"; checked again atomically by commit()).
   Hdf5PairsWriter(std::filesystem::path path, int scale, std::string layout, std::string config_yaml,
-                  int deflate = 3);
+                  int deflate = 3, core::Existing existing = core::Existing::kReplace);
   ~Hdf5PairsWriter();
   Hdf5PairsWriter(Hdf5PairsWriter&&) noexcept;
   Hdf5PairsWriter& operator=(Hdf5PairsWriter&&) noexcept;
@@ -70,7 +74,8 @@ class Hdf5PairsWriter {
   /// Throws srlab::Error (the writer stays usable) when a tensor is undefined, not uint8, not 3-D, has
   /// another channel count, LR x scale != HR size, (patches layout) its size differs from the first
   /// sample's, or meta_json is not valid JSON; and when called after commit(). An HDF5 write failure
-  /// (e.g. disk full) throws srlab::Error and leaves the writer unusable (destroy it; nothing is kept).
+  /// (e.g. disk full) throws srlab::Error "failed writing 'path' (disk full?): ..." and leaves the writer
+  /// unusable (destroy it; nothing is kept).
   void append(const torch::Tensor& hr_u8, const torch::Tensor& lr_u8, const std::string& meta_json);
 
   /// Number of samples appended so far.

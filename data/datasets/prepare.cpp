@@ -39,6 +39,11 @@ ImageResult process_image(const PrepareOptions& o, const fs::path& file, int64_t
   ImageResult res;
   Image img = read_image(file);
   res.sixteen_bit = img.bit_depth == 16;
+  const int64_t min_side = o.layout == "patches" ? o.patch_size : o.scale;
+  if (img.pixels.size(1) < min_side || img.pixels.size(2) < min_side) {
+    res.skipped = true;  // too small for one patch / one LR pixel: skipped with a warning, as the loader does
+    return res;
+  }
   // Patches share one (N,3,H,W) array: RGB. Whole images keep gray as 1 channel (scored on intensity).
   const torch::Tensor px = o.layout == "patches" ? to_rgb(img.pixels) : img.pixels;
   torch::Tensor hr = quantize(mod_crop(px, o.scale).contiguous(), 8);
@@ -125,7 +130,7 @@ PrepareStats prepare_pairs(const PrepareOptions& o, const std::function<void(int
     for (auto& f : list_images(dir)) files.push_back(std::move(f));
   const int64_t n = static_cast<int64_t>(files.size());
 
-  Hdf5PairsWriter writer(o.output, o.scale, o.layout, o.config_yaml, o.compression);
+  Hdf5PairsWriter writer(o.output, o.scale, o.layout, o.config_yaml, o.compression, o.existing);
   PrepareStats stats;
   bool warned16 = false;
   {
@@ -138,7 +143,15 @@ PrepareStats prepare_pairs(const PrepareOptions& o, const std::function<void(int
     auto submit = [&] {
       while (submitted < n && static_cast<int64_t>(pending.size()) < window) {
         auto task = std::make_shared<std::packaged_task<ImageResult()>>(
-            [&o, file = files[static_cast<size_t>(submitted)], i = submitted] { return process_image(o, file, i); });
+            [&o, file = files[static_cast<size_t>(submitted)], i = submitted] {
+              try {
+                return process_image(o, file, i);
+              } catch (const std::exception& e) {  // name the image (a degradation error does not)
+                const std::string what = e.what();
+                if (what.find(file.string()) != std::string::npos) throw;
+                throw Error("prepare: image '" + file.string() + "': " + what);
+              }
+            });
         pending.push_back(task->get_future());
         boost::asio::post(pool, [task] { (*task)(); });
         ++submitted;
@@ -154,8 +167,15 @@ PrepareStats prepare_pairs(const PrepareOptions& o, const std::function<void(int
           core::log("prepare: 16-bit images are stored as 8-bit (e.g. '{}')", files[static_cast<size_t>(i)].string());
           warned16 = true;
         }
-        if (r.skipped) ++stats.skipped;
-        else ++stats.images;
+        if (r.skipped) {
+          ++stats.skipped;
+          core::log("prepare: skipping '{}': smaller than {} ({})", files[static_cast<size_t>(i)].string(),
+                    o.layout == "patches" ? "patch_size = " + std::to_string(o.patch_size)
+                                          : "the scale = " + std::to_string(o.scale),
+                    "it gives no sample");
+        } else {
+          ++stats.images;
+        }
         for (const auto& s : r.samples) writer.append(s.hr, s.lr, s.meta);
         stats.samples += static_cast<int64_t>(r.samples.size());
         if (progress) progress(i + 1, n, stats.samples);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/fs.h"
 #include "data/degrade/degradation.h"
 
 namespace srlab::data {
@@ -39,6 +40,9 @@ struct PrepareOptions {
   int compression = 3;
   int threads = 0;
   std::string config_yaml;  ///< stored in the file's `config` attribute
+  /// An existing `output` is replaced (library default) or kept (`srlab prepare` without --overwrite:
+  /// srlab::Error before any work, and again atomically at the end). Not a config key.
+  core::Existing existing = core::Existing::kReplace;
 
   /// Parses and validates a prepare config (all keys above; input and output required). Throws
   /// srlab::Error naming the file and key for unknown keys, wrong types and invalid values.
@@ -48,7 +52,7 @@ struct PrepareOptions {
 /// Figures of a finished run.
 struct PrepareStats {
   int64_t images = 0;          ///< source images used
-  int64_t skipped = 0;         ///< images smaller than the patch (patches layout)
+  int64_t skipped = 0;         ///< images smaller than the patch (patches) or the scale (images), each logged
   int64_t samples = 0;         ///< pairs written
   double seconds = 0.0;        ///< wall time
 };

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/image/png_gray_alpha.h"
 
 namespace srlab::data {
 namespace fs = std::filesystem;
@@ -56,6 +57,19 @@ void check_not_truncated(const std::string& bytes, const fs::path& path) {
     const uint32_t declared = read_le32(bytes, 2);
     if (declared > bytes.size()) fail("BMP shorter than its header's file size");
   }
+}
+
+// "W x H = N pixels " from a PNG header (IHDR), or "its declared size " for other formats.
+std::string declared_size(const std::string& bytes) {
+  if (bytes.size() >= 24 && starts_with(bytes, "\x89PNG", 4)) {
+    auto be32 = [&](size_t o) {
+      return (uint32_t(uint8_t(bytes[o])) << 24) | (uint32_t(uint8_t(bytes[o + 1])) << 16) |
+             (uint32_t(uint8_t(bytes[o + 2])) << 8) | uint32_t(uint8_t(bytes[o + 3]));
+    };
+    const uint64_t w = be32(16), h = be32(20);
+    return std::to_string(w) + "x" + std::to_string(h) + " = " + std::to_string(w * h) + " pixels ";
+  }
+  return "its declared size ";
 }
 
 // Channel order maps between OpenCV (BGR, BGRA) and SRLab (RGB, RGBA); gray(+alpha) unchanged.
@@ -111,7 +125,13 @@ cv::Mat read_mat(const fs::path& path) {
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     mat = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    throw Error("cannot decode image file '" + path.string() + "': " + e.what());
+    const std::string what = e.what();
+    if (what.find("CV_IO_MAX_IMAGE_PIXELS") != std::string::npos || what.find("validateInputImageSize") != std::string::npos)
+      throw Error("image file '" + path.string() + "' is too large to decode: " + declared_size(bytes) +
+                  "exceeds OpenCV's limit of " + std::to_string(1 << 30) +
+                  " pixels; if the image is genuine, raise it with the environment variable "
+                  "OPENCV_IO_MAX_IMAGE_PIXELS=<pixels>");
+    throw Error("cannot decode image file '" + path.string() + "': " + what.substr(0, what.find('\n')));
   }
   if (mat.empty())
     throw Error("cannot decode image file '" + path.string() +
@@ -120,6 +140,12 @@ cv::Mat read_mat(const fs::path& path) {
     throw Error("image file '" + path.string() +
                 "' has an unsupported sample type (only 8- and 16-bit integer images are supported); "
                 "convert it to 8/16-bit PNG");
+  if (mat.channels() == 4 && is_gray_alpha_png(bytes)) {  // OpenCV expands gray+alpha to BGRA: undo it
+    cv::Mat gray_alpha(mat.rows, mat.cols, CV_MAKETYPE(mat.depth(), 2));
+    const int from_to[] = {0, 0, 3, 1};  // B (= G = R) -> gray, A -> alpha
+    cv::mixChannels(&mat, 1, &gray_alpha, 1, from_to, 2);
+    mat = gray_alpha;
+  }
   if (mat.channels() < 1 || mat.channels() > 4)
     throw Error("image file '" + path.string() + "' has " + std::to_string(mat.channels()) +
                 " channels; expected gray, gray+alpha, RGB or RGBA");
@@ -202,7 +228,8 @@ Image read_image(const fs::path& path) {
   return img;
 }
 
-void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, const torch::Tensor& alpha, int quality) {
+void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, const torch::Tensor& alpha, int quality,
+                 core::Existing existing) {
   const std::string where = "cannot write image '" + path.string() + "': ";
   const std::string ext = lower_ext(path);
   if (!is_image_file(path))
@@ -244,11 +271,21 @@ void write_image(const fs::path& path, const torch::Tensor& chw, int bit_depth, 
   }
   std::vector<uchar> buf;
   try {
-    if (!cv::imencode(ext, mat, buf, params)) throw Error(where + "OpenCV could not encode it as '" + ext + "'");
+    if (mat.channels() == 2 && ext == ".png") {
+      buf = encode_png_gray_alpha(mat);  // gray+alpha stays gray+alpha (OpenCV cannot write it)
+    } else {
+      if (mat.channels() == 2) {  // TIFF/WebP: stored as BGRA
+        cv::Mat bgra(mat.rows, mat.cols, CV_MAKETYPE(mat.depth(), 4));
+        const int from_to[] = {0, 0, 0, 1, 0, 2, 1, 3};
+        cv::mixChannels(&mat, 1, &bgra, 1, from_to, 4);
+        mat = bgra;
+      }
+      if (!cv::imencode(ext, mat, buf, params)) throw Error(where + "OpenCV could not encode it as '" + ext + "'");
+    }
   } catch (const cv::Exception& e) {
     throw Error(where + "OpenCV encoder failed: " + e.what());
   }
-  core::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+  core::write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()), existing);
 }
 
 torch::Tensor quantize(const torch::Tensor& x, int bit_depth) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.h"
+
 namespace srlab::data {
 
 /// A decoded image file.
@@ -29,7 +31,8 @@ struct Image {
 /// its IEND chunk, a JPEG without an end-of-image marker after its last scan).
 Image read_image(const std::filesystem::path& path);
 
-/// Like read_image() but returns OpenCV's raw decode: (H,W,C) BGR(A) or gray, CV_8U or CV_16U.
+/// Like read_image() but returns OpenCV's raw decode: (H,W,C) BGR(A), gray or gray+alpha (a gray+alpha PNG,
+/// which OpenCV expands to BGRA, is returned as 2 channels), CV_8U or CV_16U.
 /// Same validation and errors as read_image().
 cv::Mat read_mat(const std::filesystem::path& path);
 
@@ -42,9 +45,12 @@ cv::Mat read_mat(const std::filesystem::path& path);
 /// encoder quality 1..100 (WebP: 1..100 lossy, above 100 lossless).
 /// The file is written atomically (encoded in memory, written to a temporary sibling, renamed) and
 /// parent folders are created. Throws srlab::Error naming the file on bad shapes, unsupported
-/// extension/bit depth combinations, a quality outside 1..100 (1..101 for WebP) or I/O failure.
+/// extension/bit depth combinations, a quality outside 1..100 (1..101 for WebP) or I/O failure
+/// ("failed writing '...' (disk full?)", core/fs.h), and, with `existing` = kKeep, when `path` exists
+/// (also when another process created it meanwhile: the file is claimed atomically).
 void write_image(const std::filesystem::path& path, const torch::Tensor& chw, int bit_depth = 8,
-                 const torch::Tensor& alpha = {}, int quality = -1);
+                 const torch::Tensor& alpha = {}, int quality = -1,
+                 core::Existing existing = core::Existing::kReplace);
 
 /// round(clamp(x,0,1) * L) / L with L = 255 (bit_depth 8) or 65535 (bit_depth 16), i.e. the value a
 /// round trip through an image file of that depth gives (write_image rounds the same way). Rounding

@@ -1,5 +1,8 @@
 #include "models/weights/checkpoint.h"
 
+#include <algorithm>
+#include <fstream>
+
 #include "core/config.h"
 #include "core/error.h"
 #include "models/disc/discriminator_registry.h"
@@ -39,13 +42,41 @@ void write_generator_entries(torch::serialize::OutputArchive& archive, const Che
   }
 }
 
+namespace {
+// Why a file that LibTorch's archive reader refused is not a checkpoint: not a zip at all, a zip without
+// its end-of-central-directory record (truncated), or a complete zip (a Python torch.save file).
+std::string unreadable_reason(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {0};
+  in.read(magic, 4);
+  if (in.gcount() < 4 || std::string(magic, 4) != std::string("PK\x03\x04", 4))
+    return "not a LibTorch archive (no zip header); pass a .pt file written by srlab train";
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail = std::min<std::streamoff>(size, 65536 + 22);
+  std::string end(static_cast<size_t>(tail), '\0');
+  in.seekg(size - tail);
+  in.read(end.data(), tail);
+  if (end.find(std::string("PK\x05\x06", 4)) == std::string::npos)
+    return "the file is truncated (its zip directory is missing); copy or train it again";
+  return "it is a complete PyTorch file but not an SRLab checkpoint (e.g. a Python torch.save of a state dict "
+         "such as LPIPS weights); pass a .pt file written by srlab train or srlab interpolate";
+}
+}  // namespace
+
 void open_checkpoint(const std::filesystem::path& path, torch::serialize::InputArchive& archive) {
-  if (!std::filesystem::is_regular_file(path))
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error("checkpoint '" + path.string() + "' is a folder; pass the .pt file inside it (e.g. " +
+                (path / "checkpoints" / "best.pt").string() + ")");
+  if (!std::filesystem::exists(path, ec))
     throw Error("checkpoint '" + path.string() + "' does not exist (expected a .pt file written by srlab train)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error("checkpoint '" + path.string() + "' is not a regular file (a FIFO or device?); pass a .pt file");
   try {
     archive.load_from(path.string());
   } catch (const c10::Error& e) {
-    throw Error("cannot read checkpoint '" + path.string() + "': truncated or not a LibTorch archive");
+    throw Error("cannot read checkpoint '" + path.string() + "': " + unreadable_reason(path));
   }
 }
 

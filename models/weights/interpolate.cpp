@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/torch_io.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
@@ -201,8 +202,9 @@ std::string interpolation_run_id(const InterpolationEnd& a, const InterpolationE
 }
 
 InterpolationSummary write_interpolated_checkpoint(const fs::path& a, const fs::path& b, double alpha,
-                                                   const fs::path& out, bool extrapolate) {
+                                                   const fs::path& out, bool extrapolate, core::Existing existing) {
   check_interpolation_alpha(alpha, extrapolate, a, b);
+  core::check_output_free(out, existing);
   if (same_file(out, a) || same_file(out, b))
     throw Error(fmt::format("interpolate: the output '{}' is one of the inputs (A '{}', B '{}'); write the blend to a "
                             "new file",
@@ -224,20 +226,16 @@ InterpolationSummary write_interpolated_checkpoint(const fs::path& a, const fs::
   for (const auto& p : g->named_parameters(true)) s.blended_tensors += p.value().is_floating_point() ? 1 : 0;
   for (const auto& p : g->named_buffers(true)) s.blended_tensors += p.value().is_floating_point() ? 1 : 0;
 
-  core::write_atomic_with(out, [&](const fs::path& tmp) {
-    torch::serialize::OutputArchive ar;
+  torch::serialize::OutputArchive ar;
+  {
     write_generator_entries(ar, s.result, g);
     ar.write("interp_a", c10::IValue(a.string()));
     ar.write("interp_b", c10::IValue(b.string()));
     ar.write("interp_alpha", c10::IValue(alpha));
     ar.write("interp_weights",
              c10::IValue(std::string(ea.used_ema ? "ema" : "raw") + "," + (eb.used_ema ? "ema" : "raw")));
-    try {
-      ar.save_to(tmp.string());
-    } catch (const c10::Error& e) {
-      throw Error(fmt::format("interpolate: cannot write '{}': {}", out.string(), e.what_without_backtrace()));
-    }
-  });
+  }
+  core::save_archive_atomic(ar, out, existing);
   return s;
 }
 

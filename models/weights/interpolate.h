@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/fs.h"
 #include "models/weights/checkpoint.h"
 #include "models/arch/generator.h"
 
@@ -91,9 +92,12 @@ struct InterpolationSummary {
 /// "interp_weights" ("<ema|raw>,<ema|raw>" for A,B), which load_generator ignores. Parent folders of
 /// `out` are created.
 /// @throws srlab::Error naming both inputs on any incompatibility or a bad alpha (see above), when `out`
-///         is one of the inputs, or naming `out` when it cannot be written (then `out` is untouched).
+///         is one of the inputs, or naming `out` when it cannot be written ("failed writing 'out' (disk
+///         full?)", core/torch_io.h; then `out` is untouched), or when `out` exists and `existing` is
+///         kKeep (checked before loading anything).
 InterpolationSummary write_interpolated_checkpoint(const std::filesystem::path& a, const std::filesystem::path& b,
                                                    double alpha, const std::filesystem::path& out,
-                                                   bool extrapolate = false);
+                                                   bool extrapolate = false,
+                                                   core::Existing existing = core::Existing::kReplace);
 
 }  // namespace srlab::models

@@ -210,7 +210,7 @@ layout: images
 YAML
 "$SRLAB" prepare --config "$WORK/prep.yaml" > "$WORK/prep.txt" 2>&1 || fail "prepare: $(tail -3 "$WORK/prep.txt")"
 grep -q "5 samples from 5 images" "$WORK/prep.txt" || fail "prepare summary: $(tail -1 "$WORK/prep.txt")"
-ls "$WORK" | grep -q "\.tmp-" && fail "prepare left a temporary file"
+ls "$WORK" | grep -q "\.tmp[.-]" && fail "prepare left a temporary file"
 "$SRLAB" eval -d "$WORK/set5.h5" --scale 4 -m bicubic --json "$WORK/h5.json" > /dev/null
 python3 - "$WORK/h5.json" <<'PY'
 import json, sys
