@@ -11,7 +11,8 @@ BUILD_DIR="${BUILD_DIR:-build}"
 
 PACKAGES=(build-essential cmake git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev gnuplot-nox ccache)
+          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev gnuplot-nox ccache
+          libgloo-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
