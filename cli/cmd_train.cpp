@@ -48,7 +48,8 @@ int cmd_train(const std::vector<std::string>& args) {
     }
     train::WorkerGroup workers = train::start_workers(train::current_executable(), worker_args, nproc);
     return train::supervise_workers(workers, [](int rank, int status) {
-      std::cerr << "srlab train: worker rank " << rank << " exited with status " << status << "; stopping the others\n";
+      if (status != 130)  // 130: interrupted (Ctrl-C), the ranks stop together
+        std::cerr << "srlab train: worker rank " << rank << " exited with status " << status << "; stopping the others\n";
     });
   }
   core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);
