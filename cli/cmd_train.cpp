@@ -1,11 +1,13 @@
 // srlab train --config FILE [--set key.path=value ...] [--resume RUN_DIR]
 #include <boost/program_options.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "train/launch.h"
 #include "train/trainer.h"
 
 namespace po = boost::program_options;
@@ -17,20 +19,39 @@ int cmd_train(const std::vector<std::string>& args) {
       "srlab train --config FILE [--set key.path=value ...] [--resume RUN_DIR]\n\n"
       "Trains a generator as described by a YAML experiment config (see configs/). Results go to\n"
       "<runs-dir>/<name>/: config.yaml, meta.json, train.log, metrics.csv, checkpoints/{latest,best}.pt,\n"
-      "report.md/.json. Ctrl-C saves latest.pt; --resume continues exactly where it stopped.\n\noptions");
+      "report.md/.json. Ctrl-C saves latest.pt; --resume continues exactly where it stopped.\n"
+      "Data-parallel: --nproc N starts N local processes, or run under torchrun --no-python --nproc_per_node N\n"
+      "(RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT are read; data.train.batch_size is the global batch).\n\noptions");
   std::string config, resume, runs_dir = "experiments/runs";
   std::vector<std::string> sets;
   bool no_eval = false;
+  int nproc = 1;
   opts.add_options()("help,h", "show this help")
       ("config,c", po::value(&config), "experiment config (YAML)")
       ("set,s", po::value(&sets)->composing(), "override a config value, e.g. --set train.iters=2000 (repeatable)")
       ("resume,r", po::value(&resume), "continue the run in this folder from checkpoints/latest.pt (its config.yaml is used; "
                                        "--set may change e.g. train.iters)")
       ("runs-dir", po::value(&runs_dir)->default_value(runs_dir), "parent folder of run folders")
-      ("no-eval", po::bool_switch(&no_eval), "skip the final evaluation report");
+      ("no-eval", po::bool_switch(&no_eval), "skip the final evaluation report")
+      ("nproc", po::value(&nproc)->default_value(1), "data-parallel: start this many local worker processes (Gloo "
+                                                     "on CPU, NCCL on GPUs; see README 'Data-parallel training')");
   if (!parse_args(opts, args)) return 0;
   if (config.empty() == resume.empty())
     throw Error("give exactly one of --config FILE (new run) or --resume RUN_DIR (continue a run)");
+  if (nproc < 1) throw Error("--nproc must be >= 1");
+  if (nproc > 1) {  // the launcher: the same command without --nproc, once per rank
+    if (std::getenv("WORLD_SIZE") != nullptr) throw Error("--nproc cannot be used inside torchrun/srun (WORLD_SIZE is set)");
+    std::vector<std::string> worker_args{"train"};
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--nproc") ++i;
+      else if (args[i].rfind("--nproc=", 0) != 0) worker_args.push_back(args[i]);
+    }
+    train::WorkerGroup workers = train::start_workers(train::current_executable(), worker_args, nproc);
+    return train::supervise_workers(workers, [](int rank, int status) {
+      if (status != 130)  // 130: interrupted (Ctrl-C), the ranks stop together
+        std::cerr << "srlab train: worker rank " << rank << " exited with status " << status << "; stopping the others\n";
+    });
+  }
   core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);
   for (const auto& s : sets) cfg.set_override(s);
   train::TrainerOptions to;

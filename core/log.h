@@ -10,7 +10,11 @@ namespace srlab::core {
 /// Also append every log line to `path` (empty path: stop). Thread-safe.
 void set_log_file(const std::filesystem::path& path);
 
-/// Writes "[HH:MM:SS] message" to stderr and the log file.
+/// Whether log lines also go to stderr (default true). Data-parallel training turns it off on every
+/// rank but 0, so that a run logs once (errors are still printed by the CLI on every rank).
+void set_log_stderr(bool enabled);
+
+/// Writes "[HH:MM:SS] message" to stderr (unless disabled) and the log file.
 void log_line(const std::string& message);
 
 template <typename... Args>

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <system_error>
 
 #include "core/error.h"

@@ -69,13 +69,15 @@ DiscriminatorStats GanStep::discriminator_step(const torch::Tensor& sr, const to
     const torch::Tensor real = d_->forward(hr);
     const torch::Tensor fake = d_->forward(fake_in);
     const torch::Tensor d_loss = gan_.discriminator_loss(real, fake);
-    const double v = d_loss.item<double>();
+    double v = d_loss.item<double>();
+    if (dp_) v = dp_->sum_scalars({v})[0] / dp_->world_size();  // NaN on any rank -> every rank skips
     opt_->zero_grad();
     if (!std::isfinite(v)) {
       ++s.skipped;
       continue;
     }
     d_loss.backward();
+    if (dp_) dp_->average_gradients(d_->parameters());
     if (grad_clip_ > 0) torch::nn::utils::clip_grad_norm_(d_->parameters(), grad_clip_);
     opt_->step();
     ++s.steps;

@@ -24,6 +24,7 @@
 #include "losses/gan_loss.h"
 #include "losses/weighted_loss.h"
 #include "models/disc/discriminator.h"
+#include "train/distributed.h"
 #include "train/train_config.h"
 
 namespace srlab::train {
@@ -67,6 +68,11 @@ class GanStep {
   /// not match the discriminator of the config.
   void load(torch::serialize::InputArchive& archive, const std::filesystem::path& path);
 
+  /// Data-parallel runs: the D loss is averaged over ranks before the finiteness check (so all ranks
+  /// skip alike) and D's gradients are averaged (DataParallel::average_gradients) before clipping.
+  /// Null (the default): one process.
+  void set_data_parallel(DataParallel* dp) { dp_ = dp; }
+
   const models::Discriminator& discriminator() const { return d_; }
   torch::optim::Optimizer& optimizer() { return *opt_; }
   const losses::GanLoss& gan_loss() const { return gan_; }
@@ -81,6 +87,7 @@ class GanStep {
   double grad_clip_ = 0.0;
   int d_steps_ = 1;
   int64_t d_start_ = 0;
+  DataParallel* dp_ = nullptr;
   losses::GanLoss gan_;
   losses::WeightedLoss loss_;                     // every term
   std::optional<losses::WeightedLoss> pre_loss_;  // the adversarial weight set to 0 (before d_start)

@@ -126,6 +126,26 @@ void read_gan_config(const core::Config& cfg, TrainConfig& t) {
   }
 }
 
+// train.accum_steps, train.amp, train.dist_timeout_s (see TrainConfig).
+void read_parallel_keys(const core::Config& cfg, const core::Config& tc, TrainConfig& t) {
+  t.accum_steps = tc.get<int>("accum_steps", 1);
+  if (t.accum_steps < 1) tc.fail("accum_steps", "must be >= 1");
+  if (t.batch_size % t.accum_steps != 0)
+    tc.fail("accum_steps", fmt::format("must divide data.train.batch_size ({}): batch_size is the number of samples per "
+                                       "optimizer step, split into accum_steps micro-batches", t.batch_size));
+  const std::string amp = tc.get<std::string>("amp", "off");
+  const auto mode = parse_amp_mode(amp);
+  if (!mode) tc.fail("amp", "use off, fp16 or bf16");
+  t.amp = *mode;
+  if (t.amp == AmpMode::fp16 && t.device != "auto" && t.device.rfind("cuda", 0) != 0)
+    tc.fail("amp", "fp16 needs device: cuda (CPU autocast supports only bf16); use bf16 or off");
+  if (cfg.has("discriminator") && (t.amp != AmpMode::off || t.accum_steps > 1))
+    tc.fail(t.amp != AmpMode::off ? "amp" : "accum_steps",
+            "is not supported in GAN runs yet (the discriminator step has neither); remove it");
+  t.dist_timeout_s = tc.get<int>("dist_timeout_s", 1800);
+  if (t.dist_timeout_s < 1) tc.fail("dist_timeout_s", "must be >= 1 (seconds)");
+}
+
 }  // namespace
 
 OptimizerConfig OptimizerConfig::from_config(const core::Config& opt, const OptimizerConfig& defaults, bool lr_required) {
@@ -233,6 +253,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   if (t.max_bad_steps < 1) tc.fail("max_bad_steps", "must be >= 1");
   t.best_by = tc.get<std::string>("best_by", cfg.has("discriminator") ? "last" : "psnr");
   if (t.best_by != "psnr" && t.best_by != "last") tc.fail("best_by", "use psnr (best validation PSNR) or last");
+  read_parallel_keys(cfg, tc, t);
 
   t.schedule = LrSchedule::from_config(cfg.child("scheduler"), t.optimizer.lr, t.iters);
 

@@ -9,6 +9,7 @@
 #include "data/degrade/degradation.h"
 #include "data/datasets/transforms.h"
 #include "eval/sharpen.h"
+#include "train/amp.h"
 #include "train/lr_schedule.h"
 
 namespace srlab::train {
@@ -96,6 +97,19 @@ struct TrainConfig {
   /// Y-PSNR; "last" (default of GAN runs, whose PSNR falls as they gain texture): the weights of the
   /// latest validation (and of the end of training).
   std::string best_by = "psnr";
+  /// train.accum_steps: gradient accumulation. data.train.batch_size stays the number of samples per
+  /// optimizer step (over all ranks); each step runs accum_steps micro-batches of batch_size /
+  /// (accum_steps * world size) samples per rank, so changing accum_steps or the number of processes
+  /// does not change what is trained (up to float summation order). batch_size must divide evenly.
+  int accum_steps = 1;
+  /// train.amp: off | fp16 (CUDA only; dynamic loss scaling, train/amp.h) | bf16 (CUDA, or CPU with a
+  /// warning: slower than fp32 in Debian's LibTorch 1.13). Not combined with GAN runs or accumulation
+  /// in GAN runs (refused).
+  AmpMode amp = AmpMode::off;
+  /// train.dist_timeout_s: timeout of the data-parallel rendezvous and of every collective (seconds);
+  /// a dead rank is usually noticed at once (closed connection), a hung one after this long. It must
+  /// exceed the longest time rank 0 spends alone (validation, checkpoint writing).
+  int dist_timeout_s = 1800;
 
   // final evaluation
   std::vector<std::filesystem::path> eval_datasets;

@@ -29,7 +29,9 @@
 #include "train/ema.h"
 #include "train/finite_check.h"
 #include "train/gan_step.h"
+#include "train/generator_update.h"
 #include "train/optimizer.h"
+#include "train/parallel_setup.h"
 #include "train/run_dir.h"
 #include "train/init_from.h"
 #include "train/train_config.h"
@@ -73,12 +75,15 @@ struct TrainState {
   int64_t iteration = 0;  ///< iterations completed
   double best_psnr = 0.0;
   int64_t best_iter = -1;
+  int world_size = 1;   ///< data-parallel processes (resume needs the same number)
+  LossScaler scaler;    ///< train.amp fp16 loss scale
 };
 
 // Writes a checkpoint unless the weights diverged: returns false (and logs) when the generator or its EMA
 // holds a NaN/inf, so that best.pt and latest.pt only ever hold finite weights.
 bool save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainState& st, const models::Generator& g,
                      const models::Generator& ema, torch::optim::Optimizer& opt, const GanStep* gan) {
+  if (process_rank() != 0) return true;  // data-parallel runs: rank 0 writes
   std::string bad = first_non_finite(*g);
   if (bad.empty() && ema) bad = first_non_finite(*ema);
   if (!bad.empty()) {
@@ -101,6 +106,7 @@ bool save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainStat
     ar.write("best_psnr", c10::IValue(st.best_psnr));
     ar.write("best_iter", c10::IValue(st.best_iter));
     ar.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
+    write_parallel_state(ar, st.world_size, c.amp == AmpMode::fp16 ? &st.scaler : nullptr);
   }
   core::save_archive_atomic(ar, path);
   return true;
@@ -131,6 +137,7 @@ void load_checkpoint(const fs::path& path, TrainState& st, models::Generator& g,
   if (!ar.try_read("optimizer", o)) throw Error("checkpoint '" + path.string() + "' has no optimizer state; cannot resume exactly");
   opt.load(o);
   if (gan) gan->load(ar, path);
+  read_parallel_state(ar, path, st.world_size, &st.scaler);
   c10::IValue v;
   st.iteration = info.iteration;
   if (ar.try_read("best_psnr", v)) st.best_psnr = v.toDouble();
@@ -189,17 +196,21 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const TrainConfig c = TrainConfig::from_config(input_cfg);
   check_config_paths(c);  // every data/eval path, before the run folder or any step
   const int threads = core::configure_threads(c.threads);
-  const torch::Device device = core::select_device(c.device);
+  torch::Device device = core::select_device(c.device);
+  const std::unique_ptr<DataParallel> dp = join_data_parallel(c, device);  // null: one process
+  const bool main_rank = !dp || dp->is_main();  // only rank 0 writes files
 
-  const LockedRunDir locked = resume ? lock_run_dir(options.resume_dir) : create_run_dir(options.runs_dir, c.name);
-  const fs::path run_dir = locked.path;
+  // Only rank 0 creates and locks the run folder; the other ranks write nothing.
+  std::optional<LockedRunDir> locked;
+  if (main_rank) locked = resume ? lock_run_dir(options.resume_dir) : create_run_dir(options.runs_dir, c.name);
+  const fs::path run_dir = locked ? locked->path : resume ? options.resume_dir : options.runs_dir / c.name;
   const fs::path latest = run_dir / "checkpoints" / "latest.pt";
   const fs::path best = run_dir / "checkpoints" / "best.pt";
   if (resume && !fs::exists(latest))
     throw Error("cannot resume: '" + latest.string() + "' not found (the run saved no checkpoint yet)");
-  core::set_log_file(run_dir / "train.log");
-  core::write_file_atomic(run_dir / "config.yaml", c.raw.dump());
-  if (!resume) {
+  if (main_rank) core::set_log_file(run_dir / "train.log");
+  if (main_rank) core::write_file_atomic(run_dir / "config.yaml", c.raw.dump());
+  if (!resume && main_rank) {
     nlohmann::json meta = {{"name", c.name},
                            {"git_revision", git_revision()},
                            {"seed", c.seed},
@@ -207,6 +218,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
                            {"torch_version", TORCH_VERSION},
                            {"device", device.str()},
                            {"threads", threads},
+                           {"world_size", dp ? dp->world_size() : 1},
                            {"command_line", options.command_line}};
     std::time_t now = std::time(nullptr);
     char stamp[32];
@@ -248,10 +260,17 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   }
 
   TrainState st;
+  st.world_size = dp ? dp->world_size() : 1;
   if (resume) {
     load_checkpoint(latest, st, g, ema, *opt, gan.get());
     core::log("resumed from {} at iteration {}", latest.string(), st.iteration);
   }
+  if (dp) {  // identical start on every rank (rank 0's weights)
+    dp->broadcast_module(*g);
+    if (ema) dp->broadcast_module(*ema);
+    if (gan) gan->set_data_parallel(dp.get());
+  }
+  announce_precision(c, device);
 
   // Data.
   auto t_load = std::chrono::steady_clock::now();
@@ -275,17 +294,21 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   lopt.augment = c.augment;
   lopt.degradation = c.train_degradation;
   if (c.train_degradation) core::log("training LR made on the fly by degradation '{}'", c.train_degradation->type());
+  shard_loader(lopt, dp.get());
   data::PatchLoader loader(train_set, lopt, st.iteration);
 
   const std::vector<std::string> d_columns = gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"}
                                                 : std::vector<std::string>{};
-  CsvLog csv(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
+  std::optional<CsvLog> csv;
+  if (main_rank) csv.emplace(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
   // curves.png at every validation (train/curves.h); a missing gnuplot costs the plot, not the run.
   std::optional<eval::Gnuplot> gnuplot;
-  try {
-    gnuplot = eval::find_gnuplot("training curves");
-  } catch (const Error& e) {
-    core::log_line(std::string("warning: curves.png will not be written: ") + e.what());
+  if (main_rank) {
+    try {
+      gnuplot = eval::find_gnuplot("training curves");
+    } catch (const Error& e) {
+      core::log_line(std::string("warning: curves.png will not be written: ") + e.what());
+    }
   }
   core::InterruptScope sigint;
 
@@ -299,6 +322,19 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   };
 
   g->train();
+  GeneratorUpdate gu;
+  gu.g = g;
+  gu.ema = ema;
+  gu.opt = opt.get();
+  gu.loss_fn = &loss_fn;
+  gu.gan = gan.get();
+  gu.dp = dp.get();
+  gu.scaler = c.amp == AmpMode::fp16 ? &st.scaler : nullptr;
+  gu.amp = c.amp;
+  gu.accum_steps = c.accum_steps;
+  gu.grad_clip = c.optimizer.grad_clip;
+  gu.ema_decay = c.ema_decay;
+  gu.device = device;
   int bad_steps = 0;
   int64_t skipped_g = 0, skipped_d = 0;  // this session's skipped updates (logged at the end)
   std::string bad_what;                  // what was non-finite last, for the stop message
@@ -315,44 +351,31 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   bool last_g_ok = true;  // whether the last generator loss was finite (a run ending in NaN diverged)
 
   while (st.iteration < c.iters) {
-    if (core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after)) {
-      interrupted = true;
-      break;
-    }
+    const bool stop_wanted = core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after);
     const double lr = c.schedule.at(st.iteration);
     set_lr(*opt, lr);
     data::Batch batch = loader.next();
-    torch::Tensor lr_in = batch.lr.to(device), hr = batch.hr.to(device);
-    torch::Tensor sr = g->forward(lr_in);
-    losses::LossInputs in;
-    in.sr = sr;
-    in.hr = hr;
-    in.lr = lr_in;
-    // Generator step (with D frozen in GAN runs, see train/gan_step.h).
-    losses::WeightedLoss::Result res = gan ? gan->generator_loss(in, st.iteration) : loss_fn(in);
-    const double loss_value = res.total.item<double>();
-    const bool g_ok = std::isfinite(loss_value);
+    // Generator step (with D frozen in GAN runs, see train/gan_step.h; accumulation, AMP and the
+    // data-parallel gradient average and stop/skip agreement in train/generator_update.h).
+    const GeneratorUpdateResult res = generator_update(gu, batch, st.iteration, stop_wanted);
+    if (res.stop) {
+      interrupted = true;
+      break;
+    }
+    const double loss_value = res.loss;
+    const bool g_ok = res.finite;
     last_g_ok = g_ok;
-    opt->zero_grad();
-    if (g_ok) {
-      res.total.backward();
-      if (c.optimizer.grad_clip > 0) torch::nn::utils::clip_grad_norm_(g->parameters(), c.optimizer.grad_clip);
-      opt->step();
-      if (ema) ema_update(*ema, *g, c.ema_decay);
-    } else {
+    if (!g_ok) {
       ++skipped_g;
       bad_what = "generator loss";
-      std::string bad_terms;
-      for (const auto& [name, value] : res.terms)
-        if (!std::isfinite(value)) bad_terms += (bad_terms.empty() ? "" : ", ") + name;
-      if (!bad_terms.empty()) bad_what += " (term " + bad_terms + ")";
+      if (!res.bad_terms.empty()) bad_what += " (term " + res.bad_terms + ")";
       core::log("iteration {}: non-finite {}loss ({}); step skipped{} ({} in a row)", st.iteration + 1,
                 gan ? "generator " : "", loss_value, gan ? " (discriminator step too)" : "", bad_steps + 1);
     }
     // Discriminator step(s), on a finite sr only (a NaN batch would corrupt BatchNorm statistics).
     DiscriminatorStats d;
     if (gan && g_ok) {
-      d = gan->discriminator_step(sr, hr, st.iteration);
+      d = gan->discriminator_step(res.sr, res.hr, st.iteration);
       d_lr = d.lr;
       if (d.skipped > 0) {
         skipped_d += d.skipped;
@@ -385,12 +408,12 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
       window_d_fake += d.fake;
       ++window_d_n;
     }
-    window_samples += batch.lr.size(0);
+    window_samples += batch.lr.size(0) * st.world_size;
 
     // A stop (Ctrl-C, stop_after) logs its partial window now, so that the resumed run starts a fresh one.
     const bool stopping = core::interrupted() || (options.stop_after > 0 && st.iteration - start_iter >= options.stop_after);
     const bool do_log = st.iteration % c.log_every == 0 || st.iteration == c.iters || stopping;
-    const bool do_val = val_set && (st.iteration % c.val_every == 0 || st.iteration == c.iters);
+    const bool do_val = main_rank && val_set && (st.iteration % c.val_every == 0 || st.iteration == c.iters);
     if (do_log || do_val) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       const double sps = secs > 0 ? window_samples / secs : 0.0;
@@ -431,7 +454,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
         row += fmt::format(",{:.6e},{},{},{}", d_lr, opt_num(md_loss, "{:.6f}"), opt_num(md_real, "{:.6f}"),
                            opt_num(md_fake, "{:.6f}"));
       row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
-      csv.row(row);
+      if (csv) csv->row(row);
       if (do_val && gnuplot) {
         try {
           write_curves(run_dir, *gnuplot);
@@ -480,7 +503,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   core::log("training done: {} iterations{}", st.iteration,
             st.best_iter >= 0 ? fmt::format(", best validation {:.3f} dB at iteration {}", st.best_psnr, st.best_iter) : "");
 
-  if (options.final_eval && !c.eval_datasets.empty()) {
+  if (options.final_eval && main_rank && !c.eval_datasets.empty()) {
     std::vector<eval::EvalResult> results;
     nlohmann::json js = nlohmann::json::array();
     const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);

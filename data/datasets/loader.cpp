@@ -65,6 +65,9 @@ void validate(const PairedImageDataset& ds, const LoaderOptions& o) {
   if (o.lr_patch < 1) throw Error("loader: lr_patch must be >= 1, got " + std::to_string(o.lr_patch));
   if (o.num_workers < 0) throw Error("loader: num_workers must be >= 0, got " + std::to_string(o.num_workers));
   if (o.prefetch < 1) throw Error("loader: prefetch must be >= 1, got " + std::to_string(o.prefetch));
+  if (o.global_batch_size > 0 && (o.sample_offset < 0 || o.sample_offset + o.batch_size > o.global_batch_size))
+    throw Error("loader: the shard [" + std::to_string(o.sample_offset) + ", " + std::to_string(o.sample_offset + o.batch_size) +
+                ") does not fit in the global batch of " + std::to_string(o.global_batch_size) + " samples");
   if (ds.size() == 0) throw Error("loader: the dataset is empty");
   const int64_t c0 = ds.channels(0);
   for (size_t i = 0; i < ds.size(); ++i) {
@@ -105,6 +108,7 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
                 " pixels in LR; lower lr_patch");
   torch::NoGradGuard no_grad;
   const int64_t N = o.batch_size, p = o.lr_patch, s = ds.scale(), hp = p * s;
+  const int64_t G = o.global_batch_size > 0 ? o.global_batch_size : N, j0 = o.sample_offset;  // sharding
   const int64_t C = ds.channels(0);
   Batch b;
   b.index = index;
@@ -113,7 +117,7 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
   float* lr_out = b.lr.data_ptr<float>();
   float* hr_out = b.hr.data_ptr<float>();
   for (int64_t j = 0; j < N; ++j) {
-    std::mt19937_64 rng(sample_seed(o.seed, index, j));
+    std::mt19937_64 rng(sample_seed(o.seed, index, j0 + j));
     const size_t i = eligible[static_cast<size_t>(uniform_index(rng, eligible.size()))];
     const Pair st = ds.get_stored(i);
     if (st.lr.size(0) != C)
@@ -122,7 +126,7 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
     const AugmentFlags f = draw_augment(o.augment, rng);
     copy_stored(st.hr, c.lr_y * s, c.lr_x * s, hp, f, hr_out + j * C * hp * hp);
     if (o.degradation) {
-      const DegradedSample d = o.degradation->apply(b.hr[j], static_cast<int>(s), o.seed, index * N + j);
+      const DegradedSample d = o.degradation->apply(b.hr[j], static_cast<int>(s), o.seed, index * G + j0 + j);
       b.lr[j].copy_(d.lr);
     } else {
       copy_stored(st.lr, c.lr_y, c.lr_x, p, f, lr_out + j * C * p * p);

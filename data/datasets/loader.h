@@ -50,6 +50,13 @@ struct LoaderOptions {
   /// every batch sees fresh degradations (Real-ESRGAN's training scheme) and stays a pure function of
   /// (seed, k).
   std::shared_ptr<const Degradation> degradation;
+  /// Sharding (data-parallel training, train/distributed.h): batch k of this loader holds samples
+  /// sample_offset .. sample_offset + batch_size - 1 of the global batch k of global_batch_size samples
+  /// (0: batch_size, no sharding). Sample j of a global batch is drawn exactly as above (seeds and
+  /// degradation ids use the global j and global_batch_size), so the shards of all ranks together
+  /// equal the unsharded batch: batch k of rank r is a pure function of (seed, k, r, world size).
+  int global_batch_size = 0;
+  int64_t sample_offset = 0;
 };
 
 /// The RNG seed of sample j of batch k (splitmix64 mixing of seed, k and j).

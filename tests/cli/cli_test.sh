@@ -319,3 +319,29 @@ bic = [x for x in r["results"] if x["method"] == "bicubic"][0]
 assert abs(bic["mean"]["psnr"] - 33.68) <= 0.02, bic["mean"]  # Set5 x2 bicubic, the reference 33.68 dB
 PY
 echo "ok: gan train, interpolate, compare"
+
+# 7. data-parallel: srlab train --nproc 2 (Gloo over loopback), Ctrl-C of the launcher stops both ranks
+#    after a checkpoint, --resume with --nproc 2 continues; only rank 0 logs.
+sed -e 's/^name: sigint/name: dp/' -e 's/batch_size: 2/batch_size: 4/' "$WORK/tiny.yaml" > "$WORK/dp.yaml"
+"$SRLAB" train --nproc 2 --config "$WORK/dp.yaml" --runs-dir "$WORK/runs" > "$WORK/dp.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do
+  [ -f "$WORK/runs/dp/metrics.csv" ] && [ "$(wc -l < "$WORK/runs/dp/metrics.csv")" -ge 2 ] && break
+  sleep 0.5
+done
+kill -INT "$pid"
+set +e
+timeout 60 tail --pid="$pid" -f /dev/null; wait "$pid"; rc=$?
+set -e
+[ "$rc" -eq 130 ] || fail "--nproc 2 Ctrl-C exit code $rc, expected 130: $(tail -5 "$WORK/dp.txt")"
+grep -q "data-parallel: 2 processes (gloo backend" "$WORK/dp.txt" || fail "no data-parallel line: $(tail -5 "$WORK/dp.txt")"
+[ "$(grep -c "interrupted at iteration" "$WORK/dp.txt")" -eq 1 ] || fail "expected one interruption message (rank 0)"
+iter=$(grep -o "interrupted at iteration [0-9]*" "$WORK/dp.txt" | grep -o "[0-9]*$")
+"$SRLAB" train --nproc 2 --resume "$WORK/runs/dp" --set train.iters=$((iter + 4)) --no-eval > "$WORK/dp2.txt" 2>&1 \
+  || fail "--nproc 2 resume failed: $(tail -5 "$WORK/dp2.txt")"
+grep -q "training done: $((iter + 4)) iterations" "$WORK/dp2.txt" || fail "--nproc 2 resume did not finish"
+set +e
+"$SRLAB" train --resume "$WORK/runs/dp" --set train.iters=$((iter + 8)) --no-eval > "$WORK/dp3.txt" 2>&1; rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "written by a run with 2" "$WORK/dp3.txt" || fail "resume with 1 process not refused"
+echo "ok: train --nproc 2, Ctrl-C, resume at iteration $iter; other world size refused"
