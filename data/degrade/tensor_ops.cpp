@@ -106,7 +106,7 @@ torch::Tensor filter2d_batch(const torch::Tensor& x, const torch::Tensor& kernel
   const torch::Tensor xp =
       x.index_select(2, reflect101_indices(H, p, x.device())).index_select(3, reflect101_indices(W, p, x.device()));
   const torch::Tensor w = kernels.to(x.options()).repeat_interleave(C, 0).unsqueeze(1);  // (N*C, 1, K, K)
-  return torch::conv2d(xp.reshape({1, N * C, H + 2 * p, W + 2 * p}), w, {}, 1, 0, 1, N * C).view({N, C, H, W});
+  return F::conv2d(xp.reshape({1, N * C, H + 2 * p, W + 2 * p}), w, F::Conv2dFuncOptions().groups(N * C)).view({N, C, H, W});
 }
 
 torch::Tensor resize_matrix(int64_t in_len, int64_t out_len, ResizeMode mode, bool shrink) {
