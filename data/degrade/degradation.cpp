@@ -63,21 +63,38 @@ Degradation Degradation::parse(const std::string& yaml, const std::string& sourc
   return from_config(core::Config::parse(yaml, source));
 }
 
-DegradedSample Degradation::apply(const torch::Tensor& hr, int scale, uint64_t seed, int64_t index) const {
+namespace {
+DegradeContext make_context(int64_t channels, int64_t h, int64_t w, int scale, uint64_t seed, int64_t index) {
   if (scale < 1) throw Error("degradation: scale must be >= 1, got " + std::to_string(scale));
-  if (!hr.defined() || hr.dim() != 3 || (hr.size(0) != 1 && hr.size(0) != 3))
-    throw Error("degradation: expected an HR image (C,H,W) with C = 1 or 3");
-  if (hr.size(1) % scale != 0 || hr.size(2) % scale != 0 || hr.size(1) < scale || hr.size(2) < scale)
+  if (channels != 1 && channels != 3) throw Error("degradation: expected an HR image (C,H,W) with C = 1 or 3");
+  if (h % scale != 0 || w % scale != 0 || h < scale || w < scale)
     throw Error(fmt::format("degradation: HR size {}x{} is not a positive multiple of the scale {}; mod-crop it first",
-                            hr.size(2), hr.size(1), scale));
-  torch::NoGradGuard no_grad;
+                            w, h, scale));
   DegradeContext ctx;
   ctx.rng.seed(sample_seed(seed ^ 0x6465677261646531ULL, index, 0));  // own stream, distinct from the crop draws
   ctx.scale = scale;
-  ctx.input_h = static_cast<int>(hr.size(1));
-  ctx.input_w = static_cast<int>(hr.size(2));
+  ctx.input_h = static_cast<int>(h);
+  ctx.input_w = static_cast<int>(w);
   ctx.target_h = ctx.input_h / scale;
   ctx.target_w = ctx.input_w / scale;
+  return ctx;
+}
+}  // namespace
+
+std::vector<PlannedOp> Degradation::plan(int channels, int hr_h, int hr_w, int scale, uint64_t seed, int64_t index,
+                                         nlohmann::json* params) const {
+  DegradeContext ctx = make_context(channels, hr_h, hr_w, scale, seed, index);
+  ctx.plan_only = true;
+  cv::Mat img(1, 1, CV_32FC(channels), cv::Scalar::all(0.0));  // carries the channel count only
+  root_->apply(img, ctx);
+  if (params) *params = nlohmann::json{{"type", type_}, {"seed", seed}, {"index", index}, {"steps", std::move(ctx.steps)}};
+  return std::move(ctx.plan);
+}
+
+DegradedSample Degradation::apply(const torch::Tensor& hr, int scale, uint64_t seed, int64_t index) const {
+  if (!hr.defined() || hr.dim() != 3) throw Error("degradation: expected an HR image (C,H,W) with C = 1 or 3");
+  torch::NoGradGuard no_grad;
+  DegradeContext ctx = make_context(hr.size(0), hr.size(1), hr.size(2), scale, seed, index);
   cv::Mat img = quantize_8bit(chw_to_mat(hr));
   root_->apply(img, ctx);
   if (img.rows != ctx.target_h || img.cols != ctx.target_w)

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "data/degrade/degrade_step.h"
@@ -61,6 +62,13 @@ class Degradation {
   /// drawn parameters. Throws srlab::Error for bad shapes, or if the pipeline does not end at the LR
   /// size (a `sequence` must end with a resize/bicubic step to the target).
   DegradedSample apply(const torch::Tensor& hr, int scale, uint64_t seed, int64_t index) const;
+
+  /// Draws the parameters apply() would draw for (seed, index) on a (channels, hr_h, hr_w) image, in the
+  /// same order and with the same records, without touching pixels: the ops to replay (tensor path,
+  /// tensor_pipeline.h). `params` (optional) receives what apply() returns as DegradedSample::params.
+  /// Throws srlab::Error like apply() for bad shapes.
+  std::vector<PlannedOp> plan(int channels, int hr_h, int hr_w, int scale, uint64_t seed, int64_t index,
+                              nlohmann::json* params = nullptr) const;
 
   /// The pipeline's `type:` name.
   const std::string& type() const { return type_; }

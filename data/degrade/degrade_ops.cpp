@@ -96,12 +96,31 @@ cv::Mat resize_image(const cv::Mat& img, int out_h, int out_w, ResizeMode mode) 
 cv::Mat add_gaussian_noise(const cv::Mat& img, double sigma_255, bool gray, uint64_t seed) {
   check_float_mat(img, "add_gaussian_noise");
   if (!(sigma_255 >= 0.0) || !std::isfinite(sigma_255)) throw Error("add_gaussian_noise: sigma must be >= 0");
-  cv::RNG rng(seed ? seed : 1);  // cv::RNG treats 0 specially
   const int C = img.channels();
-  cv::Mat noise(img.rows, img.cols, gray || C == 1 ? CV_32FC1 : CV_32FC3);
-  rng.fill(noise, cv::RNG::NORMAL, 0.0, sigma_255 / 255.0);
+  cv::Mat noise = gaussian_noise_field(img.rows, img.cols, C, sigma_255, gray, seed);
   if (noise.channels() != C) cv::merge(std::vector<cv::Mat>(static_cast<size_t>(C), noise), noise);
   return clip01(img + noise);
+}
+
+cv::Mat gaussian_noise_field(int rows, int cols, int channels, double sigma_255, bool gray, uint64_t seed) {
+  cv::RNG rng(seed ? seed : 1);  // cv::RNG treats 0 specially
+  cv::Mat noise(rows, cols, gray || channels == 1 ? CV_32FC1 : CV_32FC3);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, sigma_255 / 255.0);
+  return noise;
+}
+
+std::vector<double> poisson_level_cdf(int level, double vals) {
+  const double lambda = level / 255.0 * vals;
+  const int k_max = static_cast<int>(lambda + 20.0 * std::sqrt(lambda) + 20.0);
+  std::vector<double> c;
+  double pk = std::exp(-lambda), acc = 0.0;
+  for (int k = 0; k <= k_max; ++k) {
+    acc += pk;
+    c.push_back(acc);
+    if (acc >= 1.0 - 1e-12) break;
+    pk *= lambda / (k + 1);
+  }
+  return c;
 }
 
 cv::Mat add_poisson_noise(const cv::Mat& img, double scale, bool gray, uint64_t seed) {
@@ -122,19 +141,8 @@ cv::Mat add_poisson_noise(const cv::Mat& img, double scale, bool gray, uint64_t 
   // Poisson counts by inverse-transform sampling: one CDF table per level present (lambda = level / 255
   // * vals), one portable uniform draw per sample, in pixel order. Exact up to the table's 1e-12 tail.
   std::vector<std::vector<double>> cdf(256);
-  for (int v = 1; v < 256; ++v) {
-    if (!seen[v]) continue;
-    const double lambda = v / 255.0 * vals;
-    const int k_max = static_cast<int>(lambda + 20.0 * std::sqrt(lambda) + 20.0);
-    std::vector<double>& c = cdf[static_cast<size_t>(v)];
-    double pk = std::exp(-lambda), acc = 0.0;
-    for (int k = 0; k <= k_max; ++k) {
-      acc += pk;
-      c.push_back(acc);
-      if (acc >= 1.0 - 1e-12) break;
-      pk *= lambda / (k + 1);
-    }
-  }
+  for (int v = 1; v < 256; ++v)
+    if (seen[v]) cdf[static_cast<size_t>(v)] = poisson_level_cdf(v, vals);
   std::mt19937_64 rng(seed);
   cv::Mat noise(lc.size(), CV_32FC(lc.channels()));
   float* q = noise.ptr<float>(0);

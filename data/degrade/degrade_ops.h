@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace srlab::data {
 
@@ -41,6 +42,13 @@ cv::Mat resize_image(const cv::Mat& img, int out_h, int out_w, ResizeMode mode);
 /// from cv::RNG(seed) (a fixed, documented generator), so results are reproducible everywhere.
 /// The result is clipped to [0,1].
 cv::Mat add_gaussian_noise(const cv::Mat& img, double sigma_255, bool gray, uint64_t seed);
+/// The noise field add_gaussian_noise() adds: rows x cols, CV_32FC1 (gray or channels == 1) or
+/// CV_32FC3, N(0, (sigma_255 / 255)^2) from cv::RNG(seed) (seed 0 means 1). Shared with the tensor path.
+cv::Mat gaussian_noise_field(int rows, int cols, int channels, double sigma_255, bool gray, uint64_t seed);
+
+/// Cumulative Poisson probabilities P(K <= k), k = 0, 1, ... for lambda = level / 255 x vals (level
+/// 1..255), truncated once they reach 1 - 1e-12: the inverse-CDF table add_poisson_noise() samples from.
+std::vector<double> poisson_level_cdf(int level, double vals);
 
 /// Adds Poisson (shot) noise as Real-ESRGAN does (basicsr/data/degradations.py): the image is rounded to
 /// 8-bit levels, the photon count is vals = 2^ceil(log2(number of distinct levels)), the noisy image is

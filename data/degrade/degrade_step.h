@@ -11,10 +11,20 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
 namespace srlab::data {
+
+/// One image operation recorded in plan mode (see DegradeContext::plan_only): the step's record (as in
+/// DegradeContext::steps) plus what cannot be rebuilt from it exactly: the drawn blur kernel and the
+/// seed of the noise field. The tensor path (tensor_pipeline.h) replays these on batches.
+struct PlannedOp {
+  nlohmann::json record;
+  cv::Mat kernel;      ///< blur/sinc: the CV_32F kernel applied
+  uint64_t seed = 0;   ///< noise: the seed of the noise field
+};
 
 /// Per-sample state shared by the steps of one pipeline run.
 struct DegradeContext {
@@ -23,6 +33,10 @@ struct DegradeContext {
   int target_h = 0, target_w = 0;                   ///< the LR size the pipeline must end at (HR / scale)
   int input_h = 0, input_w = 0;                     ///< the HR size the pipeline started from
   nlohmann::json steps = nlohmann::json::array();   ///< one record per applied step, in order
+  /// Plan mode: steps draw and record exactly as usual (same generator draws, same records) but skip
+  /// the image work and append what they would apply to `plan`; `img` then only carries the channel count.
+  bool plan_only = false;
+  std::vector<PlannedOp> plan;
 };
 
 /// One degradation operation. apply() receives a CV_32FC1/CV_32FC3 RGB image in [0,1] (H,W,C) and

@@ -18,7 +18,7 @@ class BlurStep final : public DegradationStep {
   void apply(cv::Mat& img, DegradeContext& ctx) const override {
     if (!bernoulli(ctx.rng, o_.prob)) return;
     const SampledKernel k = sample_kernel(o_.kernel, ctx.rng);
-    img = apply_kernel(img, k.kernel);
+    if (!ctx.plan_only) img = apply_kernel(img, k.kernel);
     json r = {{"type", name_}, {"kernel", kernel_type_name(k.type)}, {"size", k.size}};
     if (k.type == KernelType::kSinc) {
       r["omega_deg"] = k.omega_deg;
@@ -28,6 +28,7 @@ class BlurStep final : public DegradationStep {
       r["rotation_deg"] = k.rotation_deg;
       if (k.beta > 0.0) r["beta"] = k.beta;
     }
+    if (ctx.plan_only) ctx.plan.push_back({r, k.kernel, 0});
     ctx.steps.push_back(std::move(r));
   }
 
@@ -59,9 +60,10 @@ class ResizeStep final : public DegradationStep {
       out_w = std::max(1, static_cast<int>(base_w * factor));
     }
     const ResizeMode mode = modes_[weighted_choice(ctx.rng, weights_)];
-    img = resize_image(img, out_h, out_w, mode);
+    if (!ctx.plan_only) img = resize_image(img, out_h, out_w, mode);
     json r = {{"type", "resize"}, {"mode", resize_mode_name(mode)}, {"size", {out_h, out_w}}};
     if (o_.to == "random") r["factor"] = factor;
+    if (ctx.plan_only) ctx.plan.push_back({r, {}, 0});
     ctx.steps.push_back(std::move(r));
   }
 
@@ -74,13 +76,12 @@ class ResizeStep final : public DegradationStep {
 class BicubicStep final : public DegradationStep {
  public:
   void apply(cv::Mat& img, DegradeContext& ctx) const override {
-    const torch::Tensor x = mat_to_chw(quantize_8bit(img));
-    torch::Tensor y;
-    if (x.size(1) == ctx.target_h * ctx.scale && x.size(2) == ctx.target_w * ctx.scale)
-      y = imresize_integer(x, 1.0 / ctx.scale, 8);  // exactly what PairedImageDataset generates
-    else
-      y = imresize(x, ctx.target_h, ctx.target_w);  // after an earlier resize: size-based, float
-    img = chw_to_mat(y);
+    if (ctx.plan_only) {  // the tensor path runs the same recipe (bicubic_to_target) on its image
+      ctx.plan.push_back({json{{"type", "bicubic"}, {"size", {ctx.target_h, ctx.target_w}}}, {}, 0});
+      ctx.steps.push_back(ctx.plan.back().record);
+      return;
+    }
+    img = chw_to_mat(bicubic_to_target(mat_to_chw(quantize_8bit(img)), ctx.target_h, ctx.target_w, ctx.scale));
     ctx.steps.push_back(json{{"type", "bicubic"}, {"size", {ctx.target_h, ctx.target_w}}});
   }
 };
@@ -94,11 +95,11 @@ class NoiseStep final : public DegradationStep {
     const double amount = uniform(ctx.rng, gaussian ? o_.sigma : o_.poisson_scale);
     const bool gray = bernoulli(ctx.rng, o_.gray_prob) || img.channels() == 1;
     const uint64_t seed = ctx.rng();
-    img = gaussian ? add_gaussian_noise(img, amount, gray, seed) : add_poisson_noise(img, amount, gray, seed);
-    ctx.steps.push_back(json{{"type", "noise"},
-                             {"kind", gaussian ? "gaussian" : "poisson"},
-                             {gaussian ? "sigma" : "scale", amount},
-                             {"gray", gray}});
+    if (!ctx.plan_only)
+      img = gaussian ? add_gaussian_noise(img, amount, gray, seed) : add_poisson_noise(img, amount, gray, seed);
+    json r = {{"type", "noise"}, {"kind", gaussian ? "gaussian" : "poisson"}, {gaussian ? "sigma" : "scale", amount}, {"gray", gray}};
+    if (ctx.plan_only) ctx.plan.push_back({r, {}, seed});
+    ctx.steps.push_back(std::move(r));
   }
 
  private:
@@ -111,8 +112,9 @@ class JpegStep final : public DegradationStep {
   void apply(cv::Mat& img, DegradeContext& ctx) const override {
     if (!bernoulli(ctx.rng, o_.prob)) return;
     const int q = static_cast<int>(std::lround(uniform(ctx.rng, o_.quality)));
-    img = jpeg_roundtrip(img, q);
+    if (!ctx.plan_only) img = jpeg_roundtrip(img, q);
     ctx.steps.push_back(json{{"type", "jpeg"}, {"quality", q}});
+    if (ctx.plan_only) ctx.plan.push_back({ctx.steps.back(), {}, 0});
   }
 
  private:
@@ -120,6 +122,13 @@ class JpegStep final : public DegradationStep {
 };
 
 }  // namespace
+
+torch::Tensor bicubic_to_target(const torch::Tensor& img, int target_h, int target_w, int scale) {
+  const torch::Tensor& x = img;
+  if (x.size(-2) == static_cast<int64_t>(target_h) * scale && x.size(-1) == static_cast<int64_t>(target_w) * scale)
+    return imresize_integer(x, 1.0 / scale, 8);  // exactly what PairedImageDataset generates
+  return imresize(x, target_h, target_w);        // after an earlier resize: size-based, float
+}
 
 BlurOptions BlurOptions::read(const core::Config& cfg, const BlurOptions& defaults) {
   BlurOptions o = defaults;

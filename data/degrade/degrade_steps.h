@@ -45,6 +45,9 @@ StepPtr make_resize_step(const ResizeOptions& options);
 /// MATLAB-exact bicubic downsampling to the LR size on the 8-bit integer image (imresize_integer), the
 /// classic benchmark degradation. No options.
 StepPtr make_bicubic_step();
+/// The bicubic step's recipe on a float (C,H,W) or (N,C,H,W) CPU image on the 8-bit grid: imresize_integer by 1/scale when it is exactly the HR size (target x scale), else float imresize to
+/// target_h x target_w. Not clamped after the resize.
+torch::Tensor bicubic_to_target(const torch::Tensor& img, int target_h, int target_w, int scale);
 
 /// Additive noise with probability `prob`: Gaussian (probability gaussian_prob, sigma in 0-255 units)
 /// or else Poisson (scale); luminance-only ("gray") noise with probability gray_prob.

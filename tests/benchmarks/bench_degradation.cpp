@@ -11,6 +11,7 @@
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "data/degrade/degradation.h"
+#include "data/degrade/tensor_pipeline.h"
 #include "data/image/image_io.h"
 #include "data/datasets/prepare.h"
 
@@ -48,6 +49,39 @@ void BM_DegradeBicubic256(benchmark::State& state) { run_pipeline(state, "type: 
 BENCHMARK(BM_DegradeSecondOrder256)->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DegradeFirstOrder256)->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DegradeBicubic256)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// second_order pairs/s at 256x256 HR (x4), batch 16, 2 threads, both paths in the same run (issue 18).
+// Arg 0: OpenCV path, one sample per task on a 2-thread pool. Arg 1: tensor path on the CPU, the whole
+// batch through degrade_batch() with torch at 2 intra-op threads (parameters drawn as the OpenCV path).
+void BM_DegradeSecondOrderBatch16(benchmark::State& state) {
+  constexpr int kBatch = 16, kThreads = 2;
+  const srlab::data::Degradation d = srlab::data::Degradation::parse("type: second_order");
+  torch::Tensor hr;
+  const fs::path img = srlab::core::find_shared_data_dir() / "benchmarks/Set14/x4/HR/img_005.png";
+  if (fs::exists(img)) hr = srlab::data::read_image(img).pixels.slice(1, 0, 256).slice(2, 0, 256).contiguous();
+  else hr = srlab::data::quantize(torch::rand({3, 256, 256}));
+  const torch::Tensor batch = hr.unsqueeze(0).expand({kBatch, 3, 256, 256}).contiguous();
+  const int saved = at::get_num_threads();
+  at::set_num_threads(state.range(0) == 1 ? kThreads : 1);
+  int64_t index = 0;
+  for (auto _ : state) {
+    if (state.range(0) == 1) {
+      std::vector<int64_t> idx;
+      for (int j = 0; j < kBatch; ++j) idx.push_back(index + j);
+      benchmark::DoNotOptimize(srlab::data::degrade_batch(d, batch, 4, 0, idx).data_ptr());
+    } else {
+      boost::asio::thread_pool pool(kThreads);
+      for (int j = 0; j < kBatch; ++j)
+        boost::asio::post(pool, [&, i = index + j] { benchmark::DoNotOptimize(d.apply(hr, 4, 0, i).lr.data_ptr()); });
+      pool.join();
+    }
+    index += kBatch;
+  }
+  at::set_num_threads(saved);
+  state.SetLabel(state.range(0) == 1 ? "tensor (CPU)" : "opencv");
+  state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(index), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DegradeSecondOrderBatch16)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 // `srlab prepare` on T91 (91 images): Arg 0 = whole images with bicubic LR, Arg 1 = 128-px HR patches
 // (stride 64) with second-order LR. Counters: source images/s and pairs/s, all cores.
