@@ -8,16 +8,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace srlab::models {
 
 namespace {
-
-std::string shape_text(c10::IntArrayRef sizes) {
-  std::string s;
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "x" : "") + std::to_string(sizes[i]);
-  return s;
-}
 
 // OpenCV's multi-line "> Node ... parse error: ...\n> " messages as one line.
 std::string one_line(const std::string& text) {
@@ -115,7 +110,7 @@ torch::Tensor OpenCvOnnxModel::forward(const torch::Tensor& input) {
     it->second.setInput(cv::Mat(static_cast<int>(sizes.size()), sizes.data(), CV_32F, const_cast<void*>(x.data_ptr())));
     out = it->second.forward();
   } catch (const cv::Exception& e) {
-    throw Error(who + " cannot run the model on a " + shape_text(x.sizes()) + " input" + hint_for(e.err) + ": " +
+    throw Error(who + " cannot run the model on a " + core::dims_text(x.sizes()) + " input" + hint_for(e.err) + ": " +
                 one_line(e.err));
   }
   if (out.type() != CV_32F) throw Error(who + " returned a non-float32 output");

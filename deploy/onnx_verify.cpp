@@ -18,6 +18,7 @@
 #include "core/process.h"
 #include "core/fs.h"
 #include "core/paths.h"
+#include "core/shape.h"
 
 
 namespace srlab::models {
@@ -27,12 +28,6 @@ using core::run_command;
 using core::shell_quote;
 
 namespace {
-
-std::string shape_text(c10::IntArrayRef sizes) {
-  std::string s;
-  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "x" : "") + std::to_string(sizes[i]);
-  return s;
-}
 
 // A fresh temporary folder, removed with everything in it on destruction.
 struct TempDir {
@@ -129,7 +124,7 @@ std::vector<OrtResult> run_onnx_ort(const std::vector<OrtJob>& jobs, int threads
     for (int64_t d : shape) numel *= d;
     if (static_cast<int64_t>(raw.size()) != numel * 4)
       throw Error("ONNX Runtime output '" + out.string() + "' has " + std::to_string(raw.size()) +
-                  " bytes, expected " + std::to_string(numel * 4) + " for shape " + shape_text(shape));
+                  " bytes, expected " + std::to_string(numel * 4) + " for shape " + core::dims_text(shape));
     OrtResult r;
     r.output = torch::empty(shape, torch::kFloat32);
     std::memcpy(r.output.data_ptr(), raw.data(), raw.size());
@@ -179,7 +174,7 @@ OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes,
   auto compare = [&](OnnxCheck& c, const torch::Tensor& out, const torch::Tensor& ref) {
     if (out.sizes() != ref.sizes()) {
       c.error = true;
-      c.note = "output shape " + shape_text(out.sizes()) + ", LibTorch gives " + shape_text(ref.sizes());
+      c.note = "output shape " + core::dims_text(out.sizes()) + ", LibTorch gives " + core::dims_text(ref.sizes());
       return;
     }
     c.ran = true;
@@ -197,7 +192,7 @@ OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes,
       try {
         const std::vector<OrtResult> results = run_onnx_ort(jobs, o.threads);
         for (size_t i = 0; i < o.inputs.size(); ++i) {
-          OnnxCheck c{"ONNX Runtime", shape_text(o.inputs[i].sizes())};
+          OnnxCheck c{"ONNX Runtime", core::dims_text(o.inputs[i].sizes())};
           c.time_ms = results[i].time_ms;
           compare(c, results[i].output, refs[i]);
           report.checks.push_back(c);
@@ -211,7 +206,7 @@ OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes,
   }
   if (o.opencv) {
     for (size_t i = 0; i < o.inputs.size(); ++i) {
-      OnnxCheck c{"OpenCV DNN", shape_text(o.inputs[i].sizes())};
+      OnnxCheck c{"OpenCV DNN", core::dims_text(o.inputs[i].sizes())};
       try {
         compare(c, run_onnx_opencv(model_bytes, o.inputs[i]), refs[i]);
       } catch (const Error& e) {

@@ -9,18 +9,13 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/shape.h"
 #include "data/image/image_io.h"
 #include "eval/metrics.h"
 
 namespace srlab::eval {
 namespace fs = std::filesystem;
 namespace {
-
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
 
 // A folder/file-name-safe version of `s` ([A-Za-z0-9._-] kept, everything else '_').
 std::string safe_name(const std::string& s) {
@@ -182,8 +177,8 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
     if (!sr.defined() || sr.sizes() != pair.hr.sizes())
       throw Error(fmt::format("evaluate: method '{}' produced {} for image '{}' of {} x{}, but the HR image is {}; "
                               "the output must be exactly scale x the LR size",
-                              method.name, sr.defined() ? shape_str(sr) : std::string("<undefined>"), name,
-                              dataset_name, dataset.scale(), shape_str(pair.hr)));
+                              method.name, sr.defined() ? core::shape_text(sr) : std::string("<undefined>"), name,
+                              dataset_name, dataset.scale(), core::shape_text(pair.hr)));
     if (!sr.is_floating_point())
       throw Error(fmt::format("evaluate: method '{}' returned a {} tensor for image '{}'; methods must return float "
                               "images in [0,1]",

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace srlab::eval {
 namespace {
@@ -25,12 +26,6 @@ namespace {
 // rounded; the rounded variant is 0.01-0.03 dB and ~0.001 SSIM lower.
 constexpr bool kRoundLuma = false;
 
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
-
 // 11x11 Gaussian window of Wang et al. 2004 (separable: outer product of this 1-D kernel with itself,
 // identical to MATLAB fspecial('gaussian', 11, 1.5) after normalisation).
 constexpr int kSsimWin = 11;
@@ -42,7 +37,7 @@ torch::Tensor prepare_for_metric(const torch::Tensor& img, const MetricOptions& 
   if (!img.defined()) throw Error(fmt::format("metric input '{}' is an undefined tensor", what));
   if (img.dim() != 3 || (img.size(0) != 1 && img.size(0) != 3))
     throw Error(fmt::format("metric input '{}' has shape {}; expected (C,H,W) with C = 1 or 3 (RGB in [0,1])",
-                            what, shape_str(img)));
+                            what, core::shape_text(img)));
   if (!img.is_floating_point())
     throw Error(fmt::format("metric input '{}' has dtype {}; expected a float tensor with values in [0,1] "
                             "(divide 8-bit data by 255)",
@@ -109,7 +104,7 @@ std::pair<torch::Tensor, torch::Tensor> prepare_pair(const torch::Tensor& sr, co
   if (sr.defined() && hr.defined() && sr.sizes() != hr.sizes())
     throw Error(fmt::format("{}: image shapes differ: sr {} vs hr {}; the SR output must have exactly the HR "
                             "size (check the scale and mod-crop of the HR image)",
-                            metric, shape_str(sr), shape_str(hr)));
+                            metric, core::shape_text(sr), core::shape_text(hr)));
   return {prepare_for_metric(sr, opts, "sr"), prepare_for_metric(hr, opts, "hr")};
 }
 

@@ -5,21 +5,16 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/shape.h"
 #include "losses/registry.h"
 
 namespace srlab::losses {
+using core::shape_text;
 
 namespace {
 namespace F = torch::nn::functional;
 
 constexpr const char* kKnownTypes = "vanilla, lsgan, hinge, ragan";
-
-std::string shape_text(const torch::Tensor& t) {
-  if (!t.defined()) return "undefined";
-  std::ostringstream os;
-  os << t.sizes();
-  return os.str();
-}
 
 // `what` names the tensor in messages ("real_logits", "fake_logits").
 void check_logits(const torch::Tensor& t, const char* what, const char* step) {

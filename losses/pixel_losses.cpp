@@ -7,17 +7,13 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/shape.h"
 #include "losses/registry.h"
 
 namespace srlab::losses {
+using core::shape_text;
 
 namespace {
-std::string shape_text(const torch::Tensor& t) {
-  if (!t.defined()) return "undefined";
-  std::ostringstream os;
-  os << t.sizes();
-  return os.str();
-}
 }  // namespace
 
 void check_same_shape(const torch::Tensor& sr, const torch::Tensor& hr, const std::string& loss) {

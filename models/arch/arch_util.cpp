@@ -4,15 +4,12 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace srlab::models {
+using core::shape_text;
 
 namespace {
-std::string shape_text(const torch::Tensor& t) {
-  std::ostringstream os;
-  os << t.sizes();
-  return os.str();
-}
 std::string list_text(const std::vector<int>& v) {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) s += (i == 0 ? "" : (i + 1 == v.size() ? " or " : ", ")) + std::to_string(v[i]);

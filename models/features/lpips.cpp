@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
+#include "core/shape.h"
 #include "models/weights/weight_file.h"
 
 namespace srlab::models {
@@ -18,12 +19,6 @@ namespace {
 constexpr const char* kHowToMake =
     "use ../shared/data/weights/lpips/lpips_squeeze_v0.1.pt or convert the `lpips` Python package's weights with "
     "scripts/convert_lpips_weights.py";
-
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
 
 void check_pair(const torch::Tensor& a, const torch::Tensor& b, int64_t min_size) {
   for (const auto* t : {&a, &b}) {
@@ -35,10 +30,10 @@ void check_pair(const torch::Tensor& a, const torch::Tensor& b, int64_t min_size
     if (t->dim() != 4 || t->size(1) != 3)
       throw Error(fmt::format("LPIPS: the {} input has shape {}; expected an RGB batch (N,3,H,W) (replicate "
                               "gray images to 3 channels, add a batch dimension with unsqueeze(0))",
-                              name, shape_str(*t)));
+                              name, core::shape_text(*t)));
   }
   if (a.sizes() != b.sizes())
-    throw Error(fmt::format("LPIPS: input shapes differ: {} vs {}", shape_str(a), shape_str(b)));
+    throw Error(fmt::format("LPIPS: input shapes differ: {} vs {}", core::shape_text(a), core::shape_text(b)));
   if (a.size(2) < min_size || a.size(3) < min_size)
     throw Error(fmt::format("LPIPS: images of {}x{} px are too small; height and width must be >= {} px",
                             a.size(2), a.size(3), min_size));

@@ -12,22 +12,18 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/shape.h"
 #include "core/torch_io.h"
 #include "models/arch/registry.h"
 
 namespace srlab::models {
+using core::shape_text;
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string both(const InterpolationEnd& a, const InterpolationEnd& b) {
   return fmt::format("A '{}' and B '{}'", a.path.string(), b.path.string());
-}
-
-std::string shape_text(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
 }
 
 // A YAML node as text with every mapping's keys sorted (flow style, scalars verbatim), so that two
