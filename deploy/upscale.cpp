@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/shape.h"
 #include "data/image/imresize.h"
 
 namespace srlab::eval {
@@ -25,8 +26,6 @@ std::vector<AxisWindow> axis_windows(int64_t length, int64_t tile, int64_t pad) 
   }
   return out;
 }
-
-std::string shape_text(c10::IntArrayRef s) { return c10::str(s); }
 
 }  // namespace
 
@@ -69,7 +68,7 @@ std::vector<TileWindow> tile_windows(int64_t height, int64_t width, const TileOp
 torch::Tensor upscale_tiled(const UpscaleModel& model, const torch::Tensor& lr, const TileOptions& options,
                             const std::function<void(int64_t, int64_t)>& progress) {
   if (!lr.defined() || lr.dim() != 4 || lr.size(0) != 1 || lr.size(1) != 3)
-    throw Error("upscale_tiled: expected a (1,3,H,W) image, got " + (lr.defined() ? shape_text(lr.sizes()) : "none"));
+    throw Error("upscale_tiled: expected a (1,3,H,W) image, got " + (lr.defined() ? core::shape_text(lr.sizes()) : "none"));
   const int64_t s = model.scale, H = lr.size(2), W = lr.size(3);
   const std::vector<TileWindow> windows = tile_windows(H, W, options);
   const torch::Tensor in = lr.to(torch::kCPU, torch::kFloat32);
@@ -80,7 +79,7 @@ torch::Tensor upscale_tiled(const UpscaleModel& model, const torch::Tensor& lr, 
     const torch::Tensor y = model.forward(window);
     if (!y.defined() || y.dim() != 4 || y.size(0) != 1 || y.size(1) != 3 || y.size(2) != t.h * s || y.size(3) != t.w * s)
       throw Error("the model (" + model.runtime + ", x" + std::to_string(s) + ") returned " +
-                  (y.defined() ? shape_text(y.sizes()) : std::string("nothing")) + " for a " + shape_text(window.sizes()) +
+                  (y.defined() ? core::shape_text(y.sizes()) : std::string("nothing")) + " for a " + core::shape_text(window.sizes()) +
                   " window; expected [1, 3, " + std::to_string(t.h * s) + ", " + std::to_string(t.w * s) + "]");
     out.slice(2, t.core_y0 * s, t.core_y1 * s)
         .slice(3, t.core_x0 * s, t.core_x1 * s)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/shape.h"
 #include "core/fs.h"
 #include "data/image/image_io.h"
 
@@ -93,11 +94,7 @@ std::string shape_str(const std::vector<hsize_t>& d) {
   return s;
 }
 
-std::string shape_str(const torch::Tensor& t) {
-  std::string s;
-  for (int64_t k = 0; k < t.dim(); ++k) s += (k ? "x" : "") + std::to_string(t.size(k));
-  return s;
-}
+std::string shape_str(const torch::Tensor& t) { return core::dims_text(t.sizes()); }
 
 template <typename T>
 void close_quietly(std::unique_ptr<T>& obj) {
