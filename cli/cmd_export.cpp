@@ -63,7 +63,7 @@ int cmd_export(const std::vector<std::string>& args) {
   if (output.empty()) throw Error("--output FILE is required (e.g. --output model.onnx or model.pth)");
   core::check_output_free(output, core::existing_policy(overwrite));
   const models::ExportFormat out_format = models::export_format(format, output);
-  if (out_format != models::ExportFormat::kOnnx) return export_weight_file(out_format, checkpoint, output, raw_weights);
+  if (out_format != models::ExportFormat::kOnnx) return export_weight_file(out_format, checkpoint, output, raw_weights, load_options);
 
   models::OnnxExportOptions eo;
   eo.opset = opset;

@@ -10,6 +10,7 @@ class options_description;
 
 namespace srlab::models {
 enum class ExportFormat;
+struct GeneratorLoadOptions;
 }
 
 namespace srlab::cli {
@@ -30,9 +31,11 @@ int cmd_compare(const std::vector<std::string>& args);
 int cmd_upscale(const std::vector<std::string>& args);
 int cmd_bench_runtimes(const std::vector<std::string>& args);
 
-/// `srlab export --format pth|safetensors` (cli/export_weights.cpp): writes `checkpoint`'s generator to
-/// `output` (EMA weights unless `raw_weights`), prints what was written and returns 0.
+/// `srlab export --format pth|safetensors` (cli/export_weights.cpp): writes the generator of
+/// `checkpoint` (an SRLab .pt, or a community .pth/.safetensors whose architecture is detected, with
+/// `load_options` overrides) to `output` (EMA weights unless `raw_weights`), prints what was written and
+/// returns 0. Throws srlab::Error naming the file for unreadable/undetectable input.
 int export_weight_file(models::ExportFormat format, const std::string& checkpoint, const std::string& output,
-                       bool raw_weights);
+                       bool raw_weights, const models::GeneratorLoadOptions& load_options);
 
 }  // namespace srlab::cli

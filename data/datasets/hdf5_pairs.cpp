@@ -96,12 +96,17 @@ std::string shape_str(const std::vector<hsize_t>& d) {
 
 std::string shape_str(const torch::Tensor& t) { return core::dims_text(t.sizes()); }
 
+// Closes `obj`; when HDF5 fails to close it (after a disk-full write), the C++ object is leaked on
+// purpose: its destructor would call H5Fclose again on the half-closed file, which crashes HDF5 1.10
+// inside H5F__close. The handle is released by the OS at exit.
 template <typename T>
 void close_quietly(std::unique_ptr<T>& obj) {
   if (!obj) return;
   try {
     obj->close();
   } catch (...) {
+    (void)obj.release();
+    return;
   }
   obj.reset();
 }

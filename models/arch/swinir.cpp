@@ -58,6 +58,9 @@ std::pair<std::string, std::string> swinir_validate(const SwinIrOptions& o) {
   if (o.window_size < 1) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};
   if (o.img_size < o.window_size)
     return {"img_size", "must be >= window_size (" + std::to_string(o.window_size) + "), got " + std::to_string(o.img_size)};
+  if (o.img_size > o.window_size && o.img_size % o.window_size != 0)
+    return {"img_size", "must be a multiple of window_size " + std::to_string(o.window_size) + " (the shifted-window attn_mask is "
+                        "built for img_size x img_size), got " + std::to_string(o.img_size)};
   if (!(std::isfinite(o.mlp_ratio) && o.embed_dim * o.mlp_ratio >= 1.0))
     return {"mlp_ratio", "must be finite with embed_dim * mlp_ratio >= 1"};
   if (o.num_feat < 1) return {"num_feat", "must be >= 1, got " + std::to_string(o.num_feat)};

@@ -31,9 +31,9 @@
 //   embed_dim: 96             # C, divisible by every num_heads entry (SwinIR-M: 180; light: 60)
 //   depths: [6, 6, 6, 6]      # STLs per RSTB (one RSTB per entry)
 //   num_heads: [6, 6, 6, 6]   # attention heads per RSTB (same length as depths)
-//   window_size: 7            # M (official SR models: 8)
+//   window_size: 8            # M (the official SR models; the reference class default 7 does not divide img_size 64)
 //   mlp_ratio: 4.0            # MLP hidden = int(C * mlp_ratio) (SwinIR-M / light: 2)
-//   img_size: 64              # training patch size the attn_mask buffers are built for (>= window_size)
+//   img_size: 64              # training patch size the attn_mask buffers are built for (a multiple of window_size)
 //   resi_connection: 1conv    # 1conv | 3conv
 //   num_feat: 64              # F of pixelshuffle / nearest+conv (official: fixed 64)
 //   img_range: 1.0            # > 0 (official SR models: 1.0)
@@ -65,7 +65,7 @@ struct SwinIrOptions {
   int embed_dim = 96;
   std::vector<int> depths{6, 6, 6, 6};
   std::vector<int> num_heads{6, 6, 6, 6};
-  int window_size = 7;
+  int window_size = 8;
   double mlp_ratio = 4.0;
   int img_size = 64;
   bool three_conv = false;  ///< resi_connection "3conv" (else "1conv")

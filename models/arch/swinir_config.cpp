@@ -28,8 +28,8 @@ const char* kSummary =
     "      upsampler: pixelshuffle | pixelshuffledirect | nearest+conv (default pixelshuffle; scales 2,3,4,8;\n"
     "                 nearest+conv 2,4,8)\n"
     "      embed_dim: 96 (divisible by each num_heads)   depths: [6,6,6,6] (STLs per RSTB)\n"
-    "      num_heads: [6,6,6,6] (per RSTB)   window_size: 7 (official SR models 8)   mlp_ratio: 4.0\n"
-    "      img_size: 64 (patch size of the stored attn_mask, >= window_size)   resi_connection: 1conv | 3conv\n"
+    "      num_heads: [6,6,6,6] (per RSTB)   window_size: 8 (as the official SR models)   mlp_ratio: 4.0\n"
+    "      img_size: 64 (patch size of the stored attn_mask, a multiple of window_size)   resi_connection: 1conv | 3conv\n"
     "      num_feat: 64 (upsampler width)   img_range: 1.0   patch_norm: true   qkv_bias: true\n"
     "      drop_path_rate: 0.1 (stochastic depth, training only)";
 }  // namespace

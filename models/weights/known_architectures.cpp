@@ -12,12 +12,10 @@ namespace srlab::models {
 const std::vector<KnownArchitecture>& known_unimplemented_architectures() {
   // Remove an entry once its architecture is registered (it is skipped automatically until then).
   static const std::vector<KnownArchitecture> table{
-      {{"span"}, "SPAN", "hongyuanyu/SPAN span.py", {"conv_1.sk.weight", "block_1.c1_r.sk.weight", "conv_cat.weight", "upsampler.0.weight"}},
-      {{"realplksr", "plksr"}, "RealPLKSR", "dslisleedh/PLKSR RealPLKSR.py",
-       {"feats.0.weight", "feats.1.lk.conv.weight", "feats.1.channel_mixer.0.weight", "feats.1.refine.weight"}},
-      {{"swinir"}, "SwinIR", "JingyunLiang/SwinIR models/network_swinir.py",
-       {"conv_first.weight", "layers.0.residual_group.blocks.0.attn.qkv.weight",
-        "layers.0.residual_group.blocks.0.attn.relative_position_bias_table", "conv_after_body.weight"}},
+      // HAT (Chen et al., CVPR 2023): SwinIR-like, plus channel-attention blocks and overlapping cross-attention.
+      {{"hat"}, "HAT", "XPixelGroup/HAT hat/archs/hat_arch.py",
+       {"conv_first.weight", "layers.0.residual_group.blocks.0.conv_block.cab.0.weight",
+        "layers.0.residual_group.overlap_attn.relative_position_bias_table"}},
   };
   return table;
 }

@@ -98,7 +98,7 @@ echo "ok: formats, tiles, FIFO, huge image, memory estimate, gray+alpha"
 
 # 3. Unclear errors: ONNX and checkpoint messages name the file and the real problem (items 15, 16).
 echo "not onnx" > "$WORK/bad.onnx"
-expect_error "--model '$WORK/bad.onnx'" "$SRLAB" upscale -m "$WORK/bad.onnx" -i "$WORK/in/ga.png" -o "$WORK/o/z.png"
+expect_error "ONNX model '$WORK/bad.onnx': onnx_metadata: not a valid ONNX model" "$SRLAB" upscale -m "$WORK/bad.onnx" -i "$WORK/in/ga.png" -o "$WORK/o/z.png"
 expect_error "is a folder; pass the .pt file inside it" "$SRLAB" export -c "$WORK/runs/tiny" -o "$WORK/m.onnx"
 expect_error "not an SRLab checkpoint" "$SRLAB" export -c /work/shared/data/weights/lpips/lpips_squeeze_v0.1.pt -o "$WORK/m.onnx"
 echo "ok: file-naming errors"

@@ -35,7 +35,7 @@ std::pair<std::string, int> small_config(const std::string& type) {
   if (type == "espcn") return {"{type: espcn, num_feat: 8, activation: prelu}", 3};
   if (type == "edsr") return {"{type: edsr, num_feat: 8, num_block: 2}", 2};
   if (type == "rrdbnet") return {"{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}", 2};
-  if (type == "srvgg") return {"{type: srvgg, num_feat: 8, num_conv: 2}", 4};
+  if (type == "srvgg") return {"{type: srvgg_compact, num_feat: 8, num_conv: 2}", 4};
   return {"{type: " + type + "}", 4};
 }
 
