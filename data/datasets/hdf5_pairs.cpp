@@ -1,6 +1,7 @@
 #include "data/datasets/hdf5_pairs.h"
 
 #include <H5Cpp.h>
+#include <fmt/format.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -261,6 +262,7 @@ struct Hdf5PairsWriter::Impl : PairsHandles {
   int64_t count = 0;
   std::vector<hsize_t> patch_chw;                     // HR (C,H,W) fixed by the first patch
   bool committed = false, broken = false;
+  bool refused = false;  // an append was refused for lack of disk space: nothing more is written
   core::Existing existing = core::Existing::kReplace;
 
   ~Impl() {
@@ -286,6 +288,30 @@ struct Hdf5PairsWriter::Impl : PairsHandles {
     }
   }
 };
+
+namespace {
+// Room HDF5 needs beyond the sample itself: its chunk caches (1 MiB per open dataset by default) and
+// metadata, which are written later (at the next chunk or at close).
+constexpr uint64_t kHdf5WriteReserve = 4ull << 20;
+
+// Refuses an append that could fill the disk, before HDF5 writes anything: HDF5 1.10 cannot close a file
+// cleanly after a failed write (it crashes in H5F__close, also at process exit), so a full disk must be
+// seen here. The writer is then unusable, as after a write failure, but its file closes normally.
+// Throws srlab::Error "failed writing '<path>' (disk full?): ..." (and sets `refused`) when the folder of
+// `tmp` has less than twice `sample_bytes` plus the reserve available.
+void check_free_space(const fs::path& tmp, const fs::path& path, int64_t index, uint64_t sample_bytes, bool& refused) {
+  std::error_code ec;
+  const fs::space_info sp = fs::space(tmp.has_parent_path() ? tmp.parent_path() : fs::path("."), ec);
+  if (ec) return;  // unknown: let HDF5 report any failure
+  const uint64_t need = 2 * sample_bytes + kHdf5WriteReserve;
+  if (sp.available >= need) return;
+  refused = true;
+  throw Error(core::write_failure_message(
+                  path, fmt::format("sample {} needs about {:.1f} MiB free (with HDF5's caches), {:.1f} MiB left", index,
+                                      need / 1048576.0, sp.available / 1048576.0)) +
+              "; free some space, then run again");
+}
+}  // namespace
 
 Hdf5PairsWriter::Hdf5PairsWriter(fs::path path, int scale, std::string layout, std::string config_yaml, int deflate,
                                  core::Existing existing)
@@ -351,7 +377,7 @@ void Hdf5PairsWriter::append(const torch::Tensor& hr_u8, const torch::Tensor& lr
   Impl& m = *impl_;
   const std::string who = "HDF5 pairs writer " + quoted(m.path);
   if (m.committed) throw Error(who + ": append() after commit(); the file is already complete");
-  if (m.broken) throw Error(who + ": append() after an earlier write failure; nothing will be kept");
+  if (m.broken || m.refused) throw Error(who + ": append() after an earlier write failure; nothing will be kept");
   const torch::Tensor hr = checked_u8(hr_u8, "HR", m.path);
   const torch::Tensor lr = checked_u8(lr_u8, "LR", m.path);
   const std::string sample = " (sample " + std::to_string(m.count) + ")";
@@ -375,6 +401,7 @@ void Hdf5PairsWriter::append(const torch::Tensor& hr_u8, const torch::Tensor& lr
   const std::vector<hsize_t> lr_chw = {chw[0], chw[1] / static_cast<hsize_t>(m.scale),
                                        chw[2] / static_cast<hsize_t>(m.scale)};
 
+  check_free_space(m.tmp, m.path, m.count, static_cast<uint64_t>(hr.numel() + lr.numel()) + meta_text.size(), m.refused);
   H5Guard g;
   try {
     if (m.patches) {
@@ -435,7 +462,7 @@ void Hdf5PairsWriter::commit() {
   Impl& m = *impl_;
   const std::string who = "HDF5 pairs writer " + quoted(m.path);
   if (m.committed) throw Error(who + ": commit() called twice; the file is already complete");
-  if (m.broken) throw Error(who + ": commit() after a write failure; nothing is kept — run again");
+  if (m.broken || m.refused) throw Error(who + ": commit() after a write failure; nothing is kept — run again");
   if (m.count == 0) throw Error(who + ": commit() with no sample appended; an empty pairs file is not useful");
   {
     H5Guard g;

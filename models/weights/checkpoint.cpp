@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "models/disc/discriminator_registry.h"
 #include "models/arch/registry.h"
+#include "models/weights/torch_file.h"
 
 namespace srlab::models {
 
@@ -65,14 +66,7 @@ std::string unreadable_reason(const std::filesystem::path& path) {
 }  // namespace
 
 void open_checkpoint(const std::filesystem::path& path, torch::serialize::InputArchive& archive) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw Error("checkpoint '" + path.string() + "' is a folder; pass the .pt file inside it (e.g. " +
-                (path / "checkpoints" / "best.pt").string() + ")");
-  if (!std::filesystem::exists(path, ec))
-    throw Error("checkpoint '" + path.string() + "' does not exist (expected a .pt file written by srlab train)");
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error("checkpoint '" + path.string() + "' is not a regular file (a FIFO or device?); pass a .pt file");
+  check_weight_path(path, "checkpoint");
   try {
     archive.load_from(path.string());
   } catch (const c10::Error& e) {
@@ -184,9 +178,7 @@ bool is_srlab_checkpoint(const std::filesystem::path& path) {
 
 Generator load_generator(const std::filesystem::path& path, torch::Device device, bool prefer_ema,
                          const GeneratorLoadOptions& options) {
-  if (!std::filesystem::is_regular_file(path))
-    throw Error("checkpoint '" + path.string() + "' does not exist (expected an SRLab checkpoint or a .pth/.safetensors "
-                "weight file)");
+  check_weight_path(path, "checkpoint");
   const WeightContainer kind = sniff_weight_container(path);
   if (kind == WeightContainer::kTorchZip || kind == WeightContainer::kTorchLegacy || kind == WeightContainer::kSafetensors) {
     Generator g = load_community_generator(path, prefer_ema, options).detected.generator;

@@ -125,8 +125,20 @@ std::string container_name(WeightContainer c) {
   return "unknown";
 }
 
+void check_weight_path(const fs::path& path, const std::string& what) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw Error(what + " '" + path.string() + "' is a folder; pass the .pt file inside it (e.g. " +
+                (path / "checkpoints" / "best.pt").string() + ")");
+  if (!fs::exists(path, ec))
+    throw Error(what + " '" + path.string() + "' does not exist (expected an SRLab checkpoint (.pt) or a .pth/.safetensors "
+                "weight file)");
+  if (!fs::is_regular_file(path, ec))
+    throw Error(what + " '" + path.string() + "' is not a regular file (a FIFO or device?); pass a weight file");
+}
+
 WeightContainer sniff_weight_container(const fs::path& path) {
-  if (!fs::is_regular_file(path)) throw Error("weight file '" + path.string() + "' does not exist");
+  check_weight_path(path, "weight file");
   const std::string head = read_prefix(path, 16);
   if (head.size() >= 4 && head.compare(0, 4, "PK\x03\x04", 4) == 0) {
     try {
@@ -143,7 +155,7 @@ WeightContainer sniff_weight_container(const fs::path& path) {
 }
 
 PickleValue read_torch_file(const fs::path& path, WeightContainer* container) {
-  if (!fs::is_regular_file(path)) throw Error("weight file '" + path.string() + "' does not exist");
+  check_weight_path(path, "weight file");
   const std::string head = read_prefix(path, 16);
   WeightContainer kind = WeightContainer::kUnknown;
   if (head.size() >= 4 && head.compare(0, 4, "PK\x03\x04", 4) == 0)

@@ -27,6 +27,11 @@ std::string container_name(WeightContainer c);
 /// @throws srlab::Error naming `path` when it does not exist or cannot be read.
 WeightContainer sniff_weight_container(const std::filesystem::path& path);
 
+/// Checks that `path` is an existing regular file; `what` names it in messages ("checkpoint", "weight file").
+/// @throws srlab::Error "<what> 'p' is a folder; pass the .pt file inside it (e.g. p/checkpoints/best.pt)",
+///         "<what> 'p' does not exist (expected ...)" or "... is not a regular file (a FIFO or device?)".
+void check_weight_path(const std::filesystem::path& path, const std::string& what);
+
 /// Reads the object a torch.save file (zip or legacy format) holds, tensors included (CPU, stored dtype).
 /// @param container  set to kTorchZip or kTorchLegacy when non-null
 /// @throws srlab::Error naming `path`: missing, truncated, not a torch.save file, big-endian data,
