@@ -18,7 +18,9 @@
 #include "core/fs.h"
 #include "core/process.h"
 #include "models/arch/registry.h"
+#include "models/weights/community_generator.h"
 #include "models/weights/export_weights.h"
+#include "tests/models/weight_file_fixtures.h"
 #include "models/weights/pickle_writer.h"
 #include "models/weights/pth_writer.h"
 #include "models/weights/safetensors_writer.h"
@@ -36,6 +38,12 @@ std::pair<std::string, int> small_config(const std::string& type) {
   if (type == "edsr") return {"{type: edsr, num_feat: 8, num_block: 2}", 2};
   if (type == "rrdbnet") return {"{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}", 2};
   if (type == "srvgg") return {"{type: srvgg_compact, num_feat: 8, num_conv: 2}", 4};
+  if (type == "span") return {"{type: span, feature_channels: 8}", 4};
+  if (type == "plksr") return {"{type: plksr, dim: 8, n_blocks: 1, kernel_size: 5}", 3};
+  if (type == "realplksr") return {"{type: realplksr, dim: 16, n_blocks: 1, kernel_size: 5}", 2};
+  if (type == "swinir")
+    return {"{type: swinir, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, img_size: 8, mlp_ratio: 2, "
+            "upsampler: pixelshuffle, num_feat: 8}", 2};
   return {"{type: " + type + "}", 4};
 }
 
@@ -191,3 +199,30 @@ TEST(WeightExport, FormatFollowsTheExtension) {
   EXPECT_NE(error_of([] { sm::export_format("", "m.bin"); }).find("--format"), std::string::npos);
   EXPECT_NE(error_of([] { sm::export_format("tflite", "m.pth"); }).find("'tflite'"), std::string::npos);
 }
+
+namespace {
+
+// The round trip of issue 12 against the reference code: each interop fixture .pth (saved by BasicSR's /
+// the official architecture code) read and detected by SRLab, then written with export_pth, holds in
+// Python exactly the fixture's keys and bit-identical tensors (under params_ema and params). The fixture
+// loads into its reference architecture with strict=True, so ours does, with the same output.
+TEST(WeightExport, FixtureRoundTripIsBitIdenticalInPython) {
+  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch (install python3-torch)";
+  const auto m = srlab::testing::interop_manifest();
+  if (m.is_null()) GTEST_SKIP() << "no <data>/interop fixtures";
+  int checked = 0;
+  for (const auto& model : m["models"]) {
+    const fs::path file = srlab::testing::interop_dir() / model["file"].get<std::string>();
+    if (file.extension() != ".pth") continue;  // the .safetensors one: Debian's Python has no safetensors
+    SCOPED_TRACE(file.filename().string());
+    TempDir tmp;
+    const sm::CommunityGenerator c = sm::load_community_generator(file, /*prefer_ema=*/true);
+    sm::export_pth(tmp.path / "ours.pth", c.detected.generator);
+    const auto [rc, out] = run_check(tmp.path, "check_fixture " + q(tmp.path / "ours.pth") + " " + q(file));
+    EXPECT_EQ(rc, 0) << out;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 6);
+}
+
+}  // namespace
