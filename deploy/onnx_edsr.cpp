@@ -1,4 +1,4 @@
-// ONNX exporter of EDSR and EDSR-baseline (models/edsr.h): mirrors EdsrImpl::forward() and
+// ONNX exporter of EDSR and EDSR-baseline (models/arch/edsr.h): mirrors EdsrImpl::forward() and
 // ResidualBlockNoBNImpl::forward() node for node, including BasicSR's mean shift and img_range scaling.
 #include "models/arch/edsr.h"
 #include "deploy/onnx_export.h"

@@ -1,4 +1,4 @@
-// ONNX exporter of ESPCN (models/espcn.h): mirrors EspcnImpl::forward() node for node.
+// ONNX exporter of ESPCN (models/arch/espcn.h): mirrors EspcnImpl::forward() node for node.
 #include "models/arch/espcn.h"
 #include "deploy/onnx_bicubic.h"
 #include "deploy/onnx_export.h"

@@ -11,10 +11,10 @@
 namespace srlab::models {
 
 // The built-in exporters: one registration line per architecture (each defined next to its exporter).
-void register_espcn_onnx();  // models/onnx_espcn.cpp
-void register_edsr_onnx();   // models/onnx_edsr.cpp
-void register_rrdbnet_onnx();  // models/onnx_rrdbnet.cpp
-void register_srvgg_onnx();    // models/onnx_srvgg.cpp
+void register_espcn_onnx();  // deploy/onnx_espcn.cpp
+void register_edsr_onnx();   // deploy/onnx_edsr.cpp
+void register_rrdbnet_onnx();  // deploy/onnx_rrdbnet.cpp
+void register_srvgg_onnx();    // deploy/onnx_srvgg.cpp
 void register_span_onnx();     // deploy/onnx_span.cpp
 void register_plksr_onnx();    // deploy/onnx_plksr.cpp
 void register_swinir_onnx();   // deploy/onnx_swinir.cpp

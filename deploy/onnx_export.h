@@ -1,7 +1,7 @@
 #pragma once
 // ONNX export of SRLab generators: the exported model computes exactly what the generator's forward()
 // computes (same layers, same order, same constants), so ONNX runtimes reproduce LibTorch's output up
-// to float rounding (checked by models/onnx_verify.h and `srlab export --verify`).
+// to float rounding (checked by deploy/onnx_verify.h and `srlab export --verify`).
 //
 // Model interface (every architecture):
 //   input  "input"   float32 (N,3,H,W), RGB, values in [0,1] (the generator's LR batch)
@@ -13,8 +13,8 @@
 // srlab_version, plus OnnxExportOptions::metadata.
 //
 // Exporters are registered per generator type (`type:` name); adding an architecture = an exporter
-// function next to its module (see models/onnx_espcn.cpp) + one line in register_builtin_onnx_exporters()
-// (models/onnx_export.cpp). A generator without an exporter, or a configuration an exporter cannot
+// function next to its module (see deploy/onnx_espcn.cpp) + one line in register_builtin_onnx_exporters()
+// (deploy/onnx_export.cpp). A generator without an exporter, or a configuration an exporter cannot
 // reproduce exactly, is refused with srlab::Error "... cannot be exported faithfully: ..." rather than
 // exported as something different.
 #include <functional>

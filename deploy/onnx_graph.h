@@ -1,6 +1,6 @@
 #pragma once
 // A small builder of ONNX graphs (the protobuf classes of the ONNX C++ library, onnx::ModelProto; ONNX
-// 1.12 from Debian's libonnx-dev) used by the generator exporters (models/onnx_export.h).
+// 1.12 from Debian's libonnx-dev) used by the generator exporters (deploy/onnx_export.h).
 //
 // Operator semantics follow the ONNX operator specification (https://onnx.ai/onnx/operators/, opsets
 // 13-17). Every emitter appends one node (or a few) and returns the name of the value it produces;

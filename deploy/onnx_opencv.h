@@ -5,7 +5,7 @@
 // OpenCV 4.6 imports DepthToSpace (pixel shuffle) only for a fixed input size (it becomes reshapes
 // computed at import). Dynamic-size models are therefore imported once per input shape: the model's
 // first input is rewritten to that fixed shape (onnx_with_fixed_input) and the imported network is cached.
-// OpenCV 4.6 also has no cubic Resize (SRLab's exporters avoid it, see models/onnx_bicubic.h) and reads no
+// OpenCV 4.6 also has no cubic Resize (SRLab's exporters avoid it, see deploy/onnx_bicubic.h) and reads no
 // float16 initializers: such models are refused with srlab::Error when imported.
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-// ONNX exporter of RRDBNet (models/rrdbnet.h): mirrors RrdbNetImpl::forward(), RrdbImpl::forward() and
+// ONNX exporter of RRDBNet (models/arch/rrdbnet.h): mirrors RrdbNetImpl::forward(), RrdbImpl::forward() and
 // ResidualDenseBlockImpl::forward() node for node. At x1/x2 the input's reflect padding to a multiple of
 // the pixel-unshuffle factor r is computed from the runtime shape (pad = ceil(h/r)*r - h, Pad reflect)
 // and the output is sliced back to (s*h, s*w), so dynamic H, W export the same function as forward();

@@ -1,4 +1,4 @@
-// ONNX exporter of SRVGGNetCompact (models/srvgg.h): mirrors SrvggCompactImpl::forward() node for node:
+// ONNX exporter of SRVGGNetCompact (models/arch/srvgg.h): mirrors SrvggCompactImpl::forward() node for node:
 // the `body` list in order (Conv, PRelu/Relu/LeakyRelu), DepthToSpace CRD (= pixel shuffle), plus the
 // nearest-upsampled input (Resize nearest, asymmetric, floor).
 #include "deploy/onnx_export.h"

@@ -1,6 +1,6 @@
 #pragma once
-// Running exported ONNX models (models/onnx_export.h) in other runtimes and comparing them with LibTorch:
-//   - OpenCV DNN, in-process (models/onnx_opencv.h: imported once per input shape). OpenCV 4.6 reads
+// Running exported ONNX models (deploy/onnx_export.h) in other runtimes and comparing them with LibTorch:
+//   - OpenCV DNN, in-process (deploy/onnx_opencv.h: imported once per input shape). OpenCV 4.6 reads
 //     no float16 initializers; "cannot load/run" is then reported, not treated as a mismatch;
 //   - ONNX Runtime (CPU provider) through Node.js: the npm package onnxruntime-node, installed by
 //     scripts/setup.sh into <source>/tools/onnxruntime (or $SRLAB_ONNXRUNTIME_DIR), driven by

@@ -36,7 +36,7 @@ struct UpscaleModel {
 /// A LibTorch generator (eval mode, no autograd) on `device`; inputs/outputs are moved to/from it.
 UpscaleModel libtorch_model(models::Generator generator, torch::Device device);
 
-/// An ONNX model run in-process by OpenCV DNN (models/onnx_opencv.h) with upscaling factor `scale`.
+/// An ONNX model run in-process by OpenCV DNN (deploy/onnx_opencv.h) with upscaling factor `scale`.
 UpscaleModel opencv_model(std::shared_ptr<models::OpenCvOnnxModel> model, int scale);
 
 /// Tiling settings (LR pixels). tile = 0 runs the whole image at once.
@@ -86,7 +86,7 @@ struct UpscaleResult {
 
 /// Upscales a decoded image: gray input is replicated to RGB for the model and its output averaged back
 /// to one channel; upscale_passes() model passes (each tiled, output clamped to [0,1]); then, when the
-/// size differs from round(H*outscale) x round(W*outscale), a MATLAB-bicubic imresize (data/imresize.h,
+/// size differs from round(H*outscale) x round(W*outscale), a MATLAB-bicubic imresize (data/image/imresize.h,
 /// antialiased when shrinking) to that exact size; then the optional unsharp mask. The alpha channel
 /// skips the model: it is resized once with MATLAB bicubic straight to the output size and clamped.
 /// @throws srlab::Error for a bad image (not 1 or 3 channels), bad options, or model errors.

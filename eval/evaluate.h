@@ -21,7 +21,7 @@ namespace srlab::eval {
 struct MetricSelection {
   bool psnr = true;   ///< Y-PSNR (dB), published protocol (eval/metrics.h)
   bool ssim = true;   ///< SSIM, published protocol (eval/metrics.h)
-  bool lpips = false; ///< LPIPS v0.1 SqueezeNet (models/lpips.h) on the full RGB image, lower is better
+  bool lpips = false; ///< LPIPS v0.1 SqueezeNet (models/features/lpips.h) on the full RGB image, lower is better
   bool niqe = false;  ///< NIQE (eval/niqe.h), no-reference, on the SR image with the border crop, lower is better
 };
 
@@ -75,7 +75,7 @@ struct EvalOptions {
 
 /// Runs `method` on every LR image of `dataset`, quantises the output to 8 bit (data::quantize) and
 /// scores it against the HR image with the selected metrics: psnr()/ssim() (crop and channel per
-/// `opts`) and LPIPS (Zhang et al. 2018, models/lpips.h) on the full RGB image without crop (gray images
+/// `opts`) and LPIPS (Zhang et al. 2018, models/features/lpips.h) on the full RGB image without crop (gray images
 /// replicated to 3 channels; computed under torch::NoGradGuard on the CPU) and NIQE (eval/niqe.h; of the
 /// 8-bit SR image alone, with the same border crop as PSNR); the means are the arithmetic
 /// means over images.

@@ -36,7 +36,7 @@ using MethodFactory = std::function<std::optional<Method>(const std::string& spe
 /// it at start-up.
 void register_method_factory(MethodFactory factory);
 
-/// MATLAB imresize(lr, scale, 'bicubic') (antialiased cubic kernel a = -0.5, see data/imresize.h),
+/// MATLAB imresize(lr, scale, 'bicubic') (antialiased cubic kernel a = -0.5, see data/image/imresize.h),
 /// output not clamped. Name "bicubic". The returned function throws srlab::Error for inputs that are
 /// not (C,h,w) with C = 1 or 3. Throws srlab::Error for scale < 1.
 Method bicubic_method(int scale);

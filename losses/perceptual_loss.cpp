@@ -66,7 +66,7 @@ models::Lpips load_network(const PerceptualOptions& o) {
   }
 }
 
-// LPIPS's channel-wise unit normalisation (models/lpips.cpp). The squared norm is clamped at 1e-20 so that
+// LPIPS's channel-wise unit normalisation (models/features/lpips.cpp). The squared norm is clamped at 1e-20 so that
 // an all-zero feature vector (ReLU outputs) gives a zero gradient instead of 0 * inf = NaN; the value
 // differs from LPIPS's only where the norm is < 1e-10.
 torch::Tensor unit_normalise(const torch::Tensor& x) {

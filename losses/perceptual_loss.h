@@ -1,5 +1,5 @@
 #pragma once
-// Perceptual (feature-space) loss on the frozen backbone of the LPIPS network (models/lpips.h).
+// Perceptual (feature-space) loss on the frozen backbone of the LPIPS network (models/features/lpips.h).
 //
 // Default form (lpips_weighted: false), the feature loss of Johnson et al., "Perceptual Losses for
 // Real-Time Style Transfer and Super-Resolution", ECCV 2016, Sec. 3.1 (Eq. 2, "feature reconstruction
@@ -9,7 +9,7 @@
 //
 // phi_l = tap l of the LPIPS backbone (SqueezeNet 1.1: 7 taps, ReLU outputs with 64, 128, 256, 384, 384,
 // 512, 512 channels; alex/vgg: 5 taps), raw activations (not unit-normalised); x = LPIPS's input
-// scaling of the image: (2 * img - 1 - shift) / scale (models/lpips.h); rho = |.| (criterion l1) or
+// scaling of the image: (2 * img - 1 - shift) / scale (models/features/lpips.h); rho = |.| (criterion l1) or
 // (.)^2 (criterion l2). Mean reduction per layer, so values do not depend on the batch or image size.
 // With lpips_weighted: true the loss is the LPIPS distance itself (Zhang et al., CVPR 2018, Eq. 1:
 // unit-normalised taps, squared difference, learned per-channel weights lin<l>, spatial mean), averaged

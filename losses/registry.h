@@ -1,5 +1,5 @@
 #pragma once
-// Registry from YAML `type:` names to loss-term factories (same pattern as models/registry.h).
+// Registry from YAML `type:` names to loss-term factories (same pattern as models/arch/registry.h).
 //
 // Adding a loss = one file (the Loss subclass + a `register_<name>()` function calling register_loss)
 // plus one line in builtin_losses.cpp. Registration is explicit so static linking drops nothing.

@@ -5,12 +5,12 @@
 //
 //   L(sr, hr) = sum_{l in layer_weights} w_l * mean_{n,c,h,w} rho(phi_l(sr) - phi_l(hr))
 //
-// phi_l = VGG19 layer l (models/vgg19_features.h, ImageNet input normalisation), rho = |.| (criterion
+// phi_l = VGG19 layer l (models/features/vgg19_features.h, ImageNet input normalisation), rho = |.| (criterion
 // l1) or (.)^2 (l2). Mean reduction per layer (values do not depend on batch or image size).
 //
 // Unlike `type: perceptual` (the LPIPS SqueezeNet backbone, the same network as SRLab's LPIPS metric),
 // this loss is independent of the evaluation metric. SRLab ships no VGG19 weights; convert torchvision's
-// with scripts/convert_vgg19_weights.py (models/vgg19_features.h).
+// with scripts/convert_vgg19_weights.py (models/features/vgg19_features.h).
 //
 // YAML (one item of a `losses:` list, see weighted_loss.h):
 //   {type: perceptual_vgg, weight: 1.0}                                   # ESRGAN: conv5_4, l1

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert the weights of the `lpips` Python package (Zhang et al., CVPR 2018) into SRLab's LPIPS layout.
 
-SRLab (models/lpips.h) loads a .pt file holding a plain dict name -> float32 tensor (torch.save, zip format):
+SRLab (models/features/lpips.h) loads a .pt file holding a plain dict name -> float32 tensor (torch.save, zip format):
   features.<i>.*          the torchvision backbone's `features` layers (SqueezeNet 1.1: i = 0,3,4,6,7,9..12)
   lin<k>.model.1.weight   the v0.1 linear layers, k = 0..6, shape [1, C_k, 1, 1]
 This is the layout of ../shared/data/weights/lpips/lpips_squeeze_v0.1.pt.

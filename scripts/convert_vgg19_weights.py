@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write torchvision's ImageNet VGG19 `features` weights in the layout SRLab's perceptual_vgg loss loads.
 
-SRLab (models/vgg19_features.h) reads a .pt file holding a plain dict name -> float32 tensor (torch.save,
+SRLab (models/features/vgg19_features.h) reads a .pt file holding a plain dict name -> float32 tensor (torch.save,
 zip format) with exactly the 32 tensors features.<i>.weight / features.<i>.bias of torchvision's
 vgg19().features (i = 0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34). The classifier is
 dropped. These are the weights BasicSR's VGGFeatureExtractor uses (vgg19-dcbb9e9d.pth).

@@ -61,7 +61,7 @@ class GanStep {
   /// (N,3,H,W) float on the training device; sr is detached here).
   DiscriminatorStats discriminator_step(const torch::Tensor& sr, const torch::Tensor& hr, int64_t it);
 
-  /// Writes "discriminator_yaml", "discriminator" (parameters and buffers; models/checkpoint.h) and
+  /// Writes "discriminator_yaml", "discriminator" (parameters and buffers; models/weights/checkpoint.h) and
   /// "d_optimizer" (the optimizer state) into a checkpoint archive.
   void save(torch::serialize::OutputArchive& archive) const;
   /// Restores what save() wrote. Throws srlab::Error naming `path` when an entry is missing or does

@@ -33,7 +33,7 @@ struct OptimizerConfig {
 /// adversarial losses against a discriminator trained alternately). Enabled iff the top-level
 /// `discriminator:` section is present; then `losses:` holds exactly one `type: gan` term (weight > 0).
 ///
-///   discriminator: {type: unet_sn, num_feat: 64}   # models/discriminator_registry.h (vgg128 | unet_sn)
+///   discriminator: {type: unet_sn, num_feat: 64}   # models/disc/discriminator_registry.h (vgg128 | unet_sn)
 ///   d_optimizer: {type: adam, lr: 1.0e-4, betas: [0.9, 0.99]}   # keys as optimizer:; these defaults
 ///   d_scheduler: {type: multistep, milestones: [...]}          # keys as scheduler:; default: scheduler:
 ///   gan:

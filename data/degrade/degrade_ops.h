@@ -26,7 +26,7 @@ cv::Mat apply_kernel(const cv::Mat& img, const cv::Mat& kernel);
 
 /// Resampling modes of the degradation pipelines (YAML names in brackets).
 enum class ResizeMode {
-  kBicubic,   ///< "bicubic": MATLAB imresize bicubic (a = -0.5, antialiased when downscaling; data/imresize.h)
+  kBicubic,   ///< "bicubic": MATLAB imresize bicubic (a = -0.5, antialiased when downscaling; data/image/imresize.h)
   kBilinear,  ///< "bilinear": cv::INTER_LINEAR (no antialiasing, as torch's F.interpolate)
   kArea,      ///< "area": cv::INTER_AREA (pixel-area averaging)
   kNearest,   ///< "nearest": cv::INTER_NEAREST

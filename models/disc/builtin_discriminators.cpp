@@ -1,5 +1,5 @@
 // The list of built-in discriminators: one registration line per discriminator file. Called once, on
-// first use of the discriminator registry (models/discriminator_registry.cpp).
+// first use of the discriminator registry (models/disc/discriminator_registry.cpp).
 #include "models/disc/unet_discriminator.h"
 #include "models/disc/vgg_discriminator.h"
 

@@ -1,6 +1,6 @@
 #pragma once
-// The discriminator interface shared by the GAN discriminators (models/vgg_discriminator.h,
-// models/unet_discriminator.h); built from YAML through models/discriminator_registry.h.
+// The discriminator interface shared by the GAN discriminators (models/disc/vgg_discriminator.h,
+// models/disc/unet_discriminator.h); built from YAML through models/disc/discriminator_registry.h.
 #include <torch/torch.h>
 
 #include <memory>

@@ -1,13 +1,13 @@
 #pragma once
-// Registry from YAML `type:` names to discriminator factories (same pattern as models/registry.h).
+// Registry from YAML `type:` names to discriminator factories (same pattern as models/arch/registry.h).
 //
 // Adding a discriminator = one file (the module + a `register_<name>()` function that calls
 // register_discriminator) plus one line in builtin_discriminators.cpp. The built-ins are registered on
 // first use of the registry (core::Registry), not by static initialisers.
 //
 // Built-in types:
-//   vgg128   ESRGAN's VGG-style discriminator (models/vgg_discriminator.h); params num_in_ch, num_feat, input_size
-//   unet_sn  Real-ESRGAN's U-Net discriminator with spectral norm (models/unet_discriminator.h); params
+//   vgg128   ESRGAN's VGG-style discriminator (models/disc/vgg_discriminator.h); params num_in_ch, num_feat, input_size
+//   unet_sn  Real-ESRGAN's U-Net discriminator with spectral norm (models/disc/unet_discriminator.h); params
 //            num_in_ch, num_feat, skip_connection
 #include <functional>
 #include <string>

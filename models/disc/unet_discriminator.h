@@ -2,7 +2,7 @@
 // U-Net discriminator with spectral normalisation of Real-ESRGAN: Wang, Xie, Dong, Shan, "Real-ESRGAN:
 // Training Real-World Blind Super-Resolution with Pure Synthetic Data", ICCVW 2021 (Sec. 3.3 and Fig. 6:
 // a U-Net that outputs one realness value per pixel, stabilised by spectral normalisation, Miyato et al.
-// 2018, see models/spectral_norm.h). Layout and state-dict keys follow BasicSR's / Real-ESRGAN's
+// 2018, see models/disc/spectral_norm.h). Layout and state-dict keys follow BasicSR's / Real-ESRGAN's
 // UNetDiscriminatorSN (basicsr/archs/discriminator_arch.py), so their checkpoints load by name.
 //
 // Layers (F = num_feat; "SN" = spectral-normalised, keys convK.weight_orig/.weight_u/.weight_v, no bias):

@@ -1,7 +1,7 @@
 #pragma once
 // LPIPS, the Learned Perceptual Image Patch Similarity (Zhang, Isola, Efros, Shechtman, Wang, "The
 // Unreasonable Effectiveness of Deep Features as a Perceptual Metric", CVPR 2018), version 0.1 ("lin"
-// variant, Sec. 3 and Eq. 1), with the SqueezeNet 1.1 backbone (models/squeezenet.h):
+// variant, Sec. 3 and Eq. 1), with the SqueezeNet 1.1 backbone (models/features/squeezenet.h):
 //
 //   d(x0, x1) = sum_l 1/(H_l W_l) sum_{h,w} || w_l ⊙ (ŷ0_l(h,w) - ŷ1_l(h,w)) ||²      (Eq. 1)
 //

@@ -41,7 +41,7 @@ class FireImpl : public torch::nn::Module {
 TORCH_MODULE(Fire);
 
 /// SqueezeNet 1.1 feature layers (see the file comment), randomly initialised by LibTorch's defaults;
-/// load real weights by name (models/lpips.h does this for LPIPS).
+/// load real weights by name (models/features/lpips.h does this for LPIPS).
 class SqueezeNetFeaturesImpl : public torch::nn::Module {
  public:
   SqueezeNetFeaturesImpl();

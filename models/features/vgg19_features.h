@@ -15,7 +15,7 @@
 // [-1,1] to [0,1].
 //
 // Weights: SRLab ships none (no model downloads). scripts/convert_vgg19_weights.py writes
-// torchvision's IMAGENET1K_V1 `features.*` tensors to a .pt dict (see models/weight_file.h); its
+// torchvision's IMAGENET1K_V1 `features.*` tensors to a .pt dict (see models/weights/weight_file.h); its
 // default place is <data>/weights/vgg/vgg19_features.pt, or SRLAB_VGG19_WEIGHTS.
 #include <torch/torch.h>
 
@@ -72,7 +72,7 @@ Vgg19Features load_vgg19_features(const std::filesystem::path& weights, const st
                                   bool use_input_norm = true, bool range_norm = false);
 
 /// Where the VGG19 weights are: `explicit_path` when non-empty, else $SRLAB_VGG19_WEIGHTS, else
-/// <shared data>/weights/vgg/vgg19_features.pt (models/weight_file.h: resolve_weight_file).
+/// <shared data>/weights/vgg/vgg19_features.pt (models/weights/weight_file.h: resolve_weight_file).
 /// @throws srlab::Error listing every place tried and how to convert torchvision's weights.
 std::filesystem::path resolve_vgg19_weights(const std::string& explicit_path = "");
 

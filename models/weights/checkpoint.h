@@ -78,7 +78,7 @@ void load_discriminator_weights(torch::serialize::InputArchive& archive, Discrim
                                 const std::filesystem::path& path);
 
 /// Rebuilds the discriminator stored in the GAN checkpoint `path` (architecture from its
-/// discriminator_yaml via models/discriminator_registry.h), loads its weights and buffers and moves it
+/// discriminator_yaml via models/disc/discriminator_registry.h), loads its weights and buffers and moves it
 /// to `device`; it is left in training mode (as make_discriminator builds it). Throws srlab::Error
 /// naming the file when it is missing, no SRLab checkpoint, or holds no discriminator.
 Discriminator load_discriminator(const std::filesystem::path& path, torch::Device device = torch::kCPU);

@@ -33,7 +33,7 @@ struct InterpolationEnd {
 /// .safetensors; models/weights/community_generator.h) works too: info gets the detected model_yaml and
 /// scale, run_id = the file stem, iteration 0, has_ema = the params_ema wrapper was used.
 /// @throws srlab::Error naming the file when it is missing, truncated, not an SRLab checkpoint or does
-///         not match its own architecture (models/checkpoint.h).
+///         not match its own architecture (models/weights/checkpoint.h).
 InterpolationEnd load_interpolation_end(const std::filesystem::path& path);
 
 /// Checks that `a` and `b` can be blended, in this order: same architecture type, same scale, the same
@@ -66,7 +66,7 @@ int64_t interpolate_module_tensors(const torch::nn::Module& a, const torch::nn::
 /// parameter and floating buffer (computed in float64, stored in the tensor's own dtype, so alpha = 0
 /// and alpha = 1 reproduce A and B bit for bit and alpha = 0.5 gives the correctly rounded mean);
 /// non-floating buffers are copied from A. The generator is built from A's model_yaml and scale via the
-/// registry (models/registry.h), on the CPU, in eval mode; `a` and `b` are not modified.
+/// registry (models/arch/registry.h), on the CPU, in eval mode; `a` and `b` are not modified.
 /// @param alpha  blend factor: 0 = A, 1 = B; outside [0,1] (extrapolation) only with `extrapolate`.
 /// @throws srlab::Error from check_interpolation_compatible() and check_interpolation_alpha().
 Generator interpolate_generators(const InterpolationEnd& a, const InterpolationEnd& b, double alpha,

@@ -1,7 +1,7 @@
 #pragma once
 // Pretrained weights exchanged with the Python ecosystem as plain .pt files: a dict name -> tensor
 // written by torch.save (zip format), e.g. a (filtered) torchvision / `lpips` state dict. Used by the
-// LPIPS network (models/lpips.h) and the VGG19 feature extractor (models/vgg19_features.h).
+// LPIPS network (models/features/lpips.h) and the VGG19 feature extractor (models/features/vgg19_features.h).
 #include <torch/torch.h>
 
 #include <filesystem>

@@ -29,7 +29,7 @@ void run_pipeline(benchmark::State& state, const char* yaml) {
   torch::Tensor hr;
   const fs::path img = srlab::core::find_shared_data_dir() / "benchmarks/Set14/x4/HR/img_005.png";
   if (fs::exists(img)) hr = srlab::data::read_image(img).pixels.slice(1, 0, 256).slice(2, 0, 256).contiguous();
-  else hr = srlab::data::quantize(torch::rand({3, 256, 256}));
+  if (!hr.defined() || hr.size(1) != 256 || hr.size(2) != 256) hr = srlab::data::quantize(torch::rand({3, 256, 256}));
   constexpr int kBatch = 32;
   int64_t index = 0;
   for (auto _ : state) {
@@ -57,9 +57,9 @@ void BM_DegradeSecondOrderBatch16(benchmark::State& state) {
   constexpr int kBatch = 16, kThreads = 2;
   const srlab::data::Degradation d = srlab::data::Degradation::parse("type: second_order");
   torch::Tensor hr;
-  const fs::path img = srlab::core::find_shared_data_dir() / "benchmarks/Set14/x4/HR/img_005.png";
+  const fs::path img = srlab::core::find_shared_data_dir() / "benchmarks/Set14/x4/HR/img_001.png";
   if (fs::exists(img)) hr = srlab::data::read_image(img).pixels.slice(1, 0, 256).slice(2, 0, 256).contiguous();
-  else hr = srlab::data::quantize(torch::rand({3, 256, 256}));
+  if (!hr.defined() || hr.size(1) != 256 || hr.size(2) != 256) hr = srlab::data::quantize(torch::rand({3, 256, 256}));
   const torch::Tensor batch = hr.unsqueeze(0).expand({kBatch, 3, 256, 256}).contiguous();
   const int saved = at::get_num_threads();
   at::set_num_threads(state.range(0) == 1 ? kThreads : 1);

@@ -1,4 +1,4 @@
-// LPIPS v0.1 / SqueezeNet (models/lpips.h) on one 512x512 RGB pair, inference under NoGradGuard, all CPU
+// LPIPS v0.1 / SqueezeNet (models/features/lpips.h) on one 512x512 RGB pair, inference under NoGradGuard, all CPU
 // threads (2 on the CI machine). Counters: MP/s = megapixels of one image of the pair per second;
 // ms/pair via the reported time.
 //

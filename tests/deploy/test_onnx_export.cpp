@@ -1,4 +1,4 @@
-// ONNX export (models/onnx_export.h, models/onnx_graph.h): graph structure, interface, metadata,
+// ONNX export (deploy/onnx_export.h, deploy/onnx_graph.h): graph structure, interface, metadata,
 // initializer names, refusals, and numeric agreement with LibTorch in OpenCV DNN where it can run.
 // ONNX Runtime agreement is checked by tests/models/onnx_runtime/test_onnx_runtime.cpp.
 #include <gtest/gtest.h>

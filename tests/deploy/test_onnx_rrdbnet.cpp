@@ -1,4 +1,4 @@
-// RRDBNet (models/rrdbnet.h): shapes at x1/x2/x4, BasicSR state-dict keys and parameter counts, the
+// RRDBNet (models/arch/rrdbnet.h): shapes at x1/x2/x4, BasicSR state-dict keys and parameter counts, the
 // pixel-unshuffle channel order, reflect padding of non-divisible sizes, residual scaling, BasicSR's
 // initialisation, errors, and the ONNX export (initializer names; OpenCV DNN where it can run).
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// SRVGGNetCompact (models/srvgg.h): shapes at x2/x3/x4, BasicSR state-dict keys (flat body list) and
+// SRVGGNetCompact (models/arch/srvgg.h): shapes at x2/x3/x4, BasicSR state-dict keys (flat body list) and
 // parameter counts, the nearest-upsampled residual and pixel-shuffle placement, activations, errors, and
 // the ONNX export (initializer names; OpenCV DNN on static exports).
 #include <gtest/gtest.h>

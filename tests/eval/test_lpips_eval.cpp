@@ -1,4 +1,4 @@
-// LPIPS inside the evaluator (eval/evaluate.h + models/lpips.h): metric selection, JSON/table layout,
+// LPIPS inside the evaluator (eval/evaluate.h + models/features/lpips.h): metric selection, JSON/table layout,
 // gray images, and LPIPS's monotonic response to blur on a real Set5 image.
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -82,7 +82,7 @@ TEST(PerceptualLoss, ZeroForIdenticalPositiveOtherwise) {
 }
 
 TEST(PerceptualLoss, MatchesHandWrittenFeatureDistance) {
-  // Tap 0 of SqueezeNet = ReLU(conv0(x)), x = (2 img - 1 - shift) / scale (models/lpips.h constants).
+  // Tap 0 of SqueezeNet = ReLU(conv0(x)), x = (2 img - 1 - shift) / scale (models/features/lpips.h constants).
   const auto p = pair();
   const auto shift = torch::tensor({-0.030f, -0.088f, -0.188f}).view({1, 3, 1, 1});
   const auto scale = torch::tensor({0.458f, 0.448f, 0.450f}).view({1, 3, 1, 1});

@@ -1,4 +1,4 @@
-// Discriminators (models/vgg_discriminator.h, models/unet_discriminator.h) and their registry: output
+// Discriminators (models/disc/vgg_discriminator.h, models/disc/unet_discriminator.h) and their registry: output
 // shapes, BasicSR state-dict keys and parameter counts, input-size errors, config errors, gradients.
 #include <gtest/gtest.h>
 

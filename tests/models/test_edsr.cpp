@@ -1,4 +1,4 @@
-// EDSR (models/edsr.h): shapes, BasicSR parameter counts and state-dict keys, normalisation, errors.
+// EDSR (models/arch/edsr.h): shapes, BasicSR parameter counts and state-dict keys, normalisation, errors.
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"

@@ -1,4 +1,4 @@
-// ESPCN (models/espcn.h): shapes, parameter counts/names, pixel-shuffle layout, residual mode, errors.
+// ESPCN (models/arch/espcn.h): shapes, parameter counts/names, pixel-shuffle layout, residual mode, errors.
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
@@ -79,7 +79,7 @@ TEST(Espcn, ParameterNamesAndShapes) {
 
 TEST(Espcn, SubPixelLayoutPutsChannelCTimesSSquaredPlusIsPlusJAtOffsetIJ) {
   // With conv3's weights zeroed, the output is conv3's bias shuffled: HR pixel (c, y*s+i, x*s+j) takes
-  // channel c*s*s + i*s + j (PyTorch's pixel_shuffle order; see models/espcn.h).
+  // channel c*s*s + i*s + j (PyTorch's pixel_shuffle order; see models/arch/espcn.h).
   const int s = 3;
   auto g = build("{type: espcn, num_feat: 8}", s);
   auto* net = dynamic_cast<sm::EspcnImpl*>(g.get());

@@ -1,4 +1,4 @@
-// Network interpolation (models/interpolate.h, Wang et al. CVPR 2019 Eq. 1): endpoints reproduce the
+// Network interpolation (models/weights/interpolate.h, Wang et al. CVPR 2019 Eq. 1): endpoints reproduce the
 // inputs exactly, alpha 0.5 is the parameter mean, floating buffers are blended, incompatible inputs
 // and bad alphas are refused with both file names, the output is a loadable checkpoint written atomically.
 #include <gtest/gtest.h>

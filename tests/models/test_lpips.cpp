@@ -1,4 +1,4 @@
-// LPIPS v0.1 / SqueezeNet (models/lpips.h, models/squeezenet.h): the torchmetrics reference values quoted in
+// LPIPS v0.1 / SqueezeNet (models/features/lpips.h, models/features/squeezenet.h): the torchmetrics reference values quoted in
 // ../shared/data/README.md (independent numbers), metric properties, weight-file validation, errors.
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -1,4 +1,4 @@
-// Spectral normalisation (models/spectral_norm.h): power-iteration convergence against an SVD, unit
+// Spectral normalisation (models/disc/spectral_norm.h): power-iteration convergence against an SVD, unit
 // spectral norm of the normalised weight, train/eval buffer semantics, gradients, PyTorch key names.
 #include <gtest/gtest.h>
 

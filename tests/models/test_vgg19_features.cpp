@@ -1,4 +1,4 @@
-// VGG19 feature extractor (models/vgg19_features.h) and the weight-file helpers (models/weight_file.h).
+// VGG19 feature extractor (models/features/vgg19_features.h) and the weight-file helpers (models/weights/weight_file.h).
 // No VGG19 weights exist offline, so these tests check what a converted file must look like
 // (torchvision's names and shapes), BasicSR's layer names, tap shapes and pre-activation taps, the
 // input normalisation, loading and the errors; never reference values of the pretrained network.

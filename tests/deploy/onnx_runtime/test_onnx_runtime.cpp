@@ -1,4 +1,4 @@
-// ONNX export checked in ONNX Runtime (models/onnx_verify.h: onnxruntime-node under tools/onnxruntime,
+// ONNX export checked in ONNX Runtime (deploy/onnx_verify.h: onnxruntime-node under tools/onnxruntime,
 // driven by scripts/onnx_run.mjs): every shipped architecture, exported in float32 and float16 with
 // random weights, must reproduce LibTorch's output on random inputs of odd and even sizes (batch 1
 // and 2) and on a real Set5 LR image: max abs diff <= 1e-4 (float32), <= 1e-2 (float16).
