@@ -17,13 +17,15 @@ struct ExportSource {
   models::CheckpointInfo info;
 };
 
-ExportSource srlab_checkpoint_source(const std::string& checkpoint, bool raw_weights) {
+// load_generator refuses model options for SRLab checkpoints (their config fixes every hyperparameter).
+ExportSource srlab_checkpoint_source(const std::string& checkpoint, bool raw_weights,
+                                     const models::GeneratorLoadOptions& lo) {
+  ExportSource s;
+  s.raw = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/false, lo);
   torch::serialize::InputArchive archive;
   models::open_checkpoint(checkpoint, archive);
-  ExportSource s;
   s.info = models::read_checkpoint_info(archive, checkpoint);
-  s.raw = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/false);
-  if (s.info.has_ema && !raw_weights) s.ema = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/true);
+  if (s.info.has_ema && !raw_weights) s.ema = models::load_generator(checkpoint, torch::kCPU, /*prefer_ema=*/true, lo);
   return s;
 }
 
@@ -50,10 +52,7 @@ int export_weight_file(models::ExportFormat format, const std::string& checkpoin
   if (checkpoint.empty())
     throw Error("--checkpoint FILE is required (a .pt written by srlab train, or a .pth/.safetensors weight file)");
   const bool srlab = models::is_srlab_checkpoint(checkpoint);
-  if (srlab && !load_options.model_options.empty())
-    throw Error("--model-option applies to community weight files only; '" + checkpoint +
-                "' is an SRLab checkpoint whose config fixes every hyperparameter");
-  const ExportSource s = srlab ? srlab_checkpoint_source(checkpoint, raw_weights)
+  const ExportSource s = srlab ? srlab_checkpoint_source(checkpoint, raw_weights, load_options)
                                : community_source(checkpoint, raw_weights, load_options);
   const bool ema = static_cast<bool>(s.ema);
   const models::Generator& g = ema ? s.ema : s.raw;

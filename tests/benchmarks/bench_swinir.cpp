@@ -9,8 +9,8 @@
 
 #include "core/config.h"
 #include "core/runtime.h"
-#include "losses/pixel_losses.h"
 #include "models/arch/registry.h"
+#include "tests/benchmarks/train_step_bench.h"
 
 namespace {
 
@@ -24,26 +24,8 @@ srlab::models::Generator light_x4() {
 }
 
 void BM_SwinIRTrainStep(benchmark::State& state) {
-  const int threads = srlab::core::configure_threads();
-  const int64_t batch = state.range(0), patch = state.range(1), scale = 4;
-  torch::manual_seed(0);
-  auto g = light_x4();
-  g->train();
-  torch::optim::Adam opt(g->parameters(), torch::optim::AdamOptions(2e-4));
-  const auto lr = torch::rand({batch, 3, patch, patch});
-  const auto hr = torch::rand({batch, 3, patch * scale, patch * scale});
-  auto step = [&] {
-    opt.zero_grad();
-    auto loss = srlab::losses::l1_loss(g->forward(lr), hr);
-    loss.backward();
-    opt.step();
-    return loss;
-  };
-  step();  // warm-up
-  for (auto _ : state) benchmark::DoNotOptimize(step().data_ptr());
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * batch, benchmark::Counter::kIsRate);
-  state.counters["threads"] = threads;
-  state.counters["params"] = static_cast<double>(srlab::models::count_parameters(*g));
+  torch::manual_seed(0);  // the same initial weights in every run
+  srlab::bench::time_train_steps(state, light_x4(), state.range(0), state.range(1), 4);
 }
 
 void BM_SwinIRInference(benchmark::State& state) {

@@ -6,37 +6,16 @@
 #include <benchmark/benchmark.h>
 
 #include "core/config.h"
-#include "core/runtime.h"
-#include "losses/pixel_losses.h"
 #include "models/arch/registry.h"
+#include "tests/benchmarks/train_step_bench.h"
 
 namespace {
 
 void BM_TrainStep(benchmark::State& state, const std::string& model_yaml) {
-  const int threads = srlab::core::configure_threads();
   constexpr int64_t kBatch = 16, kPatch = 32, kScale = 4;
-  torch::manual_seed(0);
+  torch::manual_seed(0);  // the same initial weights in every run
   const auto cfg = srlab::core::Config::parse("model: " + model_yaml, "bench_train_step");
-  auto g = srlab::models::make_generator(cfg.at("model"), kScale);
-  g->train();
-  torch::optim::Adam opt(g->parameters(), torch::optim::AdamOptions(1e-4));
-  const auto lr = torch::rand({kBatch, 3, kPatch, kPatch});
-  const auto hr = torch::rand({kBatch, 3, kPatch * kScale, kPatch * kScale});
-  auto step = [&] {
-    opt.zero_grad();
-    auto loss = srlab::losses::l1_loss(g->forward(lr), hr);
-    loss.backward();
-    opt.step();
-    return loss;
-  };
-  step();  // warm-up: allocator, oneDNN primitive caches, Adam state
-  for (auto _ : state) benchmark::DoNotOptimize(step().data_ptr());
-  const double samples = static_cast<double>(state.iterations()) * kBatch;
-  state.counters["samples/s"] = benchmark::Counter(samples, benchmark::Counter::kIsRate);
-  state.counters["HR_MP/s"] =
-      benchmark::Counter(samples * kPatch * kScale * kPatch * kScale / 1e6, benchmark::Counter::kIsRate);
-  state.counters["threads"] = threads;
-  state.counters["params"] = static_cast<double>(srlab::models::count_parameters(*g));
+  srlab::bench::time_train_steps(state, srlab::models::make_generator(cfg.at("model"), kScale), kBatch, kPatch, kScale);
 }
 
 // Wall-clock time (UseRealTime): LibTorch runs each op on all intra-op threads.
