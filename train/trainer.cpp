@@ -26,6 +26,7 @@
 #include "models/features/lpips.h"
 #include "models/arch/registry.h"
 #include "train/curves.h"
+#include "train/device_degradation.h"
 #include "train/ema.h"
 #include "train/finite_check.h"
 #include "train/gan_step.h"
@@ -293,7 +294,11 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   lopt.seed = c.seed;
   lopt.augment = c.augment;
   lopt.degradation = c.train_degradation;
-  if (c.train_degradation) core::log("training LR made on the fly by degradation '{}'", c.train_degradation->type());
+  const DegradationDevice degrade_at = resolve_degradation_device(c.degradation_device, device);
+  lopt.defer_degradation = degrade_at == DegradationDevice::train;
+  if (c.train_degradation)
+    core::log("training LR made on the fly by degradation '{}' ({})", c.train_degradation->type(),
+              lopt.defer_degradation ? "tensor ops on " + device.str() + " in the train step" : "OpenCV on the loader threads");
   shard_loader(lopt, dp.get());
   data::PatchLoader loader(train_set, lopt, st.iteration);
 
@@ -355,6 +360,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     const double lr = c.schedule.at(st.iteration);
     set_lr(*opt, lr);
     data::Batch batch = loader.next();
+    degrade_on_device(batch, device);  // data.train.degradation_device: train
     // Generator step (with D frozen in GAN runs, see train/gan_step.h; accumulation, AMP and the
     // data-parallel gradient average and stop/skip agreement in train/generator_update.h).
     const GeneratorUpdateResult res = generator_update(gu, batch, st.iteration, stop_wanted);
