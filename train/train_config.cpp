@@ -209,6 +209,14 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
     tr.fail("hr_dirs", "needs at least one folder of HR training images (hr_dirs) or a prepared HDF5 file (hdf5)");
   if (tr.has("degradation"))
     t.train_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(tr.at("degradation")));
+  if (tr.has("degradation_device")) {
+    t.degradation_device = tr.req<std::string>("degradation_device");
+    if (t.degradation_device != "auto" && t.degradation_device != "loader" && t.degradation_device != "train")
+      tr.fail("degradation_device", "must be auto, loader (OpenCV on the loader threads) or train (tensor ops on the "
+                                    "training device), got '" + t.degradation_device + "'");
+    if (!t.train_degradation)
+      tr.fail("degradation_device", "only applies to on-the-fly LR: add data.train.degradation or remove this key");
+  }
   t.train_lr_dirs = paths_of(tr, "lr_dirs");
   if (t.train_degradation && !t.train_lr_dirs.empty())
     tr.fail("lr_dirs", "cannot be combined with degradation (LR is made on the fly from HR); remove one");

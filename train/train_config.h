@@ -72,6 +72,8 @@ struct TrainConfig {
   std::vector<std::filesystem::path> train_hdf5;  ///< prepared HDF5 pairs files (srlab prepare)
   /// On-the-fly degradation of the HR patches (data.train.degradation); null: use the stored LR.
   std::shared_ptr<const data::Degradation> train_degradation;
+  /// data.train.degradation_device: auto | loader | train (train/device_degradation.h); needs `degradation`.
+  std::string degradation_device = "auto";
   int batch_size = 16, lr_patch = 32, workers = 2, prefetch = 4;
   data::AugmentOptions augment;
   // data.val

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "data/degrade/tensor_pipeline.h"
 
 namespace srlab::data {
 
@@ -112,9 +113,10 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
   const int64_t C = ds.channels(0);
   Batch b;
   b.index = index;
-  b.lr = torch::empty({N, C, p, p}, torch::kFloat32);
+  const bool deferred = o.degradation && o.defer_degradation;
+  if (!deferred) b.lr = torch::empty({N, C, p, p}, torch::kFloat32);
   b.hr = torch::empty({N, C, hp, hp}, torch::kFloat32);
-  float* lr_out = b.lr.data_ptr<float>();
+  float* lr_out = deferred ? nullptr : b.lr.data_ptr<float>();
   float* hr_out = b.hr.data_ptr<float>();
   for (int64_t j = 0; j < N; ++j) {
     std::mt19937_64 rng(sample_seed(o.seed, index, j0 + j));
@@ -125,12 +127,21 @@ Batch make_batch(const PairedImageDataset& ds, const LoaderOptions& o, int64_t i
     const CropParams c = draw_crop(st.lr.size(1), st.lr.size(2), o.lr_patch, rng, ds.hr_path(i).string());
     const AugmentFlags f = draw_augment(o.augment, rng);
     copy_stored(st.hr, c.lr_y * s, c.lr_x * s, hp, f, hr_out + j * C * hp * hp);
-    if (o.degradation) {
+    if (deferred) {
+      continue;  // planned below for the whole batch
+    } else if (o.degradation) {
       const DegradedSample d = o.degradation->apply(b.hr[j], static_cast<int>(s), o.seed, index * G + j0 + j);
       b.lr[j].copy_(d.lr);
     } else {
       copy_stored(st.lr, c.lr_y, c.lr_x, p, f, lr_out + j * C * p * p);
     }
+  }
+  if (deferred) {
+    std::vector<int64_t> ids;  // the sample ids the loader path passes to Degradation::apply()
+    for (int64_t j = 0; j < N; ++j) ids.push_back(index * G + j0 + j);
+    b.degradation_plan = std::make_shared<const DegradationBatchPlan>(
+        plan_degradation_batch(*o.degradation, static_cast<int>(C), static_cast<int>(hp), static_cast<int>(hp),
+                               static_cast<int>(s), o.seed, ids));
   }
   return b;
 }

@@ -30,11 +30,17 @@ class thread_pool;
 
 namespace srlab::data {
 
+struct DegradationBatchPlan;  // data/degrade/tensor_pipeline.h
+
 /// One training batch.
 struct Batch {
-  torch::Tensor lr;   ///< (N,C,p,p) float32 [0,1], contiguous
+  torch::Tensor lr;   ///< (N,C,p,p) float32 [0,1], contiguous; undefined while degradation_plan is set
   torch::Tensor hr;   ///< (N,C,p*s,p*s) float32 [0,1], contiguous
   int64_t index = 0;  ///< batch number k
+  /// LoaderOptions::defer_degradation: the drawn degradation parameters of every sample (cheap, drawn on
+  /// the loader thread); the train step makes lr from hr with data::apply_degradation_plan() on its
+  /// device (train/device_degradation.h). Null otherwise.
+  std::shared_ptr<const DegradationBatchPlan> degradation_plan;
 };
 
 /// Loader settings.
@@ -50,6 +56,10 @@ struct LoaderOptions {
   /// every batch sees fresh degradations (Real-ESRGAN's training scheme) and stays a pure function of
   /// (seed, k).
   std::shared_ptr<const Degradation> degradation;
+  /// With `degradation`: hand over the HR patches and the drawn plan (Batch::degradation_plan, the same
+  /// draws as above for the same sample ids) and leave the pixel work to the train step, which degrades the
+  /// whole batch with the tensor ops on the training device (data.train.degradation_device: train).
+  bool defer_degradation = false;
   /// Sharding (data-parallel training, train/distributed.h): batch k of this loader holds samples
   /// sample_offset .. sample_offset + batch_size - 1 of the global batch k of global_batch_size samples
   /// (0: batch_size, no sharding). Sample j of a global batch is drawn exactly as above (seeds and

@@ -5,6 +5,7 @@
 #include "data/image/image_io.h"
 #include "data/image/imresize.h"
 #include "data/datasets/loader.h"
+#include "data/degrade/tensor_pipeline.h"
 #include "tests/data/helpers.h"
 
 namespace fs = std::filesystem;
@@ -213,4 +214,40 @@ TEST(Loader, OnTheFlyDegradationIsFreshPerSampleAndDeterministic) {
   const Batch c = loader.next();
   EXPECT_TRUE(torch::equal(c.lr, b.lr));
   EXPECT_TRUE(torch::equal(c.hr, b.hr));
+}
+
+TEST(Loader, DeferredDegradationHandsHrAndTheSameDrawsToTheTrainStep) {
+  // data.train.degradation_device: train — the loader draws the parameters (same sample ids as the
+  // loader path) and leaves the pixels to the tensor pipeline of the train step.
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.lr_patch = 16;
+  o.seed = 11;
+  o.num_workers = 0;
+  o.degradation = std::make_shared<const Degradation>(Degradation::parse("type: second_order"));
+  const Batch on_loader = make_batch(*set5_generated(), o, 3);
+  o.defer_degradation = true;
+  const Batch deferred = make_batch(*set5_generated(), o, 3);
+  EXPECT_FALSE(deferred.lr.defined());
+  ASSERT_TRUE(deferred.degradation_plan);
+  EXPECT_TRUE(torch::equal(deferred.hr, on_loader.hr));
+  ASSERT_EQ(deferred.degradation_plan->params.size(), 4u);
+  for (int64_t j = 0; j < o.batch_size; ++j)
+    EXPECT_EQ(deferred.degradation_plan->params[static_cast<size_t>(j)],
+              o.degradation->apply(on_loader.hr[j], 4, o.seed, 3 * o.batch_size + j).params)
+        << j;
+  const torch::Tensor lr = apply_degradation_plan(deferred.hr, *deferred.degradation_plan);
+  ASSERT_EQ(lr.sizes(), on_loader.lr.sizes());
+  // On the 8-bit grid and in range, as the loader path; close to it (the JPEG step bounds the parity).
+  EXPECT_GE(lr.min().item<double>(), 0.0);
+  EXPECT_LE(lr.max().item<double>(), 1.0);
+  EXPECT_TRUE(torch::equal(lr, (lr * 255).round() / 255));
+  for (int64_t j = 0; j < o.batch_size; ++j)  // per-sample bound as TensorDegrade.PipelinesMatchTheOpenCvPathPerSample
+    EXPECT_GE(srlab::data::testing::psnr01(lr[j], on_loader.lr[j]), 35.0) << j;
+  // The background loader hands the same HR and plan.
+  o.num_workers = 2;
+  PatchLoader loader(set5_generated(), o, 3);
+  const Batch c = loader.next();
+  EXPECT_TRUE(torch::equal(c.hr, deferred.hr));
+  EXPECT_TRUE(torch::equal(apply_degradation_plan(c.hr, *c.degradation_plan), lr));
 }

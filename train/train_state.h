@@ -1,0 +1,58 @@
+#pragma once
+// The training state of a run and its checkpoint format (checkpoints/latest.pt, best.pt), in one place.
+//
+// A checkpoint is one torch::serialize archive holding: the generator header and weights (and EMA
+// weights) as models/weights/checkpoint.h writes them (so `srlab eval`/`upscale` load it), "optimizer"
+// (Adam/AdamW moments), in GAN runs the discriminator, its config and optimizer state (GanStep::save),
+// "best_psnr"/"best_iter", "rng_state" (torch's CPU generator) and the data-parallel world size and fp16
+// loss scale (train/parallel_setup.h). Resuming from it continues bit-exactly.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "losses/weighted_loss.h"
+#include "models/arch/generator.h"
+#include "train/amp.h"
+#include "train/gan_step.h"
+#include "train/train_config.h"
+
+namespace srlab::train {
+
+/// What a run has done so far (restored on resume).
+struct TrainState {
+  int64_t iteration = 0;  ///< iterations completed
+  double best_psnr = 0.0; ///< validation Y-PSNR (dB) of best.pt
+  int64_t best_iter = -1;
+  int world_size = 1;     ///< data-parallel processes (resume needs the same number)
+  LossScaler scaler;      ///< train.amp fp16 loss scale
+};
+
+/// The networks and optimizers of a run: generator, its EMA copy (null when train.ema_decay is 0), the
+/// generator's optimizer, the weighted loss, and in GAN runs the discriminator step (null otherwise).
+struct TrainingModels {
+  models::Generator g{nullptr};
+  models::Generator ema{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  std::unique_ptr<losses::WeightedLoss> loss_fn;
+  std::unique_ptr<GanStep> gan;
+};
+
+/// Builds the models of config `c` on the CPU right after torch::manual_seed(c.seed) (so initialisation
+/// depends only on the seed), applies gan.init_from / model.init_from unless `resume`, copies the
+/// generator into its EMA, moves everything to `device` and logs the sizes. Throws srlab::Error from the
+/// registries or an unusable init_from file.
+TrainingModels build_training_models(const TrainConfig& c, const torch::Device& device, bool resume);
+
+/// Writes the checkpoint `path` atomically (rank 0 only; other ranks return true). Returns false (and
+/// logs) without writing when the generator or its EMA holds a NaN/inf, so that best.pt and latest.pt
+/// only ever hold finite weights. Throws srlab::Error when the file cannot be written.
+bool save_checkpoint(const std::filesystem::path& path, const TrainConfig& c, const TrainState& st,
+                     const TrainingModels& m);
+
+/// Restores `st` and the models from checkpoint `path` (what save_checkpoint wrote). Throws srlab::Error
+/// naming the file when an entry is missing (e.g. EMA weights when the config enables EMA, the optimizer
+/// state) or does not match the config.
+void load_checkpoint(const std::filesystem::path& path, TrainState& st, TrainingModels& m);
+
+}  // namespace srlab::train
