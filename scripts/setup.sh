@@ -11,10 +11,11 @@ BUILD_DIR="${BUILD_DIR:-build}"
 
 PACKAGES=(build-essential cmake git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev gnuplot-nox ccache chromium libpng-dev
-          libgloo-dev python3-torch)
+          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox ccache
+          chromium libpng-dev libgloo-dev python3-torch)
 # chromium: the report browser test; libpng-dev: gray+alpha PNG reading; libgloo-dev: c10d Gloo headers
-# (distributed training); python3-torch: the .pth export round-trip test (torch.load weights_only=True).
+# (distributed training); python3-torch: the .pth export round-trip test (torch.load weights_only=True);
+# protobuf-compiler: protoc for the TensorBoard event protobufs (reports/tensorboard/*.proto).
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,6 +33,7 @@
 #include "train/optimizer.h"
 #include "train/parallel_setup.h"
 #include "train/run_dir.h"
+#include "train/scalar_sink.h"
 #include "train/init_from.h"
 #include "train/train_config.h"
 
@@ -301,6 +302,10 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
                                                 : std::vector<std::string>{};
   std::optional<CsvLog> csv;
   if (main_rank) csv.emplace(run_dir / "metrics.csv", loss_fn.term_names(), d_columns, st.iteration, resume);
+  // The same numbers to the scalar sink (srlab train: TensorBoard event files); a failure costs it, not the run.
+  ScalarLog scalar_log;
+  if (main_rank && c.tensorboard)
+    scalar_log = ScalarLog(options.scalar_sink, run_dir, st.iteration, resume, "TensorBoard scalars (train.tensorboard)");
   // curves.png at every validation (train/curves.h); a missing gnuplot costs the plot, not the run.
   std::optional<eval::Gnuplot> gnuplot;
   if (main_rank) {
@@ -455,6 +460,15 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
                            opt_num(md_fake, "{:.6f}"));
       row += fmt::format(",{:.1f},{},{}", sps, opt_num(vpsnr), opt_num(vssim, "{:.5f}"));
       if (csv) csv->row(row);
+      if (scalar_log.active()) {
+        std::vector<std::pair<std::string, double>> sv{{"train/loss", mean_loss}};
+        for (size_t i = 0; i < names.size(); ++i)
+          sv.emplace_back("train/loss_" + names[i], window_n ? window_terms[i] / window_n : NAN);
+        sv.insert(sv.end(), {{"train/lr", lr}, {"train/samples_per_s", sps}, {"val/psnr", vpsnr}, {"val/ssim", vssim}});
+        if (gan)
+          sv.insert(sv.end(), {{"train/d_loss", md_loss}, {"train/d_real", md_real}, {"train/d_fake", md_fake}, {"train/d_lr", d_lr}});
+        scalar_log.write(st.iteration, sv);
+      }
       if (do_val && gnuplot) {
         try {
           write_curves(run_dir, *gnuplot);
