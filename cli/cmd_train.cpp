@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "reports/tensorboard/tensorboard_sink.h"
 #include "train/launch.h"
 #include "train/trainer.h"
 
@@ -18,8 +19,10 @@ int cmd_train(const std::vector<std::string>& args) {
   po::options_description opts(
       "srlab train --config FILE [--set key.path=value ...] [--resume RUN_DIR]\n\n"
       "Trains a generator as described by a YAML experiment config (see configs/). Results go to\n"
-      "<runs-dir>/<name>/: config.yaml, meta.json, train.log, metrics.csv, checkpoints/{latest,best}.pt,\n"
-      "report.md/.json. Ctrl-C saves latest.pt; --resume continues exactly where it stopped.\n"
+      "<runs-dir>/<name>/: config.yaml, meta.json, train.log, metrics.csv, curves.png,\n"
+      "checkpoints/{latest,best}.pt, report.md/.json and TensorBoard event files events.out.tfevents.*\n"
+      "(tensorboard --logdir <runs-dir>; train.tensorboard: false turns them off). Ctrl-C saves\n"
+      "latest.pt; --resume continues exactly where it stopped.\n"
       "Data-parallel: --nproc N starts N local processes, or run under torchrun --no-python --nproc_per_node N\n"
       "(RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT are read; data.train.batch_size is the global batch).\n\noptions");
   std::string config, resume, runs_dir = "experiments/runs";
@@ -58,6 +61,7 @@ int cmd_train(const std::vector<std::string>& args) {
   to.runs_dir = runs_dir;
   to.resume_dir = resume;
   to.final_eval = !no_eval;
+  to.scalar_sink = reports::tensorboard_sink_factory();
   to.command_line = "srlab train";
   for (const auto& a : args) to.command_line += " " + a;
   const train::TrainSummary s = train::run_training(cfg, to);

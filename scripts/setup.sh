@@ -11,10 +11,11 @@ BUILD_DIR="${BUILD_DIR:-build}"
 
 PACKAGES=(build-essential cmake git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev gnuplot-nox ccache chromium libpng-dev
-          libgloo-dev python3-torch libopenblas0-openmp)
+          libbenchmark-dev libhdf5-dev libonnx-dev libprotobuf-dev protobuf-compiler gnuplot-nox ccache
+          chromium libpng-dev libgloo-dev python3-torch libopenblas0-openmp)
 # chromium: the report browser test; libpng-dev: gray+alpha PNG reading; libgloo-dev: c10d Gloo headers
 # (distributed training); python3-torch: the .pth export round-trip test (torch.load weights_only=True);
+# protobuf-compiler: protoc for the TensorBoard event protobufs (reports/tensorboard/*.proto);
 # libopenblas0-openmp: Debian's LibTorch calls the system BLAS (libblas.so.3), which is the unoptimised
 # reference BLAS unless an optimised one is installed; OpenBLAS (OpenMP build, sharing LibTorch's thread
 # pool) makes every matmul 13-25x faster (SwinIR's attention and MLPs, the tensor degradations' resizes and DCT).

@@ -262,6 +262,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   t.best_by = tc.get<std::string>("best_by", cfg.has("discriminator") ? "last" : "psnr");
   if (t.best_by != "psnr" && t.best_by != "last") tc.fail("best_by", "use psnr (best validation PSNR) or last");
   read_parallel_keys(cfg, tc, t);
+  t.tensorboard = tc.get<bool>("tensorboard", true);
 
   t.schedule = LrSchedule::from_config(cfg.child("scheduler"), t.optimizer.lr, t.iters);
 

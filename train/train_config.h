@@ -112,6 +112,9 @@ struct TrainConfig {
   /// a dead rank is usually noticed at once (closed connection), a hung one after this long. It must
   /// exceed the longest time rank 0 spends alone (validation, checkpoint writing).
   int dist_timeout_s = 1800;
+  /// train.tensorboard: also send each metrics.csv row to TrainerOptions::scalar_sink (srlab train: TensorBoard
+  /// event files events.out.tfevents.* in the run folder). Default true.
+  bool tensorboard = true;
 
   // final evaluation
   std::vector<std::filesystem::path> eval_datasets;

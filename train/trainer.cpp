@@ -25,6 +25,7 @@
 #include "train/optimizer.h"
 #include "train/parallel_setup.h"
 #include "train/run_dir.h"
+#include "train/scalar_sink.h"
 #include "train/train_config.h"
 #include "train/train_log.h"
 #include "train/train_state.h"
@@ -163,6 +164,10 @@ class TrainingLoop {
       csv_.emplace(run.dir / "metrics.csv", m.loss_fn->term_names(),
                    m.gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"} : std::vector<std::string>{},
                    st.iteration, !o.resume_dir.empty());
+    // The same numbers to the scalar sink (srlab train: TensorBoard event files); a failure costs it, not the run.
+    if (main_rank && c.tensorboard)
+      scalars_ = ScalarLog(o.scalar_sink, run.dir, st.iteration, !o.resume_dir.empty(),
+                           "TensorBoard scalars (train.tensorboard)");
     sigint_.emplace();
     m.g->train();
     gu_.g = m.g;
@@ -195,6 +200,7 @@ class TrainingLoop {
   bool iteration();  // false: stop (interrupted)
   bool count_bad_step(bool g_ok, const DiscriminatorStats& d);  // true: the step was skipped
   void log_and_validate(double lr);
+  void send_scalars(double lr, double sps, const ValidationScore& v);
   ValidationScore validate();
 
   const TrainConfig& c_;
@@ -209,6 +215,7 @@ class TrainingLoop {
   std::unique_ptr<data::PatchLoader> loader_;
   LogWindow window_;
   std::optional<CsvLog> csv_;
+  ScalarLog scalars_;
   std::optional<eval::Gnuplot> gnuplot_;
   std::optional<core::InterruptScope> sigint_;
   GeneratorUpdate gu_;
@@ -309,6 +316,7 @@ void TrainingLoop::log_and_validate(double lr) {
   core::log_line(window_.line(st_.iteration, c_.iters, lr, sps, format_duration(per_iter * (c_.iters - st_.iteration)),
                               v, eval::dataset_display_name(c_.val_dir), best));
   if (csv_) csv_->row(window_.csv_row(st_.iteration, lr, d_lr_, sps, v));
+  send_scalars(lr, sps, v);
   if (do_val && gnuplot_) {
     try {
       write_curves(run_.dir, *gnuplot_);
@@ -317,6 +325,16 @@ void TrainingLoop::log_and_validate(double lr) {
     }
   }
   window_.reset();
+}
+
+// The metrics.csv row's numbers as train/<column> and val/psnr, val/ssim (NaN ones are dropped by ScalarLog).
+void TrainingLoop::send_scalars(double lr, double sps, const ValidationScore& v) {
+  if (!scalars_.active()) return;
+  std::vector<std::pair<std::string, double>> values;
+  for (const auto& [tag, value] : window_.means()) values.emplace_back("train/" + tag, value);
+  values.insert(values.end(), {{"train/lr", lr}, {"train/samples_per_s", sps}, {"val/psnr", v.psnr}, {"val/ssim", v.ssim}});
+  if (m_.gan) values.emplace_back("train/d_lr", d_lr_);
+  scalars_.write(st_.iteration, values);
 }
 
 TrainSummary TrainingLoop::finish() {

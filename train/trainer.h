@@ -25,6 +25,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "train/scalar_sink.h"
 
 namespace srlab::train {
 
@@ -35,6 +36,11 @@ struct TrainerOptions {
   bool final_eval = true;            ///< run the final evaluation/report
   int64_t stop_after = 0;            ///< >0: stop (like Ctrl-C, saving latest.pt) after this many iterations
                                      ///< in this session — for tests and time-boxed sessions
+  /// Makes the sink that gets each metrics.csv row's numbers (tags train/loss, train/loss_<term>, train/lr,
+  /// train/samples_per_s, val/psnr, val/ssim; GAN runs also train/d_loss, train/d_real, train/d_fake,
+  /// train/d_lr), called on rank 0 once the run folder exists, when train.tensorboard is true (the
+  /// default). Empty: none. srlab train installs the TensorBoard event-file writer.
+  ScalarSinkFactory scalar_sink;
 };
 
 struct TrainSummary {
