@@ -1,14 +1,13 @@
 // SwinIR (models/arch/swinir.h) throughput, official lightweight configuration (SwinIR-light x4:
 // embed_dim 60, depths/num_heads [6,6,6,6], window 8, mlp_ratio 2, pixelshuffledirect, 897K parameters):
 //   - SwinIRTrainStep: forward + L1 + backward + Adam step, batch 16, LR patch 48x48 (the paper's
-//     training patch for SwinIR), random data, drop_path_rate 0.1 as the official default;
-//   - SwinIRInference: eval forward of one LR image (128x128 -> 512x512, and 512x512 -> 2048x2048).
+//     training patch for SwinIR), random data, drop_path_rate 0.1 as the official default.
+// Its inference time is BM_Inference/swinir_light_x4 (bench_inference.cpp).
 //
 //   ./build/tests/benchmarks/srlab_benchmarks --benchmark_filter=SwinIR --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 
 #include "core/config.h"
-#include "core/runtime.h"
 #include "models/arch/registry.h"
 #include "tests/benchmarks/train_step_bench.h"
 
@@ -28,20 +27,6 @@ void BM_SwinIRTrainStep(benchmark::State& state) {
   srlab::bench::time_train_steps(state, light_x4(), state.range(0), state.range(1), 4);
 }
 
-void BM_SwinIRInference(benchmark::State& state) {
-  const int threads = srlab::core::configure_threads();
-  const int64_t size = state.range(0);
-  torch::manual_seed(0);
-  auto g = light_x4();
-  g->eval();
-  torch::NoGradGuard ng;
-  const auto lr = torch::rand({1, 3, size, size});
-  for (auto _ : state) benchmark::DoNotOptimize(g->forward(lr).data_ptr());
-  state.counters["LR_MP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * size * size / 1e6, benchmark::Counter::kIsRate);
-  state.counters["threads"] = threads;
-}
-
 BENCHMARK(BM_SwinIRTrainStep)->Args({16, 48})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_SwinIRInference)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

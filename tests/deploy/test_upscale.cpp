@@ -82,6 +82,35 @@ TEST(Upscale, TiledEqualsUntiledWhenThePadCoversTheReceptiveField) {
   EXPECT_GT((seams - whole).abs().max().item<double>(), 1e-3);
 }
 
+TEST(Upscale, NewArchitecturesTileExactlyAndSwinIrTilesAnySize) {
+  // SPAN (21 stacked 3x3 convs: radius 21 LR pixels), PLKSR and RealPLKSR with LayerNorm (per-pixel ops
+  // and a 5x5 partial large kernel) are local, so a pad of 24 makes tiling invisible. RealPLKSR's default
+  // GroupNorm and SwinIR's windowed attention see the whole tile, so their tiles differ slightly; SwinIR
+  // pads each tile to a window multiple itself.
+  torch::manual_seed(4);
+  const torch::Tensor lr = torch::rand({1, 3, 80, 72});
+  for (const char* yaml : {"{type: span, feature_channels: 6}", "{type: plksr, dim: 8, n_blocks: 1, kernel_size: 5}",
+                           "{type: realplksr, dim: 8, n_blocks: 1, kernel_size: 5, layer_norm: true, dysample: true}"}) {
+    const auto g = tiny(yaml, 2);
+    g->eval();
+    const eval::UpscaleModel m = eval::libtorch_model(g, torch::kCPU);
+    const torch::Tensor whole = eval::upscale_tiled(m, lr, {0, 0});
+    ASSERT_EQ(whole.sizes(), (std::vector<int64_t>{1, 3, 160, 144})) << yaml;
+    const torch::Tensor tiled = eval::upscale_tiled(m, lr, {16, 24});
+    EXPECT_LE((tiled - whole).abs().max().item<double>(), 1e-5) << yaml;
+  }
+  const auto swin = tiny("{type: swinir, upsampler: pixelshuffledirect, embed_dim: 8, depths: [2], num_heads: [2], "
+                         "window_size: 4, img_size: 8, mlp_ratio: 2}", 2);
+  swin->eval();
+  const eval::UpscaleModel m = eval::libtorch_model(swin, torch::kCPU);
+  const torch::Tensor x = lr.narrow(2, 0, 37).narrow(3, 0, 30);  // not window multiples
+  const torch::Tensor whole = eval::upscale_tiled(m, x, {0, 0});
+  const torch::Tensor tiled = eval::upscale_tiled(m, x, {13, 6});
+  ASSERT_EQ(tiled.sizes(), (std::vector<int64_t>{1, 3, 74, 60}));
+  EXPECT_TRUE(torch::isfinite(tiled).all().item<bool>());
+  EXPECT_LT((tiled - whole).abs().mean().item<double>(), 0.05);
+}
+
 TEST(Upscale, PassesFollowTheLogRuleAndOutscaleGivesTheExactSize) {
   EXPECT_EQ(eval::upscale_passes(4, 4), 1);
   EXPECT_EQ(eval::upscale_passes(2, 4), 1);

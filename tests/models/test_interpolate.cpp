@@ -101,6 +101,31 @@ TEST(Interpolate, EndpointsReproduceAAndBExactly) {
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
 }
 
+TEST(Interpolate, NewArchitecturesReproduceTheirEndpoints) {
+  // SPAN (its folded eval_conv is re-made from the blended branches), RealPLKSR (GroupNorm, DySample)
+  // and SwinIR (relative position bias tables; the index buffers are integers, copied from A).
+  for (const char* yaml : {"{type: span, feature_channels: 6}", "{type: realplksr, dim: 8, n_blocks: 1, kernel_size: 5, dysample: true}",
+                           "{type: swinir, upsampler: pixelshuffle, num_feat: 8, embed_dim: 8, depths: [2], num_heads: [2], "
+                           "window_size: 4, img_size: 8, mlp_ratio: 2}"}) {
+    TempDir tmp;
+    const fs::path a = write_ckpt(tmp.path / "a.pt", yaml, 2, 1, "a");
+    const fs::path b = write_ckpt(tmp.path / "b.pt", yaml, 2, 2, "b");
+    torch::manual_seed(9);
+    const torch::Tensor x = torch::rand({1, 3, 12, 16});
+    const torch::Tensor ya = run(sm::load_generator(a), x), yb = run(sm::load_generator(b), x);
+    ASSERT_FALSE(torch::equal(ya, yb)) << yaml;
+    sm::write_interpolated_checkpoint(a, b, 0.0, tmp.path / "i0.pt");
+    sm::write_interpolated_checkpoint(a, b, 1.0, tmp.path / "i1.pt");
+    const sm::InterpolationSummary half = sm::write_interpolated_checkpoint(a, b, 0.5, tmp.path / "i5.pt");
+    EXPECT_GT(half.blended_tensors, 0) << yaml;
+    EXPECT_TRUE(torch::allclose(run(sm::load_generator(tmp.path / "i0.pt"), x), ya, 0, 1e-6)) << yaml;
+    EXPECT_TRUE(torch::allclose(run(sm::load_generator(tmp.path / "i1.pt"), x), yb, 0, 1e-6)) << yaml;
+    const torch::Tensor y5 = run(sm::load_generator(tmp.path / "i5.pt"), x);
+    EXPECT_TRUE(torch::isfinite(y5).all().item<bool>()) << yaml;
+    EXPECT_FALSE(torch::allclose(y5, ya)) << yaml;
+  }
+}
+
 TEST(Interpolate, HalfIsTheMeanOfEveryParameterAndOtherAlphasAreLinear) {
   TempDir tmp;
   const fs::path a = write_ckpt(tmp.path / "a.pt", kEspcn, 3, 3, "a");

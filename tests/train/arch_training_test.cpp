@@ -1,9 +1,13 @@
 // SPAN, PLKSR and RealPLKSR train end to end on the tiny synthetic data set (tests/train/helpers.h):
 // a few iterations without a non-finite loss (the trainer throws on one), finite validation PSNR and
-// weights, and an exact resume (SPAN's eval_conv is re-folded at every validation).
+// weights, and an exact resume (SPAN's eval_conv is re-folded at every validation); GAN mode with each.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.h"
 #include "tests/train/helpers.h"
@@ -12,9 +16,10 @@ using srlab::core::Config;
 
 namespace {
 
-Config arch_config(const std::string& name, const std::string& model) {
+std::string arch_yaml(const std::string& name, const std::string& model,
+                      const std::string& losses = "[{type: l1, weight: 1.0}]") {
   const std::string d = srlab::testing::make_train_dataset().string();
-  return Config::parse("name: " + name + R"(
+  return "name: " + name + R"(
 seed: 11
 device: cpu
 threads: 1
@@ -23,11 +28,14 @@ model: )" + model + R"(
 data:
   train: {hr_dirs: [")" + d + R"("], batch_size: 2, lr_patch: 8, workers: 1}
   val: {dir: ")" + d + R"(", every: 3}
-losses: [{type: l1, weight: 1.0}]
+losses: )" + losses + R"(
 optimizer: {type: adam, lr: 5.0e-4}
 train: {iters: 6, ema_decay: 0.9, log_every: 2, save_every: 3}
-)",
-                       name + ".yaml");
+)";
+}
+
+Config arch_config(const std::string& name, const std::string& model) {
+  return Config::parse(arch_yaml(name, model), name + ".yaml");
 }
 
 void expect_trains_and_resumes(const std::string& tag, const std::string& model) {
@@ -59,4 +67,39 @@ TEST(ArchTraining, RealPlksrTrainsWithoutNaNAndResumesExactly) {
 
 TEST(ArchTraining, PlksrTrainsWithoutNaNAndResumesExactly) {
   expect_trains_and_resumes("plksr", "{type: plksr, dim: 8, n_blocks: 1, kernel_size: 5}");
+}
+
+// GAN mode (train/gan_step.h) with each new generator against the U-Net discriminator: a few iterations
+// without a non-finite loss, the discriminator's columns in metrics.csv, and an exact resume.
+TEST(ArchTraining, NewGeneratorsTrainInGanModeAndResumeExactly) {
+  const std::string gan = R"(
+discriminator: {type: unet_sn, num_feat: 8}
+d_optimizer: {type: adam, lr: 1.0e-3, betas: [0.9, 0.99]}
+gan: {d_start: 2}
+)";
+  for (const auto& [tag, model] : std::vector<std::pair<std::string, std::string>>{
+           {"gan_span", "{type: span, feature_channels: 6}"},
+           {"gan_realplksr", "{type: realplksr, dim: 8, n_blocks: 1, kernel_size: 5}"},
+           {"gan_swinir", "{type: swinir, upsampler: nearest+conv, num_feat: 8, embed_dim: 8, depths: [2], num_heads: [2], "
+                          "window_size: 4, img_size: 8, mlp_ratio: 2}"}}) {
+    auto config = [&](const std::string& name) {
+      return Config::parse(
+          arch_yaml(name, model, "[{type: l1, weight: 1.0}, {type: gan, gan_type: vanilla, weight: 0.1}]") + gan,
+          name + ".yaml");
+    };
+    auto straight = srlab::testing::run_train(config(tag + "_straight"));
+    EXPECT_EQ(straight.iterations, 6) << model;
+    std::ifstream csv(straight.run_dir / "metrics.csv");
+    std::string header;
+    std::getline(csv, header);
+    EXPECT_NE(header.find("d_loss"), std::string::npos) << header;
+    auto first = srlab::testing::run_train(config(tag + "_resumed"), {}, /*stop_after=*/3);
+    ASSERT_TRUE(first.interrupted);
+    auto second = srlab::testing::run_train(srlab::train::load_run_config(first.run_dir), first.run_dir);
+    EXPECT_EQ(second.iterations, 6);
+    EXPECT_TRUE(srlab::testing::same_tensors(
+        srlab::testing::generator_weights(straight.run_dir / "checkpoints/latest.pt", false),
+        srlab::testing::generator_weights(second.run_dir / "checkpoints/latest.pt", false)))
+        << model;
+  }
 }
