@@ -47,7 +47,8 @@ StateDict state_dict_of(const torch::nn::Module& m) {
 }
 
 // Every fixture (RRDBNet x4/x2, SRVGGNetCompact, EDSR, SPAN, RealPLKSR, SwinIR) loads with no hints
-// through the one entry point and matches the reference output to <= 1e-5 (issues 12 and 13).
+// through the one entry point and matches the reference output to <= 1e-5 (relative to the output's
+// magnitude where it exceeds 1; see reference_tolerance) (issues 12 and 13).
 TEST(WeightDetect, EveryFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto m = interop_manifest();
   if (m.is_null()) GTEST_SKIP() << "no <data>/interop fixtures";
@@ -69,9 +70,10 @@ TEST(WeightDetect, EveryFixtureLoadsWithNoHintsAndMatchesTheReference) {
     const auto out = g->forward(in);
     ASSERT_EQ(out.sizes(), ref.sizes());
     const double diff = (out - ref).abs().max().item<double>();
-    EXPECT_LE(diff, 1e-5);
+    EXPECT_LE(diff, srlab::testing::reference_tolerance(ref)) << "max |reference| " << ref.abs().max().item<double>();
     EXPECT_EQ(count_parameters(*g), model["parameters"].get<int64_t>());
-    std::cout << "[ fixture ] " << name << ": " << g->type() << " x" << g->scale() << ", max |diff| " << diff << "\n";
+    std::cout << "[ fixture ] " << name << ": " << g->type() << " x" << g->scale() << ", max |diff| " << diff
+              << " (relative to max |reference|: " << diff / ref.abs().max().item<double>() << ")\n";
     ++matched;
   }
   EXPECT_EQ(matched, m["models"].size());

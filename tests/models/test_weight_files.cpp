@@ -102,7 +102,7 @@ TEST(WeightFiles, FixtureTensorsReproduceReferenceOutputs) {
     const auto ref = srlab::testing::read_f32(interop_dir() / model["output"]["file"].get<std::string>(), model["output"]["shape"]);
     const auto out = g->forward(in);
     ASSERT_EQ(out.sizes(), ref.sizes());
-    EXPECT_LE((out - ref).abs().max().item<double>(), 1e-5);
+    EXPECT_LE((out - ref).abs().max().item<double>(), srlab::testing::reference_tolerance(ref));
     ++checked;
   }
   EXPECT_EQ(checked, 4);  // 2 RRDBNet, 1 SRVGG, 1 EDSR
