@@ -2,7 +2,9 @@
 // Helpers shared by the GoogleTest files.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -22,6 +24,15 @@ std::string error_of(Fn&& f) {
   }
   ADD_FAILURE() << "expected srlab::Error, nothing thrown";
   return "";
+}
+
+/// The comma-separated fields of one CSV line (metrics.csv; no quoting), keeping a trailing empty field.
+inline std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string f; std::getline(ss, f, ',');) out.push_back(f);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
 }
 
 }  // namespace srlab::testing

@@ -23,21 +23,7 @@ using namespace srlab;
 namespace fs = std::filesystem;
 
 core::Config tiny_config(const std::string& name, const std::string& train_extra = "", const std::string& extra = "") {
-  const std::string d = srlab::testing::make_train_dataset().string();
-  return core::Config::parse("name: " + name + R"(
-seed: 7
-device: cpu
-threads: 1
-scale: 2
-model: {type: espcn, num_feat: 8}
-data:
-  train: {hr_dirs: [")" + d + R"("], batch_size: 2, lr_patch: 8, workers: 2}
-  val: {dir: ")" + d + R"(", every: 3}
-losses: [{type: l1, weight: 1.0}, {type: mse, weight: 0.5}]
-optimizer: {type: adam, lr: 1.0e-3}
-scheduler: {type: cosine, warmup_iters: 2}
-train: {iters: 8, ema_decay: 0.9, log_every: 2, save_every: 100)" + train_extra + "}\n" + extra,
-                             name + ".yaml");
+  return srlab::testing::tiny_train_config(name, ", save_every: 100" + train_extra, extra);
 }
 
 train::TrainSummary run(const core::Config& c, const fs::path& resume = {}, int64_t stop_after = 0) {
@@ -75,13 +61,7 @@ Points tensorboard_view(const fs::path& dir) {
   return pts;
 }
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string f; std::getline(ss, f, ',');) out.push_back(f);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
+using srlab::testing::split_csv_line;
 
 // metrics.csv column -> TensorBoard tag.
 std::string tag_of(const std::string& column) {
@@ -96,10 +76,10 @@ void expect_matches_csv(const fs::path& run_dir, const Points& pts) {
   std::ifstream csv(run_dir / "metrics.csv");
   std::string line;
   ASSERT_TRUE(std::getline(csv, line));
-  const std::vector<std::string> header = split(line);
+  const std::vector<std::string> header = split_csv_line(line);
   size_t rows = 0;
   while (std::getline(csv, line)) {
-    const std::vector<std::string> f = split(line);
+    const std::vector<std::string> f = split_csv_line(line);
     ASSERT_EQ(f.size(), header.size()) << line;
     const int64_t step = std::stoll(f[0]);
     ASSERT_TRUE(pts.count(step)) << "no points at step " << step;

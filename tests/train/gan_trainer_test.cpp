@@ -74,13 +74,7 @@ bool same_named(const std::vector<std::pair<std::string, torch::Tensor>>& a,
   return true;
 }
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string f; std::getline(ss, f, ',');) out.push_back(f);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
+using srlab::testing::split_csv_line;
 
 }  // namespace
 
@@ -93,7 +87,7 @@ TEST(GanTrainer, TinyRunLogsDiscriminatorAndCheckpointsIt) {
   std::getline(csv, header);
   EXPECT_EQ(header, "iteration,lr,loss,loss_l1,loss_gan,d_lr,d_loss,d_real,d_fake,samples_per_s,val_psnr,val_ssim");
   std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(csv, line);) rows.push_back(split(line));
+  for (std::string line; std::getline(csv, line);) rows.push_back(split_csv_line(line));
   ASSERT_EQ(rows.size(), 4u);
   for (const auto& r : rows) {
     ASSERT_EQ(r.size(), 12u);
@@ -170,13 +164,13 @@ TEST(GanTrainer, ResumeIsBitExact) {
   std::string line;
   std::getline(csv, line);
   std::getline(csv, line);
-  const auto r2 = split(line);
+  const auto r2 = split_csv_line(line);
   ASSERT_EQ(r2[0], "2");
   EXPECT_EQ(std::stod(r2[4]), 0.0);
   EXPECT_EQ(r2[2], r2[3]);  // loss = l1 term alone
   std::getline(csv, line);  // 3: validation only
   std::getline(csv, line);
-  const auto r4 = split(line);
+  const auto r4 = split_csv_line(line);
   ASSERT_EQ(r4[0], "4");
   EXPECT_GT(std::stod(r4[4]), 0.0);
 }

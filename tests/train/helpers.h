@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "data/image/image_io.h"
 #include "models/weights/checkpoint.h"
 #include "train/trainer.h"
@@ -27,6 +28,28 @@ inline std::filesystem::path make_train_dataset() {
     data::write_image(dir / ("img_" + std::to_string(i) + ".png"), img[0]);
   }
   return dir;
+}
+
+/// A tiny ESPCN-8 x2 run on make_train_dataset(): 8 iterations of batch 2 x 8-px LR patches, L1 + MSE,
+/// validation every 3 iterations. `train_extra` goes inside the `train:` mapping (", key: value"), `extra`
+/// after the document (further top-level keys).
+inline core::Config tiny_train_config(const std::string& name, const std::string& train_extra = "",
+                                      const std::string& extra = "") {
+  const std::string d = make_train_dataset().string();
+  return core::Config::parse("name: " + name + R"(
+seed: 7
+device: cpu
+threads: 1
+scale: 2
+model: {type: espcn, num_feat: 8}
+data:
+  train: {hr_dirs: [")" + d + R"("], batch_size: 2, lr_patch: 8, workers: 2}
+  val: {dir: ")" + d + R"(", every: 3}
+losses: [{type: l1, weight: 1.0}, {type: mse, weight: 0.5}]
+optimizer: {type: adam, lr: 1.0e-3}
+scheduler: {type: cosine, warmup_iters: 2}
+train: {iters: 8, ema_decay: 0.9, log_every: 2)" + train_extra + "}\n" + extra,
+                             name + ".yaml");
 }
 
 /// One runs folder per test process (ctest runs tests in parallel processes), removed at exit.

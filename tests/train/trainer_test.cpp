@@ -26,21 +26,8 @@ fs::path make_dataset() { return srlab::testing::make_train_dataset(); }
 
 Config tiny_config(const std::string& name, const std::string& extra = "") {
   const std::string d = make_dataset().string();
-  return Config::parse("name: " + name + R"(
-seed: 7
-device: cpu
-threads: 1
-scale: 2
-model: {type: espcn, num_feat: 8}
-data:
-  train: {hr_dirs: [")" + d + R"("], batch_size: 2, lr_patch: 8, workers: 2}
-  val: {dir: ")" + d + R"(", every: 3}
-losses: [{type: l1, weight: 1.0}, {type: mse, weight: 0.5}]
-optimizer: {type: adam, lr: 1.0e-3}
-scheduler: {type: cosine, warmup_iters: 2}
-train: {iters: 8, ema_decay: 0.9, log_every: 2, save_every: 4}
-eval: {datasets: [")" + d + R"("], methods: [bicubic, sharpened]}
-)" + extra, name + ".yaml");
+  return srlab::testing::tiny_train_config(name, ", save_every: 4",
+                                           "eval: {datasets: [\"" + d + "\"], methods: [bicubic, sharpened]}\n" + extra);
 }
 
 fs::path runs_dir() { return srlab::testing::train_runs_dir(); }
