@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/runtime.h"
-#include "eval/compare.h"
+#include "reports/compare_report.h"
 #include "reports/run_reports.h"
 #include "train/run_dir.h"
 
@@ -45,7 +45,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   core::set_log_file(dir / "compare.log");
   eval::CompareReport rep;
   try {
-    rep = eval::run_compare(cfg, dir);
+    rep = reports::run_compare(cfg, dir);
   } catch (...) {
     core::set_log_file({});
     throw;

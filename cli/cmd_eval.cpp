@@ -15,6 +15,7 @@
 #include "deploy/onnx_method.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
+#include "eval/suite.h"
 #include "eval/naming.h"
 #include "models/features/lpips.h"
 #include "reports/run_reports.h"
@@ -34,6 +35,34 @@ int scale_from_dir(const std::filesystem::path& dir) {
     return std::stoi(s.substr(1));
   return 0;
 }
+
+// The --json, --markdown and --html outputs of `srlab eval` (those requested).
+void write_eval_outputs(const std::vector<eval::EvalResult>& results,
+                        const std::vector<std::pair<std::string, data::PairedImageDataset>>& scored,
+                        const std::string& json_out, const std::string& md_out, const std::string& html_out,
+                        const std::string& save_dir, const std::vector<std::string>& args) {
+  if (!json_out.empty()) {
+    nlohmann::json js;
+    if (results.size() == 1) {
+      js = eval::to_json(results[0]);
+    } else {
+      js = nlohmann::json::array();
+      for (const auto& r : results) js.push_back(eval::to_json(r));
+    }
+    core::write_file_atomic(json_out, js.dump(2) + "\n");
+  }
+  if (!md_out.empty()) core::write_file_atomic(md_out, eval::comparison_table_markdown(results));
+  if (!html_out.empty()) {
+    std::string command = "srlab eval";
+    for (const auto& a : args) command += " " + a;
+    // SR images live in <save_dir>/<dataset>/...; the report refers to them relative to its own folder.
+    const std::filesystem::path base = std::filesystem::path(html_out).parent_path();
+    const std::filesystem::path rel = std::filesystem::absolute(save_dir).lexically_relative(
+        std::filesystem::absolute(base.empty() ? std::filesystem::path(".") : base));
+    reports::write_eval_html(html_out, results, scored, rel, train::git_revision(), command);
+  }
+}
+
 }  // namespace
 
 int cmd_eval(const std::vector<std::string>& args) {
@@ -107,55 +136,34 @@ int cmd_eval(const std::vector<std::string>& args) {
   std::shared_ptr<const eval::NiqeModel> niqe;
   if (metrics.niqe) niqe = std::make_shared<eval::NiqeModel>(eval::load_niqe_model(eval::resolve_niqe_model(niqe_model)));
 
+  eval::EvalOptions eo;
+  eo.y_channel = !rgb;
+  eo.metrics = metrics;
+  eo.lpips = lpips;
+  eo.niqe_model = niqe;
+  std::vector<std::pair<std::string, data::Degradation>> pipelines;  // (label: the file's stem, pipeline)
+  for (const auto& f : degradations) pipelines.emplace_back(std::filesystem::path(f).stem().string(), data::Degradation::load_file(f));
   std::vector<eval::EvalResult> results;
   std::vector<std::pair<std::string, data::PairedImageDataset>> scored;  // for --html
   for (const auto& d : datasets) {
     const std::filesystem::path dir = core::expand_data_path(d);
     int s = scale > 0 ? scale : scale_from_dir(dir);
     if (s <= 0) throw Error("--scale is required for '" + dir.string() + "' (no trailing x<S> folder to infer it from)");
-    const data::PairedImageDataset clean = data::open_benchmark(dir, s, false);
-    std::vector<std::pair<std::string, data::PairedImageDataset>> variants;
-    if (degradations.empty()) variants.emplace_back(eval::dataset_display_name(dir), clean);
-    for (const auto& f : degradations)
-      variants.emplace_back(eval::dataset_display_name(dir) + "_" + std::filesystem::path(f).stem().string(),
-                            data::degrade_dataset(clean, data::Degradation::load_file(f), degradation_seed));
-    for (const auto& [ds_name, ds] : variants) {
-      scored.emplace_back(ds_name, ds);
-      for (const auto& m : methods) {
-        eval::Method method = eval::make_method(m, s, device, sharpen);
-        method.name = eval::method_display_name(m);
-        eval::EvalOptions eo;
-        eo.crop_border = crop >= 0 ? crop : s;
-        eo.y_channel = !rgb;
-        eo.metrics = metrics;
-        eo.lpips = lpips;
-        eo.niqe_model = niqe;
-        if (!save_dir.empty()) eo.save_images_dir = std::filesystem::path(save_dir) / ds_name;
-        results.push_back(eval::evaluate(ds, ds_name, method, eo));
-      }
+    std::vector<eval::SuiteDataset> variants = eval::benchmark_variants(dir, s, pipelines, pipelines.empty(), degradation_seed);
+    for (auto& v : variants) {
+      if (!save_dir.empty()) v.save_images_dir = std::filesystem::path(save_dir) / v.name;
+      scored.emplace_back(v.name, v.ds);
     }
+    std::vector<eval::Method> ms;
+    for (const auto& m : methods) {
+      ms.push_back(eval::make_method(m, s, device, sharpen));
+      ms.back().name = eval::method_display_name(m);
+    }
+    eo.crop_border = crop >= 0 ? crop : s;
+    for (auto& r : eval::evaluate_suite(variants, ms, eo)) results.push_back(std::move(r));
   }
   std::cout << eval::comparison_table_text(results);
-  if (!json_out.empty()) {
-    nlohmann::json js;
-    if (results.size() == 1) {
-      js = eval::to_json(results[0]);
-    } else {
-      js = nlohmann::json::array();
-      for (const auto& r : results) js.push_back(eval::to_json(r));
-    }
-    core::write_file_atomic(json_out, js.dump(2) + "\n");
-  }
-  if (!md_out.empty()) core::write_file_atomic(md_out, eval::comparison_table_markdown(results));
-  if (!html_out.empty()) {
-    std::string command = "srlab eval";
-    for (const auto& a : args) command += " " + a;
-    // SR images live in <save_dir>/<dataset>/...; the report refers to them relative to its own folder.
-    const std::filesystem::path base = std::filesystem::path(html_out).parent_path();
-    const std::filesystem::path rel = std::filesystem::absolute(save_dir).lexically_relative(
-        std::filesystem::absolute(base.empty() ? std::filesystem::path(".") : base));
-    reports::write_eval_html(html_out, results, scored, rel, train::git_revision(), command);
-  }
+  write_eval_outputs(results, scored, json_out, md_out, html_out, save_dir, args);
   return 0;
 }
 

@@ -81,6 +81,56 @@ double peak_rss_mib() {
   return u.ru_maxrss / 1024.0;  // Linux: KiB
 }
 
+// The (input, output) pairs of `srlab upscale`: one file, or every image of a folder; refuses outputs that
+// would overwrite their input, or an existing file without --overwrite.
+std::vector<std::pair<fs::path, fs::path>> upscale_jobs(const std::string& input, const std::string& output,
+                                                        const std::string& format, bool overwrite) {
+  std::error_code ec;
+  const fs::path in_path = core::expand_data_path(input), out_path = output;
+  if (!out_path.extension().empty() && !data::is_image_file(out_path) && !fs::is_directory(out_path, ec))
+    throw Error("--output '" + output + "': unknown image extension '" + out_path.extension().string() +
+                "'; use .png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff, .ppm or .pgm (or a folder name without an extension)");
+  std::vector<std::pair<fs::path, fs::path>> jobs;
+  if (fs::is_directory(in_path, ec)) {
+    if (data::is_image_file(out_path))
+      throw Error("--input is a folder, so --output must be a folder too, not the image file '" + output + "'");
+    const std::string ext = format.empty() ? "png" : format;
+    for (const fs::path& f : data::list_images(in_path)) jobs.push_back({f, out_path / (f.stem().string() + "." + ext)});
+  } else {
+    if (!fs::exists(in_path, ec)) throw Error("--input '" + in_path.string() + "' does not exist");
+    if (data::is_image_file(out_path) && !fs::is_directory(out_path, ec)) {
+      if (!format.empty() && lower(out_path.extension().string()) != "." + format &&
+          !(format == "jpg" && lower(out_path.extension().string()) == ".jpeg"))
+        throw Error("--format " + format + " contradicts the --output file name '" + output + "'");
+      jobs.push_back({in_path, out_path});
+    } else {
+      jobs.push_back({in_path, out_path / (in_path.stem().string() + "." + (format.empty() ? "png" : format))});
+    }
+  }
+  for (const auto& [src, dst] : jobs) {
+    if (fs::exists(dst, ec) && fs::equivalent(src, dst, ec))
+      throw Error("output '" + dst.string() + "' would overwrite its input; choose another --output");
+    if (!overwrite && fs::exists(dst, ec))
+      throw Error("output '" + dst.string() + "' exists; pass --overwrite to replace it");
+  }
+  return jobs;
+}
+
+// The bit depth to write `img` with into `dst` (16-bit into an 8-bit format: 8, with a warning); an alpha
+// channel that `dst`'s format cannot store is an error.
+int output_bit_depth(const data::Image& img, const fs::path& src, const fs::path& dst) {
+  const std::string ext = lower(dst.extension().string());
+  const bool lossy8 = ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".bmp";
+  if (img.alpha.defined() && !(ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff"))
+    throw Error("'" + src.string() + "' has an alpha channel, which " + ext + " cannot store; use --format png or webp");
+  if (img.bit_depth == 16 && lossy8) {
+    core::log("upscale: warning: '{}' is 16-bit but {} stores 8 bits; writing 8-bit (use --format png to keep 16)",
+              src.string(), ext);
+    return 8;
+  }
+  return img.bit_depth;
+}
+
 }  // namespace
 
 int cmd_upscale(const std::vector<std::string>& args) {
@@ -128,35 +178,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
   if (!format.empty() && !data::is_image_file("x." + format))
     throw Error("--format '" + format + "' is not supported; use png, jpg, webp or tif");
 
-  // Jobs: (input, output) pairs.
-  std::error_code ec;
-  const fs::path in_path = core::expand_data_path(input), out_path = output;
-  if (!out_path.extension().empty() && !data::is_image_file(out_path) && !fs::is_directory(out_path, ec))
-    throw Error("--output '" + output + "': unknown image extension '" + out_path.extension().string() +
-                "'; use .png, .jpg, .jpeg, .webp, .bmp, .tif, .tiff, .ppm or .pgm (or a folder name without an extension)");
-  std::vector<std::pair<fs::path, fs::path>> jobs;
-  if (fs::is_directory(in_path, ec)) {
-    if (data::is_image_file(out_path))
-      throw Error("--input is a folder, so --output must be a folder too, not the image file '" + output + "'");
-    const std::string ext = format.empty() ? "png" : format;
-    for (const fs::path& f : data::list_images(in_path)) jobs.push_back({f, out_path / (f.stem().string() + "." + ext)});
-  } else {
-    if (!fs::exists(in_path, ec)) throw Error("--input '" + in_path.string() + "' does not exist");
-    if (data::is_image_file(out_path) && !fs::is_directory(out_path, ec)) {
-      if (!format.empty() && lower(out_path.extension().string()) != "." + format &&
-          !(format == "jpg" && lower(out_path.extension().string()) == ".jpeg"))
-        throw Error("--format " + format + " contradicts the --output file name '" + output + "'");
-      jobs.push_back({in_path, out_path});
-    } else {
-      jobs.push_back({in_path, out_path / (in_path.stem().string() + "." + (format.empty() ? "png" : format))});
-    }
-  }
-  for (const auto& [src, dst] : jobs) {
-    if (fs::exists(dst, ec) && fs::equivalent(src, dst, ec))
-      throw Error("output '" + dst.string() + "' would overwrite its input; choose another --output");
-    if (!overwrite && fs::exists(dst, ec))
-      throw Error("output '" + dst.string() + "' exists; pass --overwrite to replace it");
-  }
+  const std::vector<std::pair<fs::path, fs::path>> jobs = upscale_jobs(input, output, format, overwrite);
 
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
@@ -180,16 +202,7 @@ int cmd_upscale(const std::vector<std::string>& args) {
       const auto t0 = std::chrono::steady_clock::now();
       const data::Image img = data::read_image(src);
       check_upscale_memory(img, model, outscale, src);
-      const std::string ext = lower(dst.extension().string());
-      const bool lossy8 = ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".bmp";
-      if (img.alpha.defined() && !(ext == ".png" || ext == ".webp" || ext == ".tif" || ext == ".tiff"))
-        throw Error("'" + src.string() + "' has an alpha channel, which " + ext + " cannot store; use --format png or webp");
-      int bit_depth = img.bit_depth;
-      if (bit_depth == 16 && lossy8) {
-        core::log("upscale: warning: '{}' is 16-bit but {} stores 8 bits; writing 8-bit (use --format png to keep 16)",
-                  src.string(), ext);
-        bit_depth = 8;
-      }
+      const int bit_depth = output_bit_depth(img, src, dst);
       auto last = std::chrono::steady_clock::now();
       uo.progress = [&](int64_t done, int64_t total) {
         if (core::interrupted()) throw Error("interrupted (Ctrl-C)");

@@ -24,15 +24,25 @@ class Registry {
 
   /// The factory for `cfg.type`; throws srlab::Error naming the key and listing the known types.
   const Factory& find(const Config& cfg) {
-    ensure_builtins();
     const std::string type = cfg.req<std::string>("type");
+    const Factory* f = lookup(type);
+    if (!f) cfg.fail("type", "unknown " + kind_ + " type '" + type + "'; known types: " + known_types());
+    return *f;
+  }
+
+  /// The factory registered as `type`, or nullptr (lookup by name, for callers without a config).
+  const Factory* lookup(const std::string& type) {
+    ensure_builtins();
     auto it = table_.find(type);
-    if (it == table_.end()) {
-      std::string known;
-      for (const auto& kv : table_) known += (known.empty() ? "" : ", ") + kv.first;
-      cfg.fail("type", "unknown " + kind_ + " type '" + type + "'; known types: " + known);
-    }
-    return it->second.factory;
+    return it == table_.end() ? nullptr : &it->second.factory;
+  }
+
+  /// The registered types, comma-separated and sorted (for error messages).
+  std::string known_types() {
+    ensure_builtins();
+    std::string known;
+    for (const auto& kv : table_) known += (known.empty() ? "" : ", ") + kv.first;
+    return known;
   }
 
   /// (type, summary) pairs, sorted by type.

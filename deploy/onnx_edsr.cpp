@@ -54,8 +54,8 @@ std::string export_edsr(const GeneratorImpl& g, OnnxGraph& graph, const std::str
 }  // namespace
 
 void register_edsr_onnx() {
-  register_onnx_exporter("edsr", export_edsr);
-  register_onnx_exporter("edsr_baseline", export_edsr);
+  register_onnx_exporter("edsr", export_edsr, {}, "conv residual blocks + DepthToSpace, mean shift and img_range as constants");
+  register_onnx_exporter("edsr_baseline", export_edsr, {}, "as edsr");
 }
 
 }  // namespace srlab::models

@@ -40,6 +40,6 @@ std::string export_espcn(const GeneratorImpl& g, OnnxGraph& graph, const std::st
 
 }  // namespace
 
-void register_espcn_onnx() { register_onnx_exporter("espcn", export_espcn); }
+void register_espcn_onnx() { register_onnx_exporter("espcn", export_espcn, {}, "3 convs + DepthToSpace (CRD); residual over a MATLAB-bicubic or nearest upsample"); }
 
 }  // namespace srlab::models

@@ -2,67 +2,26 @@
 
 #include "core/version.h"
 
-#include <mutex>
 #include <set>
 
 #include "core/error.h"
+#include "core/registry.h"
 
 
 namespace srlab::models {
 
-// The built-in exporters: one registration line per architecture (each defined next to its exporter).
-void register_espcn_onnx();  // deploy/onnx_espcn.cpp
-void register_edsr_onnx();   // deploy/onnx_edsr.cpp
-void register_rrdbnet_onnx();  // deploy/onnx_rrdbnet.cpp
-void register_srvgg_onnx();    // deploy/onnx_srvgg.cpp
-void register_span_onnx();     // deploy/onnx_span.cpp
-void register_plksr_onnx();    // deploy/onnx_plksr.cpp
-void register_swinir_onnx();   // deploy/onnx_swinir.cpp
+void register_builtin_onnx_exporters();  // deploy/builtin_exporters.cpp
 
 namespace {
-
-void register_builtin_onnx_exporters() {
-  register_espcn_onnx();
-  register_edsr_onnx();
-  register_rrdbnet_onnx();
-  register_srvgg_onnx();
-  register_span_onnx();
-  register_plksr_onnx();
-  register_swinir_onnx();
-}
 
 struct ExporterEntry {
   OnnxExporter exporter;
   OnnxFoldedParameter folded;
 };
 
-struct ExporterTable {
-  std::map<std::string, ExporterEntry> table;
-  std::once_flag once;
-};
-
-ExporterTable& raw_table() {
-  static ExporterTable t;
-  return t;
-}
-
-// Built-ins are registered on first use (static initialisers would be dropped when linking static
-// libraries), as core::Registry does; a registration made before first use wins over a built-in.
-std::map<std::string, ExporterEntry>& exporters() {
-  ExporterTable& t = raw_table();
-  std::call_once(t.once, [&t] {
-    std::map<std::string, ExporterEntry> user = std::move(t.table);
-    t.table.clear();
-    register_builtin_onnx_exporters();
-    for (auto& kv : user) t.table[kv.first] = std::move(kv.second);
-  });
-  return t.table;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
+core::Registry<ExporterEntry>& registry() {
+  static core::Registry<ExporterEntry> r("ONNX exporter", register_builtin_onnx_exporters);
+  return r;
 }
 
 std::vector<OnnxDim> image_dims(const OnnxExportOptions& o, int64_t scale) {
@@ -74,15 +33,18 @@ std::vector<OnnxDim> image_dims(const OnnxExportOptions& o, int64_t scale) {
 
 }  // namespace
 
-void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded) {
-  raw_table().table[type] = {std::move(exporter), std::move(folded)};
+void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded,
+                            const std::string& summary) {
+  registry().add(type, {std::move(exporter), std::move(folded)}, summary);
 }
 
 std::vector<std::string> onnx_exportable_types() {
   std::vector<std::string> out;
-  for (const auto& kv : exporters()) out.push_back(kv.first);
+  for (const auto& kv : registry().list()) out.push_back(kv.first);
   return out;
 }
+
+std::vector<std::pair<std::string, std::string>> onnx_exporter_types() { return registry().list(); }
 
 void refuse_onnx_export(const std::string& type, const std::string& why) {
   throw Error(type + " cannot be exported faithfully to ONNX: " + why);
@@ -100,23 +62,22 @@ std::string export_onnx(const Generator& g, const OnnxExportOptions& o) {
     throw Error("ONNX export: a static input size needs both height and width > 0 (both 0 = dynamic) and "
                 "batch >= 0, got batch " + std::to_string(o.batch) + ", " + std::to_string(o.height) + "x" +
                 std::to_string(o.width));
-  auto& table = exporters();
-  auto it = table.find(type);
-  if (it == table.end())
+  const ExporterEntry* entry = registry().lookup(type);
+  if (!entry)
     refuse_onnx_export(type, "no ONNX exporter is registered for generator type '" + type +
-                                 "' (exportable types: " + join(onnx_exportable_types()) + ")");
+                                 "' (exportable types: " + registry().known_types() + ")");
 
   torch::NoGradGuard no_grad;
   OnnxGraph graph("srlab_" + type, o.fp16 ? OnnxPrecision::kFloat16 : OnnxPrecision::kFloat32);
   const std::string x = graph.input("input", image_dims(o, 1));
-  const std::string y = it->second.exporter(*g, graph, x);
+  const std::string y = entry->exporter(*g, graph, x);
   graph.output(y, "output", image_dims(o, g->scale()));
 
   // Every parameter and buffer must have become an initializer: an exporter that skips one would
   // export a different function.
   const auto names = graph.initializer_names();
   const std::set<std::string> exported(names.begin(), names.end());
-  const OnnxFoldedParameter& folded = it->second.folded;
+  const OnnxFoldedParameter& folded = entry->folded;
   for (const auto& kv : g->named_parameters())
     if (!exported.count(kv.key()) && !(folded && folded(kv.key()))) refuse_onnx_export(type, "parameter '" + kv.key() + "' is not used by its exporter");
   for (const auto& kv : g->named_buffers())

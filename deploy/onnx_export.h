@@ -12,9 +12,9 @@
 // architecture, scale, input_range "[0,1]", colour_order "RGB", layout "NCHW", precision, run_id,
 // srlab_version, plus OnnxExportOptions::metadata.
 //
-// Exporters are registered per generator type (`type:` name); adding an architecture = an exporter
-// function next to its module (see deploy/onnx_espcn.cpp) + one line in register_builtin_onnx_exporters()
-// (deploy/onnx_export.cpp). A generator without an exporter, or a configuration an exporter cannot
+// Exporters are registered per generator type (`type:` name) in a core::Registry; adding an architecture =
+// an exporter function next to its module (see deploy/onnx_espcn.cpp) + one line in
+// register_builtin_onnx_exporters() (deploy/builtin_exporters.cpp). A generator without an exporter, or a configuration an exporter cannot
 // reproduce exactly, is refused with srlab::Error "... cannot be exported faithfully: ..." rather than
 // exported as something different.
 #include <functional>
@@ -47,11 +47,15 @@ using OnnxExporter = std::function<std::string(const GeneratorImpl& g, OnnxGraph
 using OnnxFoldedParameter = std::function<bool(const std::string& key)>;
 
 /// Registers the exporter of generator type `type` (replacing any previous one), with the parameters it
-/// folds (none by default).
-void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded = {});
+/// folds (none by default) and a one-line `summary` listed by `srlab models`.
+void register_onnx_exporter(const std::string& type, OnnxExporter exporter, OnnxFoldedParameter folded = {},
+                            const std::string& summary = "");
 
 /// Generator types with an exporter, sorted.
 std::vector<std::string> onnx_exportable_types();
+
+/// (generator type, summary) of every registered ONNX exporter, sorted by type (`srlab models`).
+std::vector<std::pair<std::string, std::string>> onnx_exporter_types();
 
 /// Exports `g` (its current weights; eval-mode semantics) as a serialized ONNX model (see the file
 /// comment), checked by ONNX's checker and shape inference. Throws srlab::Error for bad options

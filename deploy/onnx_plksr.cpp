@@ -115,8 +115,8 @@ std::string export_plksr(const GeneratorImpl& gen, OnnxGraph& g, const std::stri
 }  // namespace
 
 void register_plksr_onnx() {
-  register_onnx_exporter("plksr", export_plksr);
-  register_onnx_exporter("realplksr", export_plksr);
+  register_onnx_exporter("plksr", export_plksr, {}, "partial large-kernel convs + DepthToSpace (no DySample)");
+  register_onnx_exporter("realplksr", export_plksr, {}, "as plksr, with GroupNorm/LayerNorm; dysample: true is refused");
 }
 
 }  // namespace srlab::models

@@ -91,6 +91,6 @@ std::string export_rrdbnet(const GeneratorImpl& g, OnnxGraph& graph, const std::
 
 }  // namespace
 
-void register_rrdbnet_onnx() { register_onnx_exporter("rrdbnet", export_rrdbnet); }
+void register_rrdbnet_onnx() { register_onnx_exporter("rrdbnet", export_rrdbnet, {}, "RRDB trunk + nearest upsampling convs; x1/x2 via SpaceToDepth"); }
 
 }  // namespace srlab::models

@@ -70,6 +70,6 @@ bool folded_branch(const std::string& key) {
 
 }  // namespace
 
-void register_span_onnx() { register_onnx_exporter("span", export_span, folded_branch); }
+void register_span_onnx() { register_onnx_exporter("span", export_span, folded_branch, "Conv3XC branches exported folded (eval_conv), as at inference"); }
 
 }  // namespace srlab::models

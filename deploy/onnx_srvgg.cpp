@@ -34,6 +34,6 @@ std::string export_srvgg(const GeneratorImpl& g, OnnxGraph& graph, const std::st
 
 }  // namespace
 
-void register_srvgg_onnx() { register_onnx_exporter("srvgg_compact", export_srvgg); }
+void register_srvgg_onnx() { register_onnx_exporter("srvgg_compact", export_srvgg, {}, "conv/PReLU body + DepthToSpace, plus the nearest-upsampled input"); }
 
 }  // namespace srlab::models

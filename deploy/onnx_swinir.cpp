@@ -250,6 +250,6 @@ std::string export_swinir(const GeneratorImpl& gen, OnnxGraph& g, const std::str
 
 }  // namespace
 
-void register_swinir_onnx() { register_onnx_exporter("swinir", export_swinir); }
+void register_swinir_onnx() { register_onnx_exporter("swinir", export_swinir, {}, "shifted-window attention, reflect padding to the window size; stored attn_mask checked"); }
 
 }  // namespace srlab::models

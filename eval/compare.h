@@ -2,10 +2,9 @@
 // `srlab compare`: a crisp (PSNR-oriented) model against a creative (GAN/perceptual) model on benchmark
 // folders, with the classic baselines, network-interpolation blends between the two (Wang et al.,
 // "Deep Network Interpolation for Continuous Imagery Effect Transition", CVPR 2019, Eq. 1; models/
-// interpolate.h) and unsharp-mask variants, scored with Y-PSNR, SSIM and LPIPS (eval/evaluate.h), and
-// reported as Markdown/JSON tables, perception–distortion plots (Blau & Michaeli, "The Perception-
-// Distortion Tradeoff", CVPR 2018, Fig. 1: distortion against perceptual quality) drawn by gnuplot, and
-// captioned crop grids.
+// interpolate.h) and unsharp-mask variants, scored with Y-PSNR, SSIM, LPIPS and NIQE (eval/evaluate.h).
+// This file parses the config and runs the evaluation (evaluate_compare); the report (Markdown/JSON
+// tables, perception-distortion plots, crop grids, report.html) is written by reports/compare_report.h.
 //
 // Config (YAML; every key is validated, unknown keys are errors):
 //   name: crisp_vs_creative_x4                 # required; default output folder experiments/runs/<name>
@@ -40,7 +39,9 @@
 #include "core/config.h"
 #include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
+#include "eval/methods.h"
 #include "eval/sharpen.h"
+#include "models/weights/interpolate.h"
 
 namespace srlab::eval {
 
@@ -114,7 +115,7 @@ struct CompareMethod {
   std::string source;  ///< how it is made (checkpoint path, or a short description)
 };
 
-/// What run_compare() produced.
+/// What a comparison produced (evaluate_compare fills all but `files`; reports::run_compare adds those).
 struct CompareReport {
   std::filesystem::path out_dir;
   std::vector<CompareMethod> methods;  ///< in table order
@@ -127,8 +128,29 @@ struct CompareReport {
   std::vector<std::filesystem::path> image_dirs;
 };
 
-/// Runs the comparison of `cfg` and writes its report into `out_dir` (created; existing files of the
-/// same names are replaced atomically).
+/// One dataset of a comparison: display name, its file-name-safe form <d> (characters outside
+/// [A-Za-z0-9._-] replaced by '_'), the expanded path, the opened pairs and the crop-grid boxes.
+struct CompareDataset {
+  std::string name;
+  std::string file_name;
+  std::filesystem::path path;
+  data::PairedImageDataset ds;
+  std::vector<CropBox> crops;
+};
+
+/// Everything evaluate_compare() computed, for the report writers: the scores (`report`), the datasets,
+/// the methods (row info + how to run them, for crop grids), the loaded checkpoints and sorted alphas.
+struct CompareRun {
+  CompareReport report;
+  std::vector<CompareDataset> datasets;
+  std::vector<std::pair<CompareMethod, Method>> methods;
+  models::InterpolationEnd crisp, creative;
+  std::vector<std::pair<std::string, models::InterpolationEnd>> extras;
+  std::vector<double> alphas;  ///< cfg.interpolation_alphas, sorted
+  std::string usm;             ///< "unsharp mask (amount a, sigma s, threshold t)", as in the method sources
+};
+
+/// Runs the evaluation of the comparison `cfg`.
 ///
 /// Methods, in table order: bicubic (MATLAB bicubic), sharpened (bicubic + unsharp mask `cfg.sharpen`),
 /// crisp, interp_a<alpha> for each alpha in increasing order (the blend (1-alpha) crisp + alpha creative
@@ -138,33 +160,14 @@ struct CompareReport {
 /// every dataset with evaluate() (8-bit output; Y-PSNR and SSIM with `scale` border pixels cropped;
 /// LPIPS v0.1 SqueezeNet on the full RGB image; NIQE of the SR image when cfg.niqe); one log line per
 /// dataset x method (core::log). Every SR image is saved under out_dir/images/<d>/ (CompareReport::image_dirs).
-///
-/// Files: compare.md (per dataset a table method | PSNR | SSIM | LPIPS [| NIQE] with the best value of each
-/// column, as displayed, in bold, then one "sweep" line per metric: its values along crisp -> interp ->
-/// creative with sweep_trend(); plus a note that SRLab's perceptual loss and LPIPS share the
-/// SqueezeNet backbone); compare.json ({"name", "scale", "config" (YAML text), "checkpoints" {"crisp",
-/// "creative", "extra": {name: ...}} each {"path", "run_id", "iteration", "weights": "ema"|"raw"},
-/// "sharpen", "interpolation_alphas" (sorted), "methods" [{"name","kind","source"[, "alpha"]}],
-/// "datasets" [{"name","path","images","plot","crops","crop_boxes"[{"image","name","y","x","size"}],
-/// "sweep" {"alphas" [0, .., 1], "psnr"|"ssim"|"lpips" {"values", "direction", "monotone"}}}],
-/// "results" [eval::to_json() of each result]}); per dataset <d> (d = display name with characters
-/// outside [A-Za-z0-9._-] replaced by '_'): pd_plot_<d>.dat and pd_plot_<d>.gp (data and gnuplot script,
-/// run in out_dir: `cd out_dir && gnuplot pd_plot_<d>.gp`), pd_plot_<d>.png (900 x 650 px: x = LPIPS,
-/// lower is better, y = Y-PSNR in dB, one labelled point per method, the crisp -> interp -> creative
-/// path joined by a line) and, when crop_count > 0 or explicit crops are given, crops_<d>.png: one row
-/// per crop of 6 tiles LR (nearest-upscaled) | bicubic | sharpened | crisp | creative | HR, each tile the
-/// crop enlarged by nearest neighbour by z = max(1, ceil(128 / size)) to T = size * z pixels, under an
-/// 18-px caption band, with 4-px white gaps: width 6 T + 28, height 4 + rows * (T + 22) (8-bit RGB PNG,
-/// data::write_image).
-///
-/// gnuplot is `$SRLAB_GNUPLOT` when set, else `gnuplot` on the PATH, with the pngcairo terminal (png when
-/// pngcairo is missing); it is checked before any evaluation.
-/// @throws srlab::Error when gnuplot is missing ("install gnuplot-nox (scripts/setup.sh does)") or
-///         has no PNG terminal, a dataset or checkpoint cannot be opened (naming it), a checkpoint's scale
+/// Crops: cfg.crops_at, else choose_crops().
+/// @throws srlab::Error when a dataset or checkpoint cannot be opened (naming it), a checkpoint's scale
 ///         is not cfg.scale, crisp and creative cannot be interpolated (naming both files; only when
 ///         alphas are given), two datasets share a display name, an explicit crop lies outside its image
-///         or is not aligned to the scale, LPIPS weights cannot be found, gnuplot fails (with its
-///         output), or a file cannot be written.
-CompareReport run_compare(const CompareConfig& cfg, const std::filesystem::path& out_dir);
+///         or is not aligned to the scale, or LPIPS weights cannot be found.
+CompareRun evaluate_compare(const CompareConfig& cfg, const std::filesystem::path& out_dir);
+
+/// A PSNR in dB as the compare tables and logs show it: 2 decimals, or "inf" / "-inf".
+std::string psnr_text(double db);
 
 }  // namespace srlab::eval

@@ -4,11 +4,9 @@
 
 #include "core/fs.h"
 #include "core/log.h"
-#include "data/datasets/degraded_dataset.h"
-#include "data/datasets/paired_dataset.h"
 #include "eval/evaluate.h"
 #include "eval/methods.h"
-#include "eval/naming.h"
+#include "eval/suite.h"
 #include "models/arch/registry.h"
 #include "models/features/lpips.h"
 
@@ -17,7 +15,6 @@ namespace fs = std::filesystem;
 
 void write_final_report(const TrainConfig& c, const fs::path& run_dir, const fs::path& best, const models::Generator& g,
                         bool ema, const torch::Device& device) {
-  std::vector<eval::EvalResult> results;
   nlohmann::json js = nlohmann::json::array();
   const eval::MetricSelection metrics = eval::parse_metrics(c.eval_metrics);
   models::Lpips lpips{nullptr};
@@ -28,23 +25,16 @@ void write_final_report(const TrainConfig& c, const fs::path& run_dir, const fs:
   for (const auto& m : c.eval_methods) methods.push_back(eval::make_method(m, c.scale, device, c.sharpen));
   methods.push_back(eval::make_method(best.string(), c.scale, device, c.sharpen));
   methods.back().name = c.name;
-  auto score = [&](const data::PairedImageDataset& ds, const std::string& ds_name) {
-    for (const auto& m : methods) {
-      eval::EvalOptions eo;
-      eo.crop_border = c.scale;
-      eo.metrics = metrics;
-      eo.lpips = lpips;
-      eo.niqe_model = niqe;
-      results.push_back(eval::evaluate(ds, ds_name, m, eo));
-      js.push_back(eval::to_json(results.back()));
-    }
-  };
-  for (const auto& ds_dir : c.eval_datasets) {
-    const data::PairedImageDataset ds = data::open_benchmark(ds_dir, c.scale, false);
-    const std::string ds_name = eval::dataset_display_name(ds_dir);
-    score(ds, ds_name);
-    for (const auto& [label, deg] : c.eval_degradations) score(data::degrade_dataset(ds, deg), ds_name + "_" + label);
-  }
+  eval::EvalOptions eo;
+  eo.crop_border = c.scale;
+  eo.metrics = metrics;
+  eo.lpips = lpips;
+  eo.niqe_model = niqe;
+  std::vector<eval::SuiteDataset> datasets;  // each eval dataset, then its degraded variants
+  for (const auto& ds_dir : c.eval_datasets)
+    for (auto& d : eval::benchmark_variants(ds_dir, c.scale, c.eval_degradations, true)) datasets.push_back(std::move(d));
+  const std::vector<eval::EvalResult> results = eval::evaluate_suite(datasets, methods, eo);
+  for (const auto& r : results) js.push_back(eval::to_json(r));
   std::string md = "# " + c.name + " — final evaluation\n\n";
   md += fmt::format("Y-PSNR (dB) / SSIM, border crop = scale ({}), x{}; LPIPS (when listed) on the full RGB image, NIQE (when listed) of the SR image, lower is better. Model: {} ({}), checkpoint {}{}.\n\n", c.scale,
                     c.scale, g->type(), fmt::format("{} parameters", models::count_parameters(*g)), best.string(),

@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "models/weights/checkpoint.h"
-#include "models/disc/discriminator_registry.h"
 #include "train/optimizer.h"
 
 namespace srlab::train {
@@ -24,11 +23,12 @@ losses::GanLoss gan_of(const losses::WeightedLoss& loss) {
 }
 }  // namespace
 
-GanStep::GanStep(const TrainConfig& c, const losses::WeightedLoss& loss, torch::Device device)
+GanStep::GanStep(const TrainConfig& c, const losses::WeightedLoss& loss, models::Discriminator d, torch::Device device)
     : gan_(gan_of(loss)), loss_(loss) {
   if (!c.gan.enabled()) throw Error("GanStep: the config has no `discriminator:` section (not a GAN run)");
+  if (!d) throw Error("GanStep: no discriminator given (TrainConfig::from_config builds it: c.built->discriminator)");
+  d_ = std::move(d);
   yaml_ = c.gan.discriminator.dump();
-  d_ = models::make_discriminator(c.gan.discriminator);
   d_->to(device);
   d_->train();
   opt_ = make_optimizer(c.gan.d_optimizer, d_->parameters());

@@ -41,12 +41,11 @@ struct DiscriminatorStats {
 
 class GanStep {
  public:
-  /// Builds the discriminator from c.gan.discriminator on the CPU with torch's global generator (call
-  /// right after building the generator, so that its initialisation depends only on the seed), moves it
-  /// to `device` and builds its optimizer (c.gan.d_optimizer). `loss` is the run's full weighted loss;
-  /// its adversarial term gives the GAN type. Throws srlab::Error when `c` is no GAN run or `loss` has
-  /// no adversarial term.
-  GanStep(const TrainConfig& c, const losses::WeightedLoss& loss, torch::Device device);
+  /// Takes the discriminator `d` of c.gan.discriminator (built with the run's other models, see
+  /// BuiltModels in train/train_config.h), moves it to `device` and builds its optimizer
+  /// (c.gan.d_optimizer). `loss` is the run's full weighted loss; its adversarial term gives the GAN
+  /// type. Throws srlab::Error when `c` is no GAN run, `d` is null or `loss` has no adversarial term.
+  GanStep(const TrainConfig& c, const losses::WeightedLoss& loss, models::Discriminator d, torch::Device device);
 
   /// True when the generator loss includes the adversarial term at 0-based iteration `it` (>= d_start).
   bool adversarial_at(int64_t it) const { return it >= d_start_; }

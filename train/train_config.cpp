@@ -49,9 +49,10 @@ void require_path(const core::Config& section, const std::string& key, const std
   if (folder_only && !std::filesystem::is_directory(p, ec)) section.fail(key, "'" + p.string() + "' is not a folder");
 }
 
-// The GAN sections (see GanConfig); `t` already holds scale, data, losses, iters and the G schedule.
-void read_gan_config(const core::Config& cfg, TrainConfig& t) {
-  const losses::WeightedLoss loss = losses::WeightedLoss::from_config(t.losses);
+// The GAN sections (see GanConfig); `t` already holds scale, data, losses, iters and the G schedule, and
+// `loss` is the built `losses:` list. Returns the discriminator (built here, so that a bad section fails
+// now); null for a pixel-loss run.
+models::Discriminator read_gan_config(const core::Config& cfg, TrainConfig& t, const losses::WeightedLoss& loss) {
   const std::vector<core::Config> items = t.losses.items();
   const auto& terms = loss.terms();
   size_t adv = terms.size();
@@ -65,7 +66,7 @@ void read_gan_config(const core::Config& cfg, TrainConfig& t) {
     for (const char* key : {"d_optimizer", "d_scheduler", "gan"})
       if (cfg.has(key))
         cfg.fail(key, "only used by GAN runs; add a `discriminator:` section (and a `type: gan` loss term) or remove it");
-    return;
+    return nullptr;
   }
   GanConfig& g = t.gan;
   g.discriminator = cfg.at("discriminator");
@@ -75,8 +76,8 @@ void read_gan_config(const core::Config& cfg, TrainConfig& t) {
                       "{type: gan, gan_type: vanilla, weight: 0.1}");
   if (terms[adv].weight <= 0) items[adv].fail("weight", "must be > 0 in a GAN run (the discriminator would train for nothing)");
 
-  // The discriminator: built once here so that a bad section fails now; its input is the HR patch.
-  const models::Discriminator d = models::make_discriminator(g.discriminator);
+  // The discriminator (its input is the HR patch).
+  models::Discriminator d = models::make_discriminator(g.discriminator);
   const int64_t hr_patch = static_cast<int64_t>(t.lr_patch) * t.scale;
   const core::Config tr = cfg.at("data").at("train");
   if (d->input_size() > 0 && hr_patch != d->input_size())
@@ -110,20 +111,54 @@ void read_gan_config(const core::Config& cfg, TrainConfig& t) {
       gc.fail("d_start", "> 0 needs a non-adversarial loss term with weight > 0 for the iterations before it");
   }
   const std::string init = gc.get<std::string>("init_from", "");
-  if (!init.empty()) {
-    g.init_from = core::expand_data_path(init);
-    // Same architecture: type and scale first (clear message), then every tensor name and shape.
-    try {
-      models::Generator gen = models::make_generator(t.model, t.scale);
-      init_generator_from(g.init_from, t.model, t.scale, gen);
-    } catch (const Error& e) {
-      gc.fail("init_from", fmt::format("cannot initialise the generator from '{}': {}{}", g.init_from.string(), e.what(),
-                                       std::filesystem::exists(g.init_from)
-                                           ? ""
-                                           : " (run the pixel-loss training that writes it first, e.g. "
-                                             "configs/gan/crisp_x4.yaml for configs/gan/creative_x4.yaml)"));
-    }
+  if (!init.empty()) g.init_from = core::expand_data_path(init);  // loaded by build_models
+  return d;
+}
+
+// Loads `file` into `gen` (same architecture: type and scale first, then every tensor name and shape);
+// a failure is a config error at `section`.`key`. Returns the line logged by a new run.
+std::string apply_init_from(const core::Config& section, const std::string& key, const std::filesystem::path& file,
+                            const TrainConfig& t, models::Generator& gen, const std::string& hint) {
+  try {
+    return fmt::format("generator initialised from {} ({})", file.string(), init_generator_from(file, t.model, t.scale, gen));
+  } catch (const Error& e) {
+    section.fail(key, fmt::format("cannot initialise the generator from '{}': {}{}", file.string(), e.what(),
+                                  std::filesystem::exists(file) ? "" : hint));
   }
+}
+
+// Restores torch's global CPU generator when building is done (or fails).
+class RngRestore {
+ public:
+  RngRestore() : gen_(at::detail::getDefaultCPUGenerator()), saved_(gen_.get_state()) {}
+  ~RngRestore() { gen_.set_state(saved_); }
+  RngRestore(const RngRestore&) = delete;
+  RngRestore& operator=(const RngRestore&) = delete;
+
+ private:
+  at::Generator gen_;
+  torch::Tensor saved_;
+};
+
+// The run's models, once (see BuiltModels): seeded, in the documented order, then init_from.
+std::shared_ptr<BuiltModels> build_models(const core::Config& cfg, TrainConfig& t) {
+  RngRestore restore;
+  torch::manual_seed(t.seed);
+  auto b = std::make_shared<BuiltModels>();
+  b->generator = models::make_generator(t.model, t.scale);  // reads (and validates) the model section
+  if (t.ema_decay > 0) b->ema = models::make_generator(t.model, t.scale);
+  b->loss = std::make_shared<losses::WeightedLoss>(losses::WeightedLoss::from_config(t.losses));
+  b->discriminator = read_gan_config(cfg, t, *b->loss);
+  b->rng_state = at::detail::getDefaultCPUGenerator().get_state();
+  // PSNR-then-GAN (gan.init_from: a pixel-trained generator, its EMA weights when it has them), then
+  // fine-tuning (model.init_from).
+  if (!t.gan.init_from.empty())
+    b->init_log.push_back(apply_init_from(cfg.child("gan"), "init_from", t.gan.init_from, t, b->generator,
+                                          " (run the pixel-loss training that writes it first, e.g. "
+                                          "configs/gan/crisp_x4.yaml for configs/gan/creative_x4.yaml)"));
+  if (!t.init_from.empty())
+    b->init_log.push_back(apply_init_from(t.model, "init_from", t.init_from, t, b->generator, ""));
+  return b;
 }
 
 // train.accum_steps, train.amp, train.dist_timeout_s (see TrainConfig).
@@ -144,6 +179,51 @@ void read_parallel_keys(const core::Config& cfg, const core::Config& tc, TrainCo
             "is not supported in GAN runs yet (the discriminator step has neither); remove it");
   t.dist_timeout_s = tc.get<int>("dist_timeout_s", 1800);
   if (t.dist_timeout_s < 1) tc.fail("dist_timeout_s", "must be >= 1 (seconds)");
+}
+
+// data.train and data.val (see TrainConfig).
+void read_data_sections(const core::Config& cfg, TrainConfig& t) {
+  const core::Config data = cfg.at("data");
+  const core::Config tr = data.at("train");
+  t.train_hr_dirs = paths_of(tr, "hr_dirs");
+  t.train_hdf5 = paths_of(tr, "hdf5");
+  if (t.train_hr_dirs.empty() && t.train_hdf5.empty())
+    tr.fail("hr_dirs", "needs at least one folder of HR training images (hr_dirs) or a prepared HDF5 file (hdf5)");
+  if (tr.has("degradation"))
+    t.train_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(tr.at("degradation")));
+  if (tr.has("degradation_device")) {
+    t.degradation_device = tr.req<std::string>("degradation_device");
+    if (t.degradation_device != "auto" && t.degradation_device != "loader" && t.degradation_device != "train")
+      tr.fail("degradation_device", "must be auto, loader (OpenCV on the loader threads) or train (tensor ops on the "
+                                    "training device), got '" + t.degradation_device + "'");
+    if (!t.train_degradation)
+      tr.fail("degradation_device", "only applies to on-the-fly LR: add data.train.degradation or remove this key");
+  }
+  t.train_lr_dirs = paths_of(tr, "lr_dirs");
+  if (t.train_degradation && !t.train_lr_dirs.empty())
+    tr.fail("lr_dirs", "cannot be combined with degradation (LR is made on the fly from HR); remove one");
+  if (!t.train_lr_dirs.empty() && t.train_lr_dirs.size() != t.train_hr_dirs.size())
+    tr.fail("lr_dirs", "must list one LR folder per HR folder (or be omitted to generate LR by bicubic)");
+  t.batch_size = tr.get<int>("batch_size", 16);
+  t.lr_patch = tr.get<int>("lr_patch", 32);
+  t.workers = tr.get<int>("workers", 2);
+  t.prefetch = tr.get<int>("prefetch", 4);
+  if (t.batch_size < 1) tr.fail("batch_size", "must be >= 1");
+  if (t.lr_patch < 4) tr.fail("lr_patch", "must be >= 4");
+  if (t.workers < 1) tr.fail("workers", "must be >= 1");
+  if (t.prefetch < 1) tr.fail("prefetch", "must be >= 1");
+  const core::Config aug = tr.child("augment");
+  t.augment.hflip = aug.get<bool>("hflip", true);
+  t.augment.vflip = aug.get<bool>("vflip", true);
+  t.augment.rot90 = aug.get<bool>("rot90", true);
+  const core::Config val = data.child("val");
+  if (!val.is_null()) {
+    t.val_dir = core::expand_data_path(val.req<std::string>("dir"));
+    t.val_every = val.get<int>("every", 1000);
+    if (t.val_every < 1) val.fail("every", "must be >= 1");
+    if (val.has("degradation"))
+      t.val_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(val.at("degradation")));
+  }
 }
 
 }  // namespace
@@ -192,59 +272,12 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   if (!t.model.is_map()) cfg.fail("model", "must be a mapping with a 'type' key");
   if (t.model.has("init_from")) {  // not a generator hyperparameter: taken out of the model section
     t.init_from = core::expand_data_path(t.model.req<std::string>("init_from"));
-    YAML::Node(t.model.node()).remove("init_from");
-    try {
-      models::Generator gen = models::make_generator(t.model, t.scale);
-      init_generator_from(t.init_from, t.model, t.scale, gen);
-    } catch (const Error& e) {
-      t.model.fail("init_from", fmt::format("cannot initialise the generator from '{}': {}", t.init_from.string(), e.what()));
-    }
+    YAML::Node(t.model.node()).remove("init_from");  // loaded by build_models
   }
 
-  const core::Config data = cfg.at("data");
-  const core::Config tr = data.at("train");
-  t.train_hr_dirs = paths_of(tr, "hr_dirs");
-  t.train_hdf5 = paths_of(tr, "hdf5");
-  if (t.train_hr_dirs.empty() && t.train_hdf5.empty())
-    tr.fail("hr_dirs", "needs at least one folder of HR training images (hr_dirs) or a prepared HDF5 file (hdf5)");
-  if (tr.has("degradation"))
-    t.train_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(tr.at("degradation")));
-  if (tr.has("degradation_device")) {
-    t.degradation_device = tr.req<std::string>("degradation_device");
-    if (t.degradation_device != "auto" && t.degradation_device != "loader" && t.degradation_device != "train")
-      tr.fail("degradation_device", "must be auto, loader (OpenCV on the loader threads) or train (tensor ops on the "
-                                    "training device), got '" + t.degradation_device + "'");
-    if (!t.train_degradation)
-      tr.fail("degradation_device", "only applies to on-the-fly LR: add data.train.degradation or remove this key");
-  }
-  t.train_lr_dirs = paths_of(tr, "lr_dirs");
-  if (t.train_degradation && !t.train_lr_dirs.empty())
-    tr.fail("lr_dirs", "cannot be combined with degradation (LR is made on the fly from HR); remove one");
-  if (!t.train_lr_dirs.empty() && t.train_lr_dirs.size() != t.train_hr_dirs.size())
-    tr.fail("lr_dirs", "must list one LR folder per HR folder (or be omitted to generate LR by bicubic)");
-  t.batch_size = tr.get<int>("batch_size", 16);
-  t.lr_patch = tr.get<int>("lr_patch", 32);
-  t.workers = tr.get<int>("workers", 2);
-  t.prefetch = tr.get<int>("prefetch", 4);
-  if (t.batch_size < 1) tr.fail("batch_size", "must be >= 1");
-  if (t.lr_patch < 4) tr.fail("lr_patch", "must be >= 4");
-  if (t.workers < 1) tr.fail("workers", "must be >= 1");
-  if (t.prefetch < 1) tr.fail("prefetch", "must be >= 1");
-  const core::Config aug = tr.child("augment");
-  t.augment.hflip = aug.get<bool>("hflip", true);
-  t.augment.vflip = aug.get<bool>("vflip", true);
-  t.augment.rot90 = aug.get<bool>("rot90", true);
-  const core::Config val = data.child("val");
-  if (!val.is_null()) {
-    t.val_dir = core::expand_data_path(val.req<std::string>("dir"));
-    t.val_every = val.get<int>("every", 1000);
-    if (t.val_every < 1) val.fail("every", "must be >= 1");
-    if (val.has("degradation"))
-      t.val_degradation = std::make_shared<const data::Degradation>(data::Degradation::from_config_or_file(val.at("degradation")));
-  }
+  read_data_sections(cfg, t);
 
-  t.losses = cfg.at("losses");
-  losses::WeightedLoss::from_config(t.losses);  // validate now
+  t.losses = cfg.at("losses");  // built (and validated) by build_models
 
   t.optimizer = OptimizerConfig::from_config(cfg.at("optimizer"), OptimizerConfig{}, true);
 
@@ -297,9 +330,8 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
     t.sharpen.threshold = sh.get<double>("threshold", t.sharpen.threshold);
   }
 
-  // The generator factory reads (and validates) the model section; check everything else afterwards.
-  models::make_generator(t.model, t.scale);
-  read_gan_config(cfg, t);
+  // The generator, loss and discriminator factories read (and validate) their sections; then the rest.
+  t.built = build_models(cfg, t);
   cfg.check_known();
   return t;
 }

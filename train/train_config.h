@@ -1,7 +1,10 @@
 #pragma once
 // The training experiment configuration (YAML), parsed and validated up front so that a typo fails in
 // the first second, not after an hour of training. See configs/quickstart.yaml for an annotated example.
+#include <torch/torch.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +12,9 @@
 #include "data/degrade/degradation.h"
 #include "data/datasets/transforms.h"
 #include "eval/sharpen.h"
+#include "losses/weighted_loss.h"
+#include "models/arch/generator.h"
+#include "models/disc/discriminator.h"
 #include "train/amp.h"
 #include "train/lr_schedule.h"
 
@@ -53,6 +59,21 @@ struct GanConfig {
 
   /// True for a GAN run (a `discriminator:` section is present).
   bool enabled() const { return !discriminator.is_null(); }
+};
+
+/// The networks and the loss of a run, built once by TrainConfig::from_config (building them is how their
+/// sections are validated) and handed to the trainer by build_training_models (train/train_state.h).
+/// Built on the CPU right after torch::manual_seed(seed), in this order: generator, its EMA copy, the
+/// loss terms, the discriminator, so that a run's initialisation depends only on the seed; `rng_state`
+/// is torch's CPU generator right after that, where the run's random stream continues. The generator
+/// holds the model.init_from / gan.init_from weights when one is given.
+struct BuiltModels {
+  models::Generator generator;                ///< (N,3,H,W) [0,1] LR -> (N,3,sH,sW)
+  models::Generator ema;                      ///< EMA copy (its weights are set by the trainer); null when ema_decay is 0
+  std::shared_ptr<losses::WeightedLoss> loss; ///< the `losses:` list
+  models::Discriminator discriminator;        ///< GAN runs only; null otherwise
+  std::vector<std::string> init_log;          ///< "generator initialised from ..." lines, logged by new runs
+  torch::Tensor rng_state;                    ///< torch's CPU generator state after building
 };
 
 struct TrainConfig {
@@ -129,12 +150,17 @@ struct TrainConfig {
 
   core::Config raw;          ///< the whole resolved config (for the run directory)
 
+  /// The run's generator, EMA copy, loss and discriminator, built once (see BuiltModels); shared by
+  /// copies of this config, so one TrainConfig feeds one run.
+  std::shared_ptr<BuiltModels> built;
+
   /// Parses and validates `cfg` (after --set overrides). "${data}" in paths is expanded. Throws
   /// srlab::Error naming the file and key for unknown keys, wrong types and invalid values; for GAN
   /// runs also for: a `type: gan` term without `discriminator:` (and the reverse), d_optimizer /
   /// d_scheduler / gan without `discriminator:`, HR patches (data.train.lr_patch * scale) that the
   /// discriminator cannot take (vgg128: must equal discriminator.input_size; unet_sn: a multiple of 8),
-  /// and a gan.init_from checkpoint that is missing or of another architecture or scale.
+  /// and a gan.init_from checkpoint that is missing or of another architecture or scale. Builds `built`
+  /// (torch's global CPU generator is left as it was).
   static TrainConfig from_config(const core::Config& cfg);
 };
 

@@ -7,7 +7,6 @@
 #include "models/weights/checkpoint.h"
 #include "train/ema.h"
 #include "train/finite_check.h"
-#include "train/init_from.h"
 #include "train/optimizer.h"
 #include "train/parallel_setup.h"
 
@@ -15,17 +14,15 @@ namespace srlab::train {
 namespace fs = std::filesystem;
 
 TrainingModels build_training_models(const TrainConfig& c, const torch::Device& device, bool resume) {
+  if (!c.built) throw Error("build_training_models: the config's models were not built (use TrainConfig::from_config)");
+  const BuiltModels& b = *c.built;
   TrainingModels m;
-  torch::manual_seed(c.seed);
-  m.g = models::make_generator(c.model, c.scale);
-  m.ema = c.ema_decay > 0 ? models::make_generator(c.model, c.scale) : nullptr;
-  if (!c.gan.init_from.empty() && !resume) {
-    // PSNR-then-GAN: start from a pixel-trained generator (its EMA weights when it has them).
-    core::log("generator initialised from {} ({})", c.gan.init_from.string(),
-              init_generator_from(c.gan.init_from, c.model, c.scale, m.g));
-  }
-  if (!c.init_from.empty() && !resume)  // fine-tuning (model.init_from)
-    core::log("generator initialised from {} ({})", c.init_from.string(), init_generator_from(c.init_from, c.model, c.scale, m.g));
+  m.g = b.generator;
+  m.ema = b.ema;
+  at::Generator rng = at::detail::getDefaultCPUGenerator();
+  rng.set_state(b.rng_state);  // as if the models had been built just now
+  if (!resume)  // a resumed run's weights come from its checkpoint
+    for (const auto& line : b.init_log) core::log_line(line);
   if (m.ema) copy_weights(*m.ema, *m.g);
   m.g->to(device);
   if (m.ema) {
@@ -34,11 +31,11 @@ TrainingModels build_training_models(const TrainConfig& c, const torch::Device& 
     for (auto& p : m.ema->parameters()) p.set_requires_grad(false);
   }
   m.opt = make_optimizer(c.optimizer, m.g->parameters());
-  m.loss_fn = std::make_unique<losses::WeightedLoss>(losses::WeightedLoss::from_config(c.losses));
+  m.loss_fn = b.loss;
   m.loss_fn->to(device);
   core::log("generator {} x{}: {} parameters", m.g->type(), c.scale, models::count_parameters(*m.g));
   if (c.gan.enabled()) {
-    m.gan = std::make_unique<GanStep>(c, *m.loss_fn, device);
+    m.gan = std::make_unique<GanStep>(c, *m.loss_fn, b.discriminator, device);
     core::log("discriminator {}: {} parameters | gan_type {} | d_steps {} | adversarial term from iteration {}",
               m.gan->discriminator()->type(), models::count_parameters(*m.gan->discriminator()),
               losses::gan_type_name(m.gan->gan_loss().type()), c.gan.d_steps, c.gan.d_start);

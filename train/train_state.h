@@ -34,14 +34,15 @@ struct TrainingModels {
   models::Generator g{nullptr};
   models::Generator ema{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt;
-  std::unique_ptr<losses::WeightedLoss> loss_fn;
+  std::shared_ptr<losses::WeightedLoss> loss_fn;
   std::unique_ptr<GanStep> gan;
 };
 
-/// Builds the models of config `c` on the CPU right after torch::manual_seed(c.seed) (so initialisation
-/// depends only on the seed), applies gan.init_from / model.init_from unless `resume`, copies the
-/// generator into its EMA, moves everything to `device` and logs the sizes. Throws srlab::Error from the
-/// registries or an unusable init_from file.
+/// The models of config `c` (built once by TrainConfig::from_config, see BuiltModels) made ready to
+/// train: torch's CPU generator set to c.built->rng_state, the init_from lines logged unless `resume`,
+/// the generator copied into its EMA, everything moved to `device`, the optimizer and (GAN runs) the
+/// discriminator step made, the sizes logged. The modules are c.built's own (one run per config).
+/// Throws srlab::Error when `c` was not made by from_config.
 TrainingModels build_training_models(const TrainConfig& c, const torch::Device& device, bool resume);
 
 /// Writes the checkpoint `path` atomically (rank 0 only; other ranks return true). Returns false (and

@@ -195,23 +195,26 @@ BlurOptions BlurOptions::sinc_defaults() {
 void register_primitive_degradations() {
   register_degradation(
       "blur", [](const core::Config& c) { return make_blur_step(BlurOptions::read(c, {})); },
-      "blur with a kernel from the mixed sampler (iso/aniso/generalized/plateau Gaussian, sinc)");
+      "blur with a kernel from the mixed sampler; keys prob, kernels {iso, aniso, generalized_iso, generalized_aniso, "
+      "plateau_iso, plateau_aniso, sinc} weights, kernel_size (odd), sigma, rotation_deg, beta_gaussian, beta_plateau, omega_deg");
   register_degradation(
       "sinc", [](const core::Config& c) { return make_blur_step(BlurOptions::read(c, BlurOptions::sinc_defaults()), "sinc"); },
-      "2-D sinc low-pass filter (ringing/overshoot), prob 0.8, cutoff [60, 180] deg");
+      "2-D sinc low-pass filter (ringing/overshoot); keys as blur, defaults prob 0.8, omega_deg [60, 180]");
   register_degradation(
       "resize", [](const core::Config& c) { return make_resize_step(ResizeOptions::read(c, {})); },
-      "resize to the LR size (to: target) or by a random factor (to: random); bicubic/bilinear/area/nearest");
+      "resize to the LR size or by a random factor; keys prob, to target|random, updown [up, down, keep] weights, range, "
+      "relative_to input|target, modes {bicubic, bilinear, area, nearest} weights");
   register_degradation(
       "bicubic",
       [](const core::Config&) { return make_bicubic_step(); },
-      "MATLAB-exact bicubic downsampling to the LR size (the classic benchmark degradation)");
+      "MATLAB-exact bicubic downsampling to the LR size (the classic benchmark degradation); no keys");
   register_degradation(
       "noise", [](const core::Config& c) { return make_noise_step(NoiseOptions::read(c, {})); },
-      "additive Gaussian (sigma in 0-255 units) or Poisson noise, colour or gray, clipped");
+      "additive Gaussian or Poisson noise, colour or gray, clipped; keys prob, gaussian_prob, sigma (0-255 units), "
+      "poisson_scale, gray_prob");
   register_degradation(
       "jpeg", [](const core::Config& c) { return make_jpeg_step(JpegOptions::read(c, {})); },
-      "JPEG compression (OpenCV/libjpeg) at a random quality");
+      "JPEG compression (OpenCV/libjpeg); keys prob, quality (1-100, a value or [lo, hi])");
 }
 
 }  // namespace srlab::data

@@ -50,7 +50,7 @@ train: {iters: 100, ema_decay: 0.999}
   g->train();
   torch::optim::Adam opt(g->parameters(), torch::optim::AdamOptions(1e-4).betas({0.9, 0.99}));
   const auto loss = srlab::losses::WeightedLoss::from_config(c.losses);
-  srlab::train::GanStep gan(c, loss, torch::kCPU);
+  srlab::train::GanStep gan(c, loss, c.built->discriminator, torch::kCPU);
   const auto lr = torch::rand({kBatch, 3, kPatch, kPatch});
   const auto hr = torch::rand({kBatch, 3, kPatch * kScale, kPatch * kScale});
   int64_t it = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -19,19 +20,6 @@ using srlab::core::Config;
 using srlab::testing::error_of;
 
 namespace {
-
-sm::Generator build(const std::string& model_yaml, int scale) {
-  Config cfg = Config::parse("model: " + model_yaml, "test_srvgg.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-std::vector<std::string> keys_of(const sm::Generator& g) {
-  std::vector<std::string> keys;
-  for (const auto& kv : g->named_parameters()) keys.push_back(kv.key());
-  return keys;
-}
 
 // Nearest upsampling by repetition (independent of interpolate): (N,C,h,w) -> (N,C,h*s,w*s).
 torch::Tensor repeat_upsample(const torch::Tensor& x, int64_t s) {
@@ -52,7 +40,7 @@ TEST(Srvgg, OnnxExportNamesInitializersAfterStateDictKeysAndMatchesOpenCvDnn) {
   fixed.width = 10;
   const std::vector<std::pair<std::string, int>> cases{{"prelu", 2}, {"relu", 3}, {"leakyrelu", 4}};
   for (const auto& [act, s] : cases) {
-    const auto g = build("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: " + act + "}", s);
+    const auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: " + act + "}", s);
     const std::string bytes = sm::export_onnx(g, fixed);
     onnx::ModelProto m;
     ASSERT_TRUE(m.ParseFromString(bytes));
@@ -62,7 +50,7 @@ TEST(Srvgg, OnnxExportNamesInitializersAfterStateDictKeysAndMatchesOpenCvDnn) {
       if (t.name() == "body.1.weight") EXPECT_EQ(std::vector<int64_t>(t.dims().begin(), t.dims().end()),
                                                  (std::vector<int64_t>{8, 1, 1}));
     }
-    std::vector<std::string> keys = keys_of(g);
+    std::vector<std::string> keys = srlab::testing::parameter_keys(g);
     std::sort(names.begin(), names.end());
     std::sort(keys.begin(), keys.end());
     EXPECT_EQ(names, keys) << act;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -21,26 +22,6 @@ using srlab::testing::error_of;
 namespace {
 
 const char* kTiny = "{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}";
-
-sm::Generator build(const std::string& model_yaml, int scale) {
-  Config cfg = Config::parse("model: " + model_yaml, "test_rrdbnet.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-// BasicSR RRDBNet state-dict keys, in registration order, written out independently of the C++ code.
-std::vector<std::string> basicsr_keys(int num_block) {
-  std::vector<std::string> k{"conv_first.weight", "conv_first.bias"};
-  for (int i = 0; i < num_block; ++i)
-    for (int r = 1; r <= 3; ++r)
-      for (int c = 1; c <= 5; ++c)
-        for (const char* p : {"weight", "bias"})
-          k.push_back("body." + std::to_string(i) + ".rdb" + std::to_string(r) + ".conv" + std::to_string(c) + "." + p);
-  for (const char* name : {"conv_body", "conv_up1", "conv_up2", "conv_hr", "conv_last"})
-    for (const char* p : {"weight", "bias"}) k.push_back(std::string(name) + "." + p);
-  return k;
-}
 
 // BasicSR's arch_util.pixel_unshuffle written with view/permute (independent of torch::pixel_unshuffle):
 // (b, c, hh*r, hw*r) -> view (b, c, hh, r, hw, r) -> permute (0,1,3,5,2,4) -> (b, c*r*r, hh, hw).
@@ -89,7 +70,7 @@ TEST(Rrdbnet, OutputShapesAtScales1To4IncludingOddSizes) {
   for (int s : {1, 2, 4}) {
     for (const auto& size : {std::vector<int64_t>{2, 3, 8, 12}, std::vector<int64_t>{1, 3, 7, 9},
                              std::vector<int64_t>{1, 3, 5, 6}}) {
-      auto g = build(kTiny, s);
+      auto g = srlab::testing::build_generator(kTiny, s);
       EXPECT_EQ(g->scale(), s);
       EXPECT_EQ(g->type(), "rrdbnet");
       torch::NoGradGuard ng;
@@ -100,15 +81,15 @@ TEST(Rrdbnet, OutputShapesAtScales1To4IncludingOddSizes) {
   }
   // x4 has no unshuffle: a 1x1 input works.
   torch::NoGradGuard ng;
-  EXPECT_EQ(build(kTiny, 4)->forward(torch::rand({1, 3, 1, 1})).sizes(), (std::vector<int64_t>{1, 3, 4, 4}));
+  EXPECT_EQ(srlab::testing::build_generator(kTiny, 4)->forward(torch::rand({1, 3, 1, 1})).sizes(), (std::vector<int64_t>{1, 3, 4, 4}));
 }
 
 TEST(Rrdbnet, StateDictKeysAreExactlyBasicSRs) {
   for (int s : {1, 2, 4}) {
-    auto g = build(kTiny, s);
+    auto g = srlab::testing::build_generator(kTiny, s);
     std::vector<std::string> keys;
     for (const auto& kv : g->named_parameters()) keys.push_back(kv.key());
-    EXPECT_EQ(keys, basicsr_keys(1)) << "x" << s;
+    EXPECT_EQ(keys, srlab::testing::rrdbnet_basicsr_keys(1)) << "x" << s;
     EXPECT_TRUE(g->named_buffers().is_empty());
     const auto p = g->named_parameters();
     // conv_first takes 3 * r^2 channels: 48 (x1, r = 4), 12 (x2, r = 2), 3 (x4).
@@ -120,9 +101,9 @@ TEST(Rrdbnet, StateDictKeysAreExactlyBasicSRs) {
     EXPECT_EQ(p["conv_last.weight"].sizes(), (std::vector<int64_t>{3, 8, 3, 3}));
   }
   std::vector<std::string> keys;
-  for (const auto& kv : build("{type: rrdbnet, num_feat: 4, num_block: 3, num_grow_ch: 2}", 4)->named_parameters())
+  for (const auto& kv : srlab::testing::build_generator("{type: rrdbnet, num_feat: 4, num_block: 3, num_grow_ch: 2}", 4)->named_parameters())
     keys.push_back(kv.key());
-  EXPECT_EQ(keys, basicsr_keys(3));
+  EXPECT_EQ(keys, srlab::testing::rrdbnet_basicsr_keys(3));
 }
 
 TEST(Rrdbnet, ParameterCountsMatchESRGAN) {
@@ -134,7 +115,7 @@ TEST(Rrdbnet, ParameterCountsMatchESRGAN) {
   //   conv_body, conv_up1, conv_up2, conv_hr: 4 * (64*64*9 + 64) =    147,712
   //   conv_last 64*3*9 + 3                                       =      1,731
   //   total 1,792 + 16,546,752 + 147,712 + 1,731                 = 16,697,987
-  auto x4 = build("{type: rrdbnet}", 4);
+  auto x4 = srlab::testing::build_generator("{type: rrdbnet}", 4);
   EXPECT_EQ(sm::count_parameters(*x4), 16697987);
   sm::RrdbNetOptions o;
   EXPECT_EQ(sm::rrdbnet_parameter_count(o), 16697987);
@@ -163,7 +144,7 @@ TEST(Rrdbnet, ForwardMatchesFunctionalReferenceWithBasicSRsUnshuffleOrder) {
   // view/permute pixel-unshuffle (channel c*r*r + i*r + j); a SpaceToDepth-ordered unshuffle would fail.
   torch::manual_seed(1);
   for (int s : {1, 2, 4}) {
-    auto g = build("{type: rrdbnet, num_feat: 6, num_block: 2, num_grow_ch: 3}", s);
+    auto g = srlab::testing::build_generator("{type: rrdbnet, num_feat: 6, num_block: 2, num_grow_ch: 3}", s);
     {  // larger weights than the 0.1-scaled init, so the body matters in the output
       torch::NoGradGuard ng;
       for (auto& p : g->parameters()) p.normal_(0.0, 0.2);
@@ -188,7 +169,7 @@ TEST(Rrdbnet, NonDivisibleInputsAreReflectPaddedThenCropped) {
     int64_t h, w, ph, pw;
   };
   for (const Case& c : {Case{2, 7, 9, 1, 1}, Case{1, 5, 6, 3, 2}, Case{2, 6, 5, 0, 1}}) {
-    auto g = build(kTiny, c.scale);
+    auto g = srlab::testing::build_generator(kTiny, c.scale);
     const auto x = torch::rand({1, 3, c.h, c.w});
     torch::NoGradGuard ng;
     const auto padded = F::pad(x, F::PadFuncOptions({0, c.pw, 0, c.ph}).mode(torch::kReflect));
@@ -199,12 +180,12 @@ TEST(Rrdbnet, NonDivisibleInputsAreReflectPaddedThenCropped) {
     EXPECT_TRUE(torch::allclose(y, ref, 1e-6, 1e-6)) << "x" << c.scale << " " << c.h << "x" << c.w;
   }
   // Too small for reflect padding: 1 row at x2; 2 rows at x1 (3 works: pad 1 < 3).
-  const std::string e2 = error_of([] { build(kTiny, 2)->forward(torch::rand({1, 3, 1, 6})); });
+  const std::string e2 = error_of([] { srlab::testing::build_generator(kTiny, 2)->forward(torch::rand({1, 3, 1, 6})); });
   EXPECT_NE(e2.find("too small"), std::string::npos) << e2;
   EXPECT_NE(e2.find(">= 2"), std::string::npos) << e2;
-  EXPECT_NE(error_of([] { build(kTiny, 1)->forward(torch::rand({1, 3, 4, 2})); }).find(">= 3"), std::string::npos);
+  EXPECT_NE(error_of([] { srlab::testing::build_generator(kTiny, 1)->forward(torch::rand({1, 3, 4, 2})); }).find(">= 3"), std::string::npos);
   torch::NoGradGuard ng;
-  EXPECT_EQ(build(kTiny, 1)->forward(torch::rand({1, 3, 3, 3})).sizes(), (std::vector<int64_t>{1, 3, 3, 3}));
+  EXPECT_EQ(srlab::testing::build_generator(kTiny, 1)->forward(torch::rand({1, 3, 3, 3})).sizes(), (std::vector<int64_t>{1, 3, 3, 3}));
 }
 
 TEST(Rrdbnet, ResidualScalingIsPointTwo) {
@@ -236,13 +217,13 @@ TEST(Rrdbnet, DenseBlockConvsUseBasicSRsScaledKaimingInit) {
   for (const auto& kv : rdb->named_parameters())
     if (kv.key().find("bias") != std::string::npos) EXPECT_EQ(kv.value().abs().max().item<float>(), 0.0f) << kv.key();
   // The trunk convs keep LibTorch's default (uniform, non-zero bias).
-  auto g = build(kTiny, 4);
+  auto g = srlab::testing::build_generator(kTiny, 4);
   EXPECT_GT(g->named_parameters()["conv_first.bias"].abs().max().item<float>(), 0.0f);
 }
 
 TEST(Rrdbnet, GradientsReachEveryParameter) {
   torch::manual_seed(5);
-  auto g = build(kTiny, 2);
+  auto g = srlab::testing::build_generator(kTiny, 2);
   g->train();
   const auto y = g->forward(torch::rand({2, 3, 6, 5}));
   (y - torch::rand_like(y)).abs().mean().backward();
@@ -253,15 +234,15 @@ TEST(Rrdbnet, GradientsReachEveryParameter) {
 }
 
 TEST(Rrdbnet, UnsupportedScalesAndInvalidConfigsAreRefused) {
-  const std::string x3 = error_of([] { build("{type: rrdbnet}", 3); });
+  const std::string x3 = error_of([] { srlab::testing::build_generator("{type: rrdbnet}", 3); });
   EXPECT_NE(x3.find("does not support scale 3"), std::string::npos) << x3;
   EXPECT_NE(x3.find("1, 2 or 4"), std::string::npos) << x3;
-  EXPECT_NE(error_of([] { build(kTiny, 8); }).find("scale 8"), std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: rrdbnet, num_feat: 0}", 4); }).find("'model.num_feat'"), std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: rrdbnet, num_block: -1}", 4); }).find("'model.num_block'"), std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: rrdbnet, num_grow_ch: 0}", 4); }).find("'model.num_grow_ch'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator(kTiny, 8); }).find("scale 8"), std::string::npos);
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: rrdbnet, num_feat: 0}", 4); }).find("'model.num_feat'"), std::string::npos);
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: rrdbnet, num_block: -1}", 4); }).find("'model.num_block'"), std::string::npos);
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: rrdbnet, num_grow_ch: 0}", 4); }).find("'model.num_grow_ch'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: rrdbnet, num_blocks: 6}", 4); }).find("unknown key 'model.num_blocks'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: rrdbnet, num_blocks: 6}", 4); }).find("unknown key 'model.num_blocks'"),
             std::string::npos);
   sm::RrdbNetOptions o;
   o.scale = 3;
@@ -269,7 +250,7 @@ TEST(Rrdbnet, UnsupportedScalesAndInvalidConfigsAreRefused) {
   o.scale = 4;
   o.num_grow_ch = -1;
   EXPECT_NE(error_of([&] { sm::RrdbNetImpl net(o); }).find("num_grow_ch"), std::string::npos);
-  EXPECT_NE(error_of([] { build(kTiny, 4)->forward(torch::rand({1, 1, 7, 9})); }).find("(N,3,h,w)"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator(kTiny, 4)->forward(torch::rand({1, 1, 7, 9})); }).find("(N,3,h,w)"),
             std::string::npos);
   // Listed by the registry (and so by `srlab models`).
   const auto types = sm::generator_types();

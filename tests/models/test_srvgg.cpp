@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -17,19 +18,6 @@ using srlab::core::Config;
 using srlab::testing::error_of;
 
 namespace {
-
-sm::Generator build(const std::string& model_yaml, int scale) {
-  Config cfg = Config::parse("model: " + model_yaml, "test_srvgg.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-std::vector<std::string> keys_of(const sm::Generator& g) {
-  std::vector<std::string> keys;
-  for (const auto& kv : g->named_parameters()) keys.push_back(kv.key());
-  return keys;
-}
 
 // Nearest upsampling by repetition (independent of interpolate): (N,C,h,w) -> (N,C,h*s,w*s).
 torch::Tensor repeat_upsample(const torch::Tensor& x, int64_t s) {
@@ -44,7 +32,7 @@ TEST(Srvgg, OutputShapesAllScalesAndActivationsOddSizes) {
   const auto lr = torch::rand({2, 3, 7, 9});
   for (int s : {2, 3, 4})
     for (const char* act : {"prelu", "relu", "leakyrelu"}) {
-      auto g = build(std::string("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: ") + act + "}", s);
+      auto g = srlab::testing::build_generator(std::string("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: ") + act + "}", s);
       EXPECT_EQ(g->scale(), s);
       EXPECT_EQ(g->type(), "srvgg_compact");
       torch::NoGradGuard ng;
@@ -53,7 +41,7 @@ TEST(Srvgg, OutputShapesAllScalesAndActivationsOddSizes) {
       EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
     }
   torch::NoGradGuard ng;
-  EXPECT_EQ(build("{type: srvgg_compact, num_feat: 4, num_conv: 0}", 3)->forward(torch::rand({1, 3, 1, 1})).sizes(),
+  EXPECT_EQ(srlab::testing::build_generator("{type: srvgg_compact, num_feat: 4, num_conv: 0}", 3)->forward(torch::rand({1, 3, 1, 1})).sizes(),
             (std::vector<int64_t>{1, 3, 3, 3}));
 }
 
@@ -66,8 +54,8 @@ TEST(Srvgg, StateDictKeysAreExactlyBasicSRs) {
   const std::vector<std::string> plain{"body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias",
                                        "body.4.weight", "body.4.bias", "body.6.weight", "body.6.bias"};
   for (int s : {2, 3, 4}) {
-    const auto g = build("{type: srvgg_compact, num_feat: 8, num_conv: 2}", s);
-    EXPECT_EQ(keys_of(g), prelu) << "x" << s;
+    const auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 8, num_conv: 2}", s);
+    EXPECT_EQ(srlab::testing::parameter_keys(g), prelu) << "x" << s;
     EXPECT_TRUE(g->named_buffers().is_empty());
     const auto p = g->named_parameters();
     EXPECT_EQ(p["body.0.weight"].sizes(), (std::vector<int64_t>{8, 3, 3, 3}));
@@ -76,8 +64,8 @@ TEST(Srvgg, StateDictKeysAreExactlyBasicSRs) {
     EXPECT_EQ(p["body.6.bias"].sizes(), (std::vector<int64_t>{3 * s * s}));
     EXPECT_TRUE(torch::allclose(p["body.3.weight"], torch::full({8}, 0.25f)));  // PReLU init 0.25
   }
-  EXPECT_EQ(keys_of(build("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: relu}", 4)), plain);
-  EXPECT_EQ(keys_of(build("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: leakyrelu}", 4)), plain);
+  EXPECT_EQ(srlab::testing::parameter_keys(srlab::testing::build_generator("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: relu}", 4)), plain);
+  EXPECT_EQ(srlab::testing::parameter_keys(srlab::testing::build_generator("{type: srvgg_compact, num_feat: 8, num_conv: 2, act_type: leakyrelu}", 4)), plain);
 }
 
 TEST(Srvgg, ParameterCountsByHand) {
@@ -86,14 +74,14 @@ TEST(Srvgg, ParameterCountsByHand) {
   //   16 x (conv 64*64*9 + 64 = 36,928, PReLU 64) = 16 * 36,992 = 591,872
   //   last conv 64*48*9 + 48 = 27,696
   //   total 1,792 + 64 + 591,872 + 27,696 = 621,424
-  EXPECT_EQ(sm::count_parameters(*build("{type: srvgg_compact}", 4)), 621424);
+  EXPECT_EQ(sm::count_parameters(*srlab::testing::build_generator("{type: srvgg_compact}", 4)), 621424);
   sm::SrvggOptions o;
   EXPECT_EQ(sm::srvgg_parameter_count(o), 621424);
   // realesr-general-x4v3 (K 32): + 16 * 36,992 = 1,213,296.
-  EXPECT_EQ(sm::count_parameters(*build("{type: srvgg_compact, num_conv: 32}", 4)), 1213296);
+  EXPECT_EQ(sm::count_parameters(*srlab::testing::build_generator("{type: srvgg_compact, num_conv: 32}", 4)), 1213296);
   // x2: last conv 64*12*9 + 12 = 6,924 instead of 27,696; relu: 17 * 64 = 1,088 fewer (no slopes).
-  EXPECT_EQ(sm::count_parameters(*build("{type: srvgg_compact}", 2)), 621424 - 27696 + 6924);
-  EXPECT_EQ(sm::count_parameters(*build("{type: srvgg_compact, act_type: relu}", 4)), 621424 - 1088);
+  EXPECT_EQ(sm::count_parameters(*srlab::testing::build_generator("{type: srvgg_compact}", 2)), 621424 - 27696 + 6924);
+  EXPECT_EQ(sm::count_parameters(*srlab::testing::build_generator("{type: srvgg_compact, act_type: relu}", 4)), 621424 - 1088);
   for (int s : {2, 3, 4})
     for (auto act : {sm::SrvggActivation::kPrelu, sm::SrvggActivation::kRelu, sm::SrvggActivation::kLeakyRelu}) {
       sm::SrvggOptions small;
@@ -110,7 +98,7 @@ TEST(Srvgg, ZeroNetworkIsNearestUpsampleAndBiasesLandOnTheirSubPixels) {
   // b[c*s*s + i*s + j] (PyTorch's pixel_shuffle order).
   torch::manual_seed(1);
   for (int s : {2, 3, 4}) {
-    auto g = build("{type: srvgg_compact, num_feat: 4, num_conv: 1}", s);
+    auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 4, num_conv: 1}", s);
     const int64_t n = 3 * s * s;
     const auto bias = torch::arange(n, torch::kFloat32) * 0.01f;
     {
@@ -139,7 +127,7 @@ TEST(Srvgg, ActivationsHaveBasicSRsSlopes) {
   // prelu -0.25 (init), leakyrelu -0.1 (BasicSR's slope for SRVGG), relu 0.
   const std::vector<std::pair<std::string, float>> cases{{"prelu", -0.25f}, {"leakyrelu", -0.1f}, {"relu", 0.0f}};
   for (const auto& [act, want] : cases) {
-    auto g = build("{type: srvgg_compact, num_feat: 2, num_conv: 0, act_type: " + act + "}", 2);
+    auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 2, num_conv: 0, act_type: " + act + "}", 2);
     {
       torch::NoGradGuard ng;
       auto p = g->named_parameters();
@@ -159,7 +147,7 @@ TEST(Srvgg, ActivationsHaveBasicSRsSlopes) {
 
 TEST(Srvgg, GradientsReachEveryParameter) {
   torch::manual_seed(2);
-  auto g = build("{type: srvgg_compact, num_feat: 6, num_conv: 2}", 3);
+  auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 6, num_conv: 2}", 3);
   g->train();
   const auto y = g->forward(torch::rand({2, 3, 5, 6}));
   (y - torch::rand_like(y)).abs().mean().backward();
@@ -171,22 +159,22 @@ TEST(Srvgg, GradientsReachEveryParameter) {
 
 TEST(Srvgg, UnsupportedScalesAndInvalidConfigsAreRefused) {
   for (int s : {1, 5, 8}) {
-    const std::string e = error_of([s] { build("{type: srvgg_compact}", s); });
+    const std::string e = error_of([s] { srlab::testing::build_generator("{type: srvgg_compact}", s); });
     EXPECT_NE(e.find("does not support scale " + std::to_string(s)), std::string::npos) << e;
     EXPECT_NE(e.find("2, 3 or 4"), std::string::npos) << e;
   }
-  EXPECT_NE(error_of([] { build("{type: srvgg_compact, act_type: gelu}", 4); }).find("'model.act_type'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: srvgg_compact, act_type: gelu}", 4); }).find("'model.act_type'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: srvgg_compact, num_feat: 0}", 4); }).find("'model.num_feat'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: srvgg_compact, num_feat: 0}", 4); }).find("'model.num_feat'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: srvgg_compact, num_conv: -2}", 4); }).find("'model.num_conv'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: srvgg_compact, num_conv: -2}", 4); }).find("'model.num_conv'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { build("{type: srvgg_compact, upscale: 4}", 4); }).find("unknown key 'model.upscale'"),
+  EXPECT_NE(error_of([] { srlab::testing::build_generator("{type: srvgg_compact, upscale: 4}", 4); }).find("unknown key 'model.upscale'"),
             std::string::npos);
   sm::SrvggOptions o;
   o.scale = 1;
   EXPECT_NE(error_of([&] { sm::SrvggCompactImpl net(o); }).find("scale 1"), std::string::npos);
-  const auto g = build("{type: srvgg_compact, num_feat: 4, num_conv: 0}", 2);
+  const auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 4, num_conv: 0}", 2);
   EXPECT_NE(error_of([&] { g->forward(torch::rand({3, 7, 9})); }).find("(N,3,h,w)"), std::string::npos);
   const auto types = sm::generator_types();
   EXPECT_TRUE(std::any_of(types.begin(), types.end(), [](const auto& t) { return t.first == "srvgg_compact"; }));

@@ -280,7 +280,7 @@ TEST(GanTrainer, NonFiniteDiscriminatorLossSkipsTheUpdate) {
   const srlab::train::TrainConfig c = srlab::train::TrainConfig::from_config(gan_config("gan_step_unit"));
   torch::manual_seed(0);
   const srlab::losses::WeightedLoss loss = srlab::losses::WeightedLoss::from_config(c.losses);
-  srlab::train::GanStep step(c, loss, torch::kCPU);
+  srlab::train::GanStep step(c, loss, c.built->discriminator, torch::kCPU);
   auto params = [&] {
     std::vector<torch::Tensor> out;
     for (auto& p : step.discriminator()->parameters()) out.push_back(p.detach().clone());

@@ -1,4 +1,4 @@
-// `srlab compare` (eval/compare.h): report files for every method x dataset, interpolation endpoints equal
+// `srlab compare` (eval/compare.h, reports/compare_report.h): report files for every method x dataset, interpolation endpoints equal
 // to the crisp/creative scores, plot/crop PNG sizes and content, crop choice, config validation, and the
 // missing-gnuplot error. Tiny random ESPCN checkpoints on 2-image folders cut from Set5 HR images.
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include "data/image/image_io.h"
 #include "data/image/imresize.h"
 #include "data/datasets/paired_dataset.h"
-#include "eval/compare.h"
+#include "reports/compare_report.h"
 #include "models/weights/checkpoint.h"
 #include "models/arch/registry.h"
 
@@ -101,7 +101,7 @@ const nlohmann::json& find_result(const nlohmann::json& results, const std::stri
 TEST(Compare, WritesReportsForEveryMethodAndDataset) {
   Fixture f;
   const fs::path out = f.tmp.path / "out";
-  const eval::CompareReport rep = eval::run_compare(f.config(), out);
+  const eval::CompareReport rep = reports::run_compare(f.config(), out);
 
   const std::vector<std::string> want{"bicubic",  "sharpened",   "crisp",   "interp_a0",
                                       "interp_a0.5", "interp_a1", "creative", "creative_then_sharpen",
@@ -273,17 +273,17 @@ TEST(Compare, RefusesBadInputsBeforeEvaluating) {
   y.replace(y.find("crops: {count: 3, size: 32}"), std::string("crops: {count: 3, size: 32}").size(),
             "crops: {size: 32, at: [[0, 40, 0]]}");
   const eval::CompareConfig c = eval::parse_compare_config(core::Config::parse(y));
-  EXPECT_NE(error_of([&] { eval::run_compare(c, f.tmp.path / "o1"); }).find("does not fit"), std::string::npos);
+  EXPECT_NE(error_of([&] { reports::run_compare(c, f.tmp.path / "o1"); }).find("does not fit"), std::string::npos);
   // A x2 checkpoint in a x4 comparison, named.
   const fs::path x2 = make_ckpt(f.tmp.path / "creative_x2.pt", 5, "c2", 2);
   eval::CompareConfig c2 = f.config();
   c2.creative = x2.string();
-  const std::string msg = error_of([&] { eval::run_compare(c2, f.tmp.path / "o2"); });
+  const std::string msg = error_of([&] { reports::run_compare(c2, f.tmp.path / "o2"); });
   EXPECT_NE(msg.find(x2.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("x2"), std::string::npos) << msg;
   // gnuplot missing: a clear error saying what to install.
   ::setenv("SRLAB_GNUPLOT", (f.tmp.path / "no_such_gnuplot").c_str(), 1);
-  const std::string gp = error_of([&] { eval::run_compare(f.config(), f.tmp.path / "o3"); });
+  const std::string gp = error_of([&] { reports::run_compare(f.config(), f.tmp.path / "o3"); });
   ::unsetenv("SRLAB_GNUPLOT");
   EXPECT_NE(gp.find("install gnuplot-nox (scripts/setup.sh does)"), std::string::npos) << gp;
   EXPECT_FALSE(fs::exists(f.tmp.path / "o3" / "compare.md"));
