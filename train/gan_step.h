@@ -25,21 +25,13 @@
 #include "losses/weighted_loss.h"
 #include "models/disc/discriminator.h"
 #include "train/distributed.h"
+#include "train/objective.h"
 #include "train/train_config.h"
 
 namespace srlab::train {
 
-/// What the discriminator update(s) of one iteration did; means are over the updates that were done.
-struct DiscriminatorStats {
-  int steps = 0;       ///< updates done (finite loss)
-  int skipped = 0;     ///< updates skipped because the D loss was non-finite
-  double loss = 0.0;   ///< mean D loss (GanLoss::discriminator_loss, unweighted); 0 when steps == 0
-  double real = 0.0;   ///< mean logit D(hr) (before the update); 0 when steps == 0
-  double fake = 0.0;   ///< mean logit D(sr) (before the update); 0 when steps == 0
-  double lr = 0.0;     ///< D learning rate used
-};
-
-class GanStep {
+/// The GAN objective (file comment). make_objective (train/objective.h) builds it for GAN runs.
+class GanStep final : public TrainingObjective {
  public:
   /// Takes the discriminator `d` of c.gan.discriminator (built with the run's other models, see
   /// BuiltModels in train/train_config.h), moves it to `device` and builds its optimizer
@@ -54,23 +46,30 @@ class GanStep {
   /// with its graph, hr (N,3,H,W) and lr, float in [0,1] on the training device; fake_logits and
   /// real_logits are filled here. Result::terms lists every term of the config (the adversarial one
   /// as 0 before d_start). Throws srlab::Error from the discriminator (input size) or the loss terms.
-  losses::WeightedLoss::Result generator_loss(losses::LossInputs in, int64_t it);
+  losses::WeightedLoss::Result generator_loss(losses::LossInputs in, int64_t it) override;
 
   /// The discriminator update(s) of iteration `it` (step 2 of the file comment) on hr and sr (both
   /// (N,3,H,W) float on the training device; sr is detached here).
   DiscriminatorStats discriminator_step(const torch::Tensor& sr, const torch::Tensor& hr, int64_t it);
+  DiscriminatorStats after_generator_step(const torch::Tensor& sr, const torch::Tensor& hr, int64_t it) override {
+    return discriminator_step(sr, hr, it);
+  }
+  bool has_discriminator() const override { return true; }
+  TuningKeys tuning_keys() const override {
+    return {"optimizer.lr / d_optimizer.lr", "optimizer.grad_clip / d_optimizer.grad_clip"};
+  }
 
   /// Writes "discriminator_yaml", "discriminator" (parameters and buffers; models/weights/checkpoint.h) and
   /// "d_optimizer" (the optimizer state) into a checkpoint archive.
-  void save(torch::serialize::OutputArchive& archive) const;
+  void save(torch::serialize::OutputArchive& archive) const override;
   /// Restores what save() wrote. Throws srlab::Error naming `path` when an entry is missing or does
   /// not match the discriminator of the config.
-  void load(torch::serialize::InputArchive& archive, const std::filesystem::path& path);
+  void load(torch::serialize::InputArchive& archive, const std::filesystem::path& path) override;
 
   /// Data-parallel runs: the D loss is averaged over ranks before the finiteness check (so all ranks
   /// skip alike) and D's gradients are averaged (DataParallel::average_gradients) before clipping.
   /// Null (the default): one process.
-  void set_data_parallel(DataParallel* dp) { dp_ = dp; }
+  void set_data_parallel(DataParallel* dp) override { dp_ = dp; }
 
   const models::Discriminator& discriminator() const { return d_; }
   torch::optim::Optimizer& optimizer() { return *opt_; }

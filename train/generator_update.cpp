@@ -17,7 +17,7 @@ losses::WeightedLoss::Result micro_loss(GeneratorUpdate& u, const torch::Tensor&
   in.sr = sr;
   in.hr = hr;
   in.lr = lr_in;
-  return u.gan ? u.gan->generator_loss(in, it) : (*u.loss_fn)(in);
+  return u.objective->generator_loss(in, it);
 }
 
 // Forward/backward of every micro-batch; returns [stop, non-finite, loss sum, term sums...] / accum.

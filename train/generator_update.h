@@ -22,17 +22,17 @@
 #include "models/arch/generator.h"
 #include "train/amp.h"
 #include "train/distributed.h"
-#include "train/gan_step.h"
+#include "train/objective.h"
 
 namespace srlab::train {
 
-/// What generator_update works on (pointers are not owned; dp, gan, scaler and ema may be null).
+/// What generator_update works on (pointers are not owned; dp, scaler and ema may be null).
 struct GeneratorUpdate {
   models::Generator g{nullptr};
   models::Generator ema{nullptr};
   torch::optim::Optimizer* opt = nullptr;
-  const losses::WeightedLoss* loss_fn = nullptr;
-  GanStep* gan = nullptr;       ///< GAN runs: the generator loss comes from GanStep::generator_loss
+  const losses::WeightedLoss* loss_fn = nullptr;  ///< the run's loss (its term names)
+  TrainingObjective* objective = nullptr;  ///< gives the generator loss (train/objective.h)
   DataParallel* dp = nullptr;   ///< null: one process
   LossScaler* scaler = nullptr; ///< amp fp16 only
   AmpMode amp = AmpMode::off;

@@ -34,12 +34,7 @@ TrainingModels build_training_models(const TrainConfig& c, const torch::Device& 
   m.loss_fn = b.loss;
   m.loss_fn->to(device);
   core::log("generator {} x{}: {} parameters", m.g->type(), c.scale, models::count_parameters(*m.g));
-  if (c.gan.enabled()) {
-    m.gan = std::make_unique<GanStep>(c, *m.loss_fn, b.discriminator, device);
-    core::log("discriminator {}: {} parameters | gan_type {} | d_steps {} | adversarial term from iteration {}",
-              m.gan->discriminator()->type(), models::count_parameters(*m.gan->discriminator()),
-              losses::gan_type_name(m.gan->gan_loss().type()), c.gan.d_steps, c.gan.d_start);
-  }
+  m.objective = make_objective(c, m.loss_fn, b.discriminator, device);
   return m;
 }
 
@@ -62,7 +57,7 @@ bool save_checkpoint(const fs::path& path, const TrainConfig& c, const TrainStat
   torch::serialize::OutputArchive o;
   m.opt->save(o);
   ar.write("optimizer", o);
-  if (m.gan) m.gan->save(ar);
+  m.objective->save(ar);
   ar.write("best_psnr", c10::IValue(st.best_psnr));
   ar.write("best_iter", c10::IValue(st.best_iter));
   ar.write("rng_state", at::detail::getDefaultCPUGenerator().get_state());
@@ -83,7 +78,7 @@ void load_checkpoint(const fs::path& path, TrainState& st, TrainingModels& m) {
   torch::serialize::InputArchive o;
   if (!ar.try_read("optimizer", o)) throw Error("checkpoint '" + path.string() + "' has no optimizer state; cannot resume exactly");
   m.opt->load(o);
-  if (m.gan) m.gan->load(ar, path);
+  m.objective->load(ar, path);
   read_parallel_state(ar, path, st.world_size, &st.scaler);
   c10::IValue v;
   st.iteration = info.iteration;

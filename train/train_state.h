@@ -3,7 +3,8 @@
 //
 // A checkpoint is one torch::serialize archive holding: the generator header and weights (and EMA
 // weights) as models/weights/checkpoint.h writes them (so `srlab eval`/`upscale` load it), "optimizer"
-// (Adam/AdamW moments), in GAN runs the discriminator, its config and optimizer state (GanStep::save),
+// (Adam/AdamW moments), the objective's entries (GAN runs: the discriminator, its config and optimizer
+// state, GanStep::save),
 // "best_psnr"/"best_iter", "rng_state" (torch's CPU generator) and the data-parallel world size and fp16
 // loss scale (train/parallel_setup.h). Resuming from it continues bit-exactly.
 #include <torch/torch.h>
@@ -14,7 +15,7 @@
 #include "losses/weighted_loss.h"
 #include "models/arch/generator.h"
 #include "train/amp.h"
-#include "train/gan_step.h"
+#include "train/objective.h"
 #include "train/train_config.h"
 
 namespace srlab::train {
@@ -29,19 +30,19 @@ struct TrainState {
 };
 
 /// The networks and optimizers of a run: generator, its EMA copy (null when train.ema_decay is 0), the
-/// generator's optimizer, the weighted loss, and in GAN runs the discriminator step (null otherwise).
+/// generator's optimizer, the weighted loss, and the training objective (pixel or GAN, train/objective.h).
 struct TrainingModels {
   models::Generator g{nullptr};
   models::Generator ema{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt;
   std::shared_ptr<losses::WeightedLoss> loss_fn;
-  std::unique_ptr<GanStep> gan;
+  std::unique_ptr<TrainingObjective> objective;
 };
 
 /// The models of config `c` (built once by TrainConfig::from_config, see BuiltModels) made ready to
 /// train: torch's CPU generator set to c.built->rng_state, the init_from lines logged unless `resume`,
-/// the generator copied into its EMA, everything moved to `device`, the optimizer and (GAN runs) the
-/// discriminator step made, the sizes logged. The modules are c.built's own (one run per config).
+/// the generator copied into its EMA, everything moved to `device`, the optimizer and the objective
+/// (make_objective) made, the sizes logged. The modules are c.built's own (one run per config).
 /// Throws srlab::Error when `c` was not made by from_config.
 TrainingModels build_training_models(const TrainConfig& c, const torch::Device& device, bool resume);
 

@@ -158,11 +158,12 @@ class TrainingLoop {
       : c_(c), o_(o), run_(run), m_(m), st_(st), device_(device), main_rank_(main_rank),
         train_set_(load_training_set_timed(c)), val_set_(load_validation_set(c)),
         loader_(make_training_loader(c, train_set_, dp, device, st.iteration)),
-        window_(m.loss_fn->term_names(), m.gan != nullptr), gnuplot_(find_curves_gnuplot(main_rank)),
+        window_(m.loss_fn->term_names(), m.objective->has_discriminator()), gnuplot_(find_curves_gnuplot(main_rank)),
         start_iter_(st.iteration) {
     if (main_rank)
       csv_.emplace(run.dir / "metrics.csv", m.loss_fn->term_names(),
-                   m.gan ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"} : std::vector<std::string>{},
+                   m.objective->has_discriminator() ? std::vector<std::string>{"d_lr", "d_loss", "d_real", "d_fake"}
+                                                  : std::vector<std::string>{},
                    st.iteration, !o.resume_dir.empty());
     // The same numbers to the scalar sink (srlab train: TensorBoard event files); a failure costs it, not the run.
     if (main_rank && c.tensorboard)
@@ -174,7 +175,7 @@ class TrainingLoop {
     gu_.ema = m.ema;
     gu_.opt = m.opt.get();
     gu_.loss_fn = m.loss_fn.get();
-    gu_.gan = m.gan.get();
+    gu_.objective = m.objective.get();
     gu_.dp = dp;
     gu_.scaler = c.amp == AmpMode::fp16 ? &st.scaler : nullptr;
     gu_.amp = c.amp;
@@ -235,8 +236,8 @@ bool TrainingLoop::iteration() {
   set_lr(*m_.opt, lr);
   data::Batch batch = loader_->next();
   degrade_on_device(batch, device_);  // data.train.degradation_device: train
-  // Generator step (with D frozen in GAN runs, see train/gan_step.h; accumulation, AMP and the
-  // data-parallel gradient average and stop/skip agreement in train/generator_update.h).
+  // Generator step (the objective's loss, train/objective.h; accumulation, AMP and the data-parallel
+  // gradient average and stop/skip agreement in train/generator_update.h).
   const GeneratorUpdateResult res = generator_update(gu_, batch, st_.iteration, stop_wanted);
   if (res.stop) {
     interrupted_ = true;
@@ -247,20 +248,21 @@ bool TrainingLoop::iteration() {
     ++skipped_g_;
     bad_what_ = "generator loss";
     if (!res.bad_terms.empty()) bad_what_ += " (term " + res.bad_terms + ")";
-    core::log("iteration {}: non-finite {}loss ({}); step skipped{} ({} in a row)", st_.iteration + 1,
-              m_.gan ? "generator " : "", res.loss, m_.gan ? " (discriminator step too)" : "", bad_steps_ + 1);
+    core::log("iteration {}: non-finite generator loss ({}); this iteration's updates skipped ({} in a row)", st_.iteration + 1, res.loss,
+              bad_steps_ + 1);
   }
-  // Discriminator step(s), on a finite sr only (a NaN batch would corrupt BatchNorm statistics).
+  // The objective's work after the generator step (GAN: the discriminator step(s)), on a finite sr only
+  // (a NaN batch would corrupt BatchNorm statistics).
   DiscriminatorStats d;
-  if (m_.gan && res.finite) {
-    d = m_.gan->discriminator_step(res.sr, res.hr, st_.iteration);
+  if (res.finite) {
+    d = m_.objective->after_generator_step(res.sr, res.hr, st_.iteration);
     d_lr_ = d.lr;
-    if (d.skipped > 0) {
-      skipped_d_ += d.skipped;
-      bad_what_ = "discriminator loss";
-      core::log("iteration {}: non-finite discriminator loss; {} of {} discriminator step(s) skipped", st_.iteration + 1,
-                d.skipped, d.skipped + d.steps);
-    }
+  }
+  if (d.skipped > 0) {
+    skipped_d_ += d.skipped;
+    bad_what_ = "discriminator loss";
+    core::log("iteration {}: non-finite discriminator loss; {} of {} discriminator step(s) skipped", st_.iteration + 1,
+              d.skipped, d.skipped + d.steps);
   }
   ++st_.iteration;  // the batch is consumed either way, so resume stays aligned with the loader
   if (count_bad_step(res.finite, d)) return true;
@@ -281,8 +283,7 @@ bool TrainingLoop::count_bad_step(bool g_ok, const DiscriminatorStats& d) {
                             bad_steps_, bad_what_, st_.iteration,
                             fs::exists(run_.latest) ? "The last good checkpoint is " + run_.latest.string()
                                                     : std::string("No checkpoint was saved"),
-                            m_.gan ? "optimizer.lr / d_optimizer.lr" : "optimizer.lr",
-                            m_.gan ? "optimizer.grad_clip / d_optimizer.grad_clip" : "optimizer.grad_clip"));
+                            m_.objective->tuning_keys().lr, m_.objective->tuning_keys().grad_clip));
   return true;
 }
 
@@ -333,7 +334,7 @@ void TrainingLoop::send_scalars(double lr, double sps, const ValidationScore& v)
   std::vector<std::pair<std::string, double>> values;
   for (const auto& [tag, value] : window_.means()) values.emplace_back("train/" + tag, value);
   values.insert(values.end(), {{"train/lr", lr}, {"train/samples_per_s", sps}, {"val/psnr", v.psnr}, {"val/ssim", v.ssim}});
-  if (m_.gan) values.emplace_back("train/d_lr", d_lr_);
+  if (m_.objective->has_discriminator()) values.emplace_back("train/d_lr", d_lr_);
   scalars_.write(st_.iteration, values);
 }
 
@@ -388,7 +389,7 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   if (dp) {  // identical start on every rank (rank 0's weights)
     dp->broadcast_module(*m.g);
     if (m.ema) dp->broadcast_module(*m.ema);
-    if (m.gan) m.gan->set_data_parallel(dp.get());
+    m.objective->set_data_parallel(dp.get());
   }
   announce_precision(c, device);
 

@@ -1,5 +1,5 @@
 #pragma once
-// The supervised (pixel-loss) trainer for SR generators.
+// The trainer for SR generators: pixel-loss (fidelity) and GAN runs in one loop.
 //
 // Loop (per iteration): next LR/HR batch from the multi-threaded PatchLoader -> generator -> weighted
 // pixel losses -> backward -> optional gradient-norm clipping -> Adam/AdamW step with the scheduled LR
@@ -11,9 +11,10 @@
 // position, RNG state, best score). At the end, the best checkpoint is evaluated on `eval.datasets`
 // next to the bicubic/sharpened baselines and report.md/report.json are written.
 //
+// The loss and what follows the generator update come from the run's objective (train/objective.h).
 // GAN runs (a `discriminator:` section, see GanConfig in train/train_config.h): the same loop, with the
-// generator loss taken from GanStep (train/gan_step.h: D frozen, LossInputs with D's logits) and, after
-// the generator update and EMA, GanStep's discriminator update(s) on the same batch. A non-finite
+// GAN objective (train/gan_step.h): generator loss with D frozen (LossInputs with D's logits) and, after
+// the generator update and EMA, the discriminator update(s) on the same batch. A non-finite
 // generator loss skips both updates, a non-finite discriminator loss the D update; either counts
 // towards `max_bad_steps`. Checkpoints also hold the discriminator (parameters and buffers), its config
 // and its optimizer state, so resuming stays bit-exact; metrics.csv gets the columns d_lr, d_loss,
