@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/gan_step.h"
+#include "train/objective.h"
 
 namespace srlab::train {
 

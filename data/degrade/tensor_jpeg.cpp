@@ -22,7 +22,8 @@ constexpr int kShift = 16;
 constexpr int64_t kHalf = int64_t{1} << (kShift - 1);
 constexpr int64_t fix(double v) { return static_cast<int64_t>(v * (1 << kShift) + 0.5); }
 
-torch::Tensor shr(const torch::Tensor& v) { return torch::div(v, int64_t{1} << kShift, "floor"); }  // arithmetic >>
+// Arithmetic right shift (floor division by 2^bits, as libjpeg's RIGHT_SHIFT) of int32 samples.
+torch::Tensor shr(const torch::Tensor& v, int64_t bits = kShift) { return torch::bitwise_right_shift(v, bits); }
 
 // Replicates the last row/column of a (N,1,H,W) plane to reach (h, w) (crops when smaller).
 torch::Tensor replicate_to(const torch::Tensor& p, int64_t h, int64_t w) {
@@ -38,14 +39,15 @@ int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 // matrix D): for a block B flattened row-major, vec(D B D^T) = K vec(B) and the inverse vec(D^T F D) =
 // K^T vec(F). Float32 on `device`. One GEMM per plane instead of a batched 8x8 matmul per block.
 torch::Tensor dct2_matrix(const torch::Device& device) {
-  torch::Tensor d = torch::empty({8, 8}, torch::kFloat64);
+  std::array<double, 64> d{};
   for (int u = 0; u < 8; ++u)
     for (int x = 0; x < 8; ++x)
-      d[u][x] = (u == 0 ? std::sqrt(0.125) : 0.5) * std::cos((2 * x + 1) * u * M_PI / 16.0);
-  return torch::kron(d, d).to(device, torch::kFloat32);
+      d[static_cast<size_t>(u * 8 + x)] = (u == 0 ? std::sqrt(0.125) : 0.5) * std::cos((2 * x + 1) * u * M_PI / 16.0);
+  const torch::Tensor dm = torch::from_blob(d.data(), {8, 8}, torch::kFloat64);
+  return torch::kron(dm, dm).to(device, torch::kFloat32);
 }
 
-// Encode + decode one component plane (N,1,Hp,Wp) of int64 samples (Hp, Wp multiples of 8) with the
+// Encode + decode one component plane (N,1,Hp,Wp) of int32 samples (Hp, Wp multiples of 8) with the
 // per-sample tables q (N,64): level shift, DCT, quantise (half away from zero), dequantise, IDCT,
 // round, clamp (jcdctmgr.c / jidctint.c semantics, float transform).
 torch::Tensor code_plane(const torch::Tensor& plane, const torch::Tensor& q) {
@@ -60,16 +62,16 @@ torch::Tensor code_plane(const torch::Tensor& plane, const torch::Tensor& q) {
   const torch::Tensor coef = f.sign() * (f.abs() + 0.5f).floor();
   const torch::Tensor r = torch::matmul(coef * qt, k);
   const torch::Tensor px = (r + 128.5f).floor().clamp(0.0, 255.0);
-  return px.view({N, Hp / 8, Wp / 8, 8, 8}).permute({0, 1, 3, 2, 4}).reshape({N, 1, Hp, Wp}).to(torch::kLong);
+  return px.view({N, Hp / 8, Wp / 8, 8, 8}).permute({0, 1, 3, 2, 4}).reshape({N, 1, Hp, Wp}).to(torch::kInt);
 }
 
 // libjpeg h2v2_downsample: (a + b + c + d + bias) >> 2, bias 1, 2, 1, 2, ... along each row.
 torch::Tensor downsample_h2v2(const torch::Tensor& p) {
   const int64_t N = p.size(0), H = p.size(2), W = p.size(3);
-  const torch::Tensor s = p.view({N, 1, H / 2, 2, W / 2, 2}).sum({3, 5});
+  const torch::Tensor s = p.view({N, 1, H / 2, 2, W / 2, 2}).sum({3, 5}, false, torch::kInt);
   const torch::Tensor bias =
-      torch::arange(W / 2, torch::TensorOptions().dtype(torch::kLong).device(p.device())).remainder(2) + 1;
-  return torch::div(s + bias, 4, "floor");
+      torch::arange(W / 2, torch::TensorOptions().dtype(torch::kInt).device(p.device())).remainder(2) + 1;
+  return shr(s + bias, 2);
 }
 
 // libjpeg h2v2_fancy_upsample: triangular 3/4-1/4 filter in both directions with edge replication.
@@ -82,8 +84,8 @@ torch::Tensor upsample_h2v2_fancy(const torch::Tensor& c) {
   };
   const torch::Tensor up = c * 3 + shifted(c, 2, h, -1), down = c * 3 + shifted(c, 2, h, 1);
   const torch::Tensor rows = torch::stack({up, down}, 3).view({c.size(0), 1, 2 * h, w});  // column sums
-  const torch::Tensor left = torch::div(rows * 3 + shifted(rows, 3, w, -1) + 8, 16, "floor");
-  const torch::Tensor right = torch::div(rows * 3 + shifted(rows, 3, w, 1) + 7, 16, "floor");
+  const torch::Tensor left = shr(rows * 3 + shifted(rows, 3, w, -1) + 8, 4);
+  const torch::Tensor right = shr(rows * 3 + shifted(rows, 3, w, 1) + 7, 4);
   return torch::stack({left, right}, 4).view({c.size(0), 1, 2 * h, 2 * w});
 }
 
@@ -113,7 +115,8 @@ torch::Tensor jpeg_batch(const torch::Tensor& x, const std::vector<int>& qualiti
                 std::to_string(x.size(0)));
   torch::NoGradGuard no_grad;
   const int64_t H = x.size(2), W = x.size(3);
-  const torch::Tensor u8 = x.to(torch::kFloat32).mul(255.0f).round().clamp(0.0, 255.0).to(torch::kLong);
+  // int32 samples: every fixed-point sum below stays under 2^25.
+  const torch::Tensor u8 = x.to(torch::kFloat32).mul(255.0f).round().clamp(0.0, 255.0).to(torch::kInt);
   const torch::Tensor qy = tables(qualities, false, x.device());
   const auto to_unit = [&](const torch::Tensor& v) { return v.to(torch::kFloat64).div(255.0).to(x.scalar_type()); };
   if (x.size(1) == 1)

@@ -11,6 +11,7 @@
 #include "core/paths.h"
 #include "core/runtime.h"
 #include "data/degrade/degradation.h"
+#include "data/degrade/tensor_jpeg.h"
 #include "data/degrade/tensor_pipeline.h"
 #include "data/image/image_io.h"
 #include "data/datasets/prepare.h"
@@ -82,6 +83,22 @@ void BM_DegradeSecondOrderBatch16(benchmark::State& state) {
   state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(index), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DegradeSecondOrderBatch16)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// The tensor JPEG round trip (data/degrade/tensor_jpeg.h) on a batch of 16 RGB images of Arg x Arg
+// pixels, quality 50, torch at 2 intra-op threads: the step that dominated the tensor pipeline before
+// its fixed-point arithmetic moved from int64 floor divisions to int32 shifts.
+void BM_TensorJpegBatch16(benchmark::State& state) {
+  const int64_t side = state.range(0);
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::rand({16, 3, side, side});
+  const std::vector<int> q(16, 50);
+  const int saved = at::get_num_threads();
+  at::set_num_threads(2);
+  for (auto _ : state) benchmark::DoNotOptimize(srlab::data::jpeg_batch(x, q).data_ptr());
+  at::set_num_threads(saved);
+  state.counters["images/s"] = benchmark::Counter(16.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_TensorJpegBatch16)->Arg(64)->Arg(128)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // `srlab prepare` on T91 (91 images): Arg 0 = whole images with bicubic LR, Arg 1 = 128-px HR patches
 // (stride 64) with second-order LR. Counters: source images/s and pairs/s, all cores.
