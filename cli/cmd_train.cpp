@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "reports/tensorboard/tensorboard_sink.h"
+#include "cli/tensorboard/tensorboard_sink.h"
 #include "train/launch.h"
 #include "train/trainer.h"
 
@@ -61,7 +61,7 @@ int cmd_train(const std::vector<std::string>& args) {
   to.runs_dir = runs_dir;
   to.resume_dir = resume;
   to.final_eval = !no_eval;
-  to.scalar_sink = reports::tensorboard_sink_factory();
+  to.scalar_sink = cli::tensorboard_sink_factory();
   to.command_line = "srlab train";
   for (const auto& a : args) to.command_line += " " + a;
   const train::TrainSummary s = train::run_training(cfg, to);

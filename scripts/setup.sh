@@ -15,7 +15,7 @@ PACKAGES=(build-essential cmake git pkg-config libtorch-dev libopencv-dev libyam
           chromium libpng-dev libgloo-dev python3-torch libopenblas0-openmp)
 # chromium: the report browser test; libpng-dev: gray+alpha PNG reading; libgloo-dev: c10d Gloo headers
 # (distributed training); python3-torch: the .pth export round-trip test (torch.load weights_only=True);
-# protobuf-compiler: protoc for the TensorBoard event protobufs (reports/tensorboard/*.proto);
+# protobuf-compiler: protoc for the TensorBoard event protobufs (cli/tensorboard/*.proto);
 # libopenblas0-openmp: Debian's LibTorch calls the system BLAS (libblas.so.3), which is the unoptimised
 # reference BLAS unless an optimised one is installed; OpenBLAS (OpenMP build, sharing LibTorch's thread
 # pool) makes every matmul 13-25x faster (SwinIR's attention and MLPs, the tensor degradations' resizes and DCT).

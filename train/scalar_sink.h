@@ -1,7 +1,7 @@
 #pragma once
 // Where the trainer sends the numbers of each metrics.csv row besides the CSV itself: an interface, so
 // that the trainer does not depend on any file format. The CLI installs a TensorBoard event-file writer
-// (reports/tensorboard/tensorboard_sink.h; protobuf stays out of the training library, issue 15).
+// (cli/tensorboard/tensorboard_sink.h; protobuf stays out of the training library, issue 15).
 #include <cstdint>
 #include <filesystem>
 #include <functional>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the srlab binary: eval JSON against the protocol's reference value, clear
 # errors with non-zero exit codes, and Ctrl-C during training (latest.pt saved, exit 130, resume; the
-# TensorBoard event files of both sessions checked by tests/reports/tfevents_check.py).
+# TensorBoard event files of both sessions checked by tests/cli/tfevents_check.py).
 # usage: cli_test.sh /path/to/srlab
 set -euo pipefail
 SRLAB="$(realpath "$1")"
@@ -72,7 +72,7 @@ grep -q "training done: $((iter + 5)) iterations" "$WORK/resume.txt" || fail "re
 echo "ok: ctrl-c + resume at iteration $iter"
 # 3a. TensorBoard event files of both sessions, read by an independent decoder (own CRC-32C and protobuf
 #     wire decoding, protoc --decode_raw): tags and values equal metrics.csv after TensorBoard's resume purge.
-python3 tests/reports/tfevents_check.py "$WORK/runs/sigint" 2 || fail "TensorBoard event files"
+python3 tests/cli/tfevents_check.py "$WORK/runs/sigint" 2 || fail "TensorBoard event files"
 
 # 3b. export the resumed run's checkpoint to ONNX and verify it in ONNX Runtime (and OpenCV DNN: static size).
 "$SRLAB" export --checkpoint "$WORK/runs/sigint/checkpoints/latest.pt" --output "$WORK/m.onnx" --verify \

@@ -151,7 +151,7 @@ TEST(LpipsErrors, MissingFileNamesItAndTheConverter) {
 TEST(LpipsErrors, MissingWrongShapeAndUnexpectedTensorsAreNamed) {
   {
     auto d = file_dict().copy();
-    d.erase(std::string("features.7.expand3x3.weight"));
+    ASSERT_EQ(d.erase(std::string("features.7.expand3x3.weight")), 1u);  // the key exists
     const fs::path p = write_dict(d, "missing.pt");
     const std::string msg = error_of([&] { sm::load_lpips(p); });
     fs::remove(p);

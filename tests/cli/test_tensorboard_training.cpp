@@ -1,5 +1,5 @@
 // TensorBoard event files of tiny trainings (run_training with the factory `srlab train` installs,
-// reports::tensorboard_sink_factory): the tags and values of every metrics.csv row, GAN tags, the
+// cli::tensorboard_sink_factory): the tags and values of every metrics.csv row, GAN tags, the
 // train.tensorboard switch, and a resume from an older checkpoint whose orphaned points TensorBoard's
 // SessionLog START rule (event_accumulator.py: the first START is ignored, each later START at step s
 // drops the points with step >= s read so far) removes, leaving exactly the final metrics.csv.
@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "core/config.h"
-#include "reports/tensorboard/event_file.h"
-#include "reports/tensorboard/tensorboard_sink.h"
+#include "cli/tensorboard/event_file.h"
+#include "cli/tensorboard/tensorboard_sink.h"
 #include "tests/test_util.h"
 #include "train/train_config.h"
 #include "tests/train/helpers.h"
@@ -32,7 +32,7 @@ train::TrainSummary run(const core::Config& c, const fs::path& resume = {}, int6
   o.resume_dir = resume;
   o.stop_after = stop_after;
   o.final_eval = false;
-  o.scalar_sink = reports::tensorboard_sink_factory();
+  o.scalar_sink = cli::tensorboard_sink_factory();
   return train::run_training(c, o);
 }
 
@@ -50,8 +50,8 @@ Points tensorboard_view(const fs::path& dir) {
   Points pts;
   bool seen_start = false;
   for (const fs::path& f : event_files(dir))
-    for (const auto& e : reports::read_tensorboard_events(f)) {
-      if (e.what == reports::TensorBoardEvent::What::session_log && e.session_status == 1) {
+    for (const auto& e : cli::read_tensorboard_events(f)) {
+      if (e.what == cli::TensorBoardEvent::What::session_log && e.session_status == 1) {
         if (seen_start) pts.erase(pts.lower_bound(e.step), pts.end());
         seen_start = true;
       }
@@ -111,7 +111,7 @@ TEST(TensorBoardTraining, EventFileHoldsTheMetricsCsvRows) {
   const train::TrainSummary s = run(tiny_config("tb_rows"));
   const std::vector<fs::path> files = event_files(s.run_dir);
   ASSERT_EQ(files.size(), 1u);
-  const auto events = reports::read_tensorboard_events(files[0]);
+  const auto events = cli::read_tensorboard_events(files[0]);
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(events[0].file_version, "brain.Event:2");
   EXPECT_EQ(events[1].session_status, 1);
@@ -176,7 +176,7 @@ TEST(TensorBoardTraining, ResumeFromAnOlderCheckpointPurgesTheOrphanedPoints) {
   run(c, first.run_dir);  // again from 4: its points replace the orphaned 6, 8
   const std::vector<fs::path> files = event_files(first.run_dir);
   ASSERT_EQ(files.size(), 3u);
-  const auto third = reports::read_tensorboard_events(files[2]);
+  const auto third = cli::read_tensorboard_events(files[2]);
   ASSERT_GE(third.size(), 2u);
   EXPECT_EQ(third[1].session_status, 1);
   EXPECT_EQ(third[1].step, 5);

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace srlab::reports {
+namespace srlab::cli {
 
 /// CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected, init and final XOR 0xFFFFFFFF; Boost.CRC) of
 /// `data`. crc32c("123456789") = 0xE3069283 (RFC 3720, B.4).
@@ -38,4 +38,4 @@ struct TfRecord {
 ///         match (a corrupt byte).
 std::vector<TfRecord> read_tfrecords(const std::filesystem::path& file);
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli

@@ -1,6 +1,6 @@
 #pragma once
 // TensorBoard event files (events.out.tfevents.<unix seconds>.<hostname>): TFRecord files
-// (reports/tensorboard/tfrecord.h) of serialized Event protobufs (reports/tensorboard/event.proto, field
+// (cli/tensorboard/tfrecord.h) of serialized Event protobufs (cli/tensorboard/event.proto, field
 // numbers of TensorFlow's tensorflow/core/util/event.proto). The first record is
 // Event{wall_time, file_version: "brain.Event:2"}; scalars are Event{wall_time, step, summary {value {tag,
 // simple_value}}}. Source: TensorFlow's core/util/events_writer.cc (file name, first record) and
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace srlab::reports {
+namespace srlab::cli {
 
 /// Appends events to a new TensorBoard event file. Not thread-safe.
 class EventFileWriter {
@@ -78,4 +78,4 @@ struct ScalarPoint {
 /// @throws srlab::Error as read_tensorboard_events().
 std::vector<ScalarPoint> read_tensorboard_scalars(const std::filesystem::path& file);
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli

@@ -1,8 +1,8 @@
-#include "reports/tensorboard/tensorboard_sink.h"
+#include "cli/tensorboard/tensorboard_sink.h"
 
-#include "reports/tensorboard/event_file.h"
+#include "cli/tensorboard/event_file.h"
 
-namespace srlab::reports {
+namespace srlab::cli {
 
 namespace {
 
@@ -27,4 +27,4 @@ train::ScalarSinkFactory tensorboard_sink_factory() {
   };
 }
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli

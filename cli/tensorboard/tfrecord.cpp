@@ -1,4 +1,4 @@
-#include "reports/tensorboard/tfrecord.h"
+#include "cli/tensorboard/tfrecord.h"
 
 #include <boost/crc.hpp>
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace srlab::reports {
+namespace srlab::cli {
 
 namespace {
 
@@ -76,4 +76,4 @@ std::vector<TfRecord> read_tfrecords(const std::filesystem::path& file) {
   return records;
 }
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli

@@ -1,4 +1,4 @@
-#include "reports/tensorboard/event_file.h"
+#include "cli/tensorboard/event_file.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -8,10 +8,10 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "reports/tensorboard/event.pb.h"
-#include "reports/tensorboard/tfrecord.h"
+#include "cli/tensorboard/event.pb.h"
+#include "cli/tensorboard/tfrecord.h"
 
-namespace srlab::reports {
+namespace srlab::cli {
 namespace fs = std::filesystem;
 namespace pb = srlab::tensorboard;
 
@@ -130,4 +130,4 @@ std::vector<ScalarPoint> read_tensorboard_scalars(const fs::path& file) {
   return out;
 }
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli

@@ -1,11 +1,11 @@
 #pragma once
 // The TensorBoard scalar sink that `srlab train` installs (train::TrainerOptions::scalar_sink): the
-// trainer's numbers go to an event file in the run folder (reports/tensorboard/event_file.h), readable by
+// trainer's numbers go to an event file in the run folder (cli/tensorboard/event_file.h), readable by
 // `tensorboard --logdir <runs dir>`. It implements train's header-only ScalarSink interface, so the
 // training library never links protobuf (issue 15).
 #include "train/scalar_sink.h"
 
-namespace srlab::reports {
+namespace srlab::cli {
 
 /// A factory that opens a new EventFileWriter in the run folder for each training session, whose
 /// SessionLog START step is start_step + 1, the first step the session can log: on resume, TensorBoard
@@ -15,4 +15,4 @@ namespace srlab::reports {
 /// then warns once and goes on, train::ScalarLog).
 train::ScalarSinkFactory tensorboard_sink_factory();
 
-}  // namespace srlab::reports
+}  // namespace srlab::cli
