@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "reports/compare_report.h"
@@ -38,10 +39,11 @@ int cmd_compare(const std::vector<std::string>& args) {
       ("threads", threads_option(&threads), "CPU threads (0 = all)");
   if (!parse_args(opts, args)) return 0;
   if (config.empty()) throw Error("--config FILE is required (e.g. --config configs/gan/compare_x4.yaml)");
+  if (!out.empty()) core::require_path_kind(out, core::PathKind::kFolder, "compare output folder (--out)");
   const eval::CompareConfig cfg = eval::load_compare_config(config, overrides);
   core::configure_threads(threads);
   const std::filesystem::path dir = out.empty() ? std::filesystem::path("experiments") / "runs" / cfg.name : std::filesystem::path(out);
-  std::filesystem::create_directories(dir);
+  core::create_output_folder(dir, "compare output folder (--out)");
   core::set_log_file(dir / "compare.log");
   eval::CompareReport rep;
   try {

@@ -48,11 +48,16 @@ int cmd_degrade(const std::vector<std::string>& args) {
   const data::Degradation deg = data::Degradation::load_file(config);
   const std::filesystem::path in_path = core::expand_data_path(input);
   torch::Tensor hr = data::read_image(in_path).pixels;
+  const int64_t in_h = hr.size(1), in_w = hr.size(2);
   if (crop > 0) {
     const int64_t side = std::min<int64_t>({crop, hr.size(1), hr.size(2)});
     const int64_t y = (hr.size(1) - side) / 2, x = (hr.size(2) - side) / 2;
     hr = hr.slice(1, y, y + side).slice(2, x, x + side);
   }
+  if (hr.size(1) < scale || hr.size(2) < scale)
+    throw Error(fmt::format("--input '{}' ({}x{} pixels{}) is smaller than the scale {}: it has no LR pixel; use a larger "
+                            "image", in_path.string(), hr.size(2), hr.size(1),
+                            hr.size(1) < in_h || hr.size(2) < in_w ? fmt::format(" after --crop {}", crop) : "", scale));
   hr = data::quantize(data::mod_crop(hr, scale).contiguous());
   std::vector<data::DegradedSample> samples;
   nlohmann::json params = nlohmann::json::array();

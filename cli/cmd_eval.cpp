@@ -128,6 +128,10 @@ int cmd_eval(const std::vector<std::string>& args) {
     throw Error("--niqe-model is given but --metrics does not include niqe; add niqe to --metrics");
   if (!html_out.empty() && save_dir.empty())
     save_dir = (std::filesystem::path(html_out).parent_path() / (std::filesystem::path(html_out).stem().string() + "_images")).string();
+  // Output paths of the wrong kind fail now, not after the evaluation.
+  for (const auto& [out, flag] : {std::pair{json_out, "--json"}, {md_out, "--markdown"}, {html_out, "--html"}})
+    if (!out.empty()) core::require_path_kind(out, core::PathKind::kFile, std::string(flag) + " output");
+  if (!save_dir.empty()) core::require_path_kind(save_dir, core::PathKind::kFolder, "--save-images folder");
   core::configure_threads(threads);
   const torch::Device device = core::select_device(device_spec);
   // One LPIPS network shared by all dataset x method evaluations (loaded before any work starts).

@@ -9,11 +9,33 @@
 #include "core/error.h"
 #include "cli/tensorboard/tensorboard_sink.h"
 #include "train/launch.h"
+#include "train/parallel_setup.h"
+#include "train/train_config.h"
 #include "train/trainer.h"
 
 namespace po = boost::program_options;
 
 namespace srlab::cli {
+
+namespace {
+/// After a finished run: the command that upscales the user's own image with the model just trained,
+/// and what that model is for.
+void print_next_steps(const train::TrainSummary& s) {
+  const std::filesystem::path best = s.run_dir / "checkpoints" / "best.pt";
+  std::cout << "\nUpscale your own image (x" << s.scale << ") with this model:\n  "
+            << (train::current_executable().parent_path() / "srlab").string() << " upscale -m " << best.string()
+            << " -i photo.png -o photo_x" << s.scale << ".png\n";
+  if (s.clean_lr)
+    std::cout << "This model learned clean LR images (MATLAB bicubic downscaling): it restores detail lost to\n"
+                 "resizing. On real photos with JPEG blocks, noise or blur it sharpens those artefacts too; for\n"
+                 "such photos train a degradation-trained model, e.g.\n"
+                 "  srlab train --config configs/realworld_x4.yaml   (second-order blur/noise/JPEG/resize)\n"
+                 "  srlab train --config configs/degradation_study/first_order_x4.yaml\n";
+  else
+    std::cout << "This model was trained on degraded LR (data.train.degradation): it is meant for real photos\n"
+                 "with the blur, noise and compression it saw in training.\n";
+}
+}  // namespace
 
 int cmd_train(const std::vector<std::string>& args) {
   po::options_description opts(
@@ -41,9 +63,15 @@ int cmd_train(const std::vector<std::string>& args) {
   if (!parse_args(opts, args)) return 0;
   if (config.empty() == resume.empty())
     throw Error("give exactly one of --config FILE (new run) or --resume RUN_DIR (continue a run)");
-  if (nproc < 1) throw Error("--nproc must be >= 1");
+  train::check_worker_count(nproc);
+  core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);
+  for (const auto& s : sets) cfg.set_override(s);
   if (nproc > 1) {  // the launcher: the same command without --nproc, once per rank
     if (std::getenv("WORLD_SIZE") != nullptr) throw Error("--nproc cannot be used inside torchrun/srun (WORLD_SIZE is set)");
+    // Everything a worker would refuse is refused here, once, before any process starts.
+    const train::TrainConfig checked = train::TrainConfig::from_config(cfg);
+    train::check_config_paths(checked);
+    train::check_data_parallel_config(checked, nproc);
     std::vector<std::string> worker_args{"train"};
     for (size_t i = 0; i < args.size(); ++i) {
       if (args[i] == "--nproc") ++i;
@@ -55,8 +83,6 @@ int cmd_train(const std::vector<std::string>& args) {
         std::cerr << "srlab train: worker rank " << rank << " exited with status " << status << "; stopping the others\n";
     });
   }
-  core::Config cfg = resume.empty() ? core::Config::load_file(config) : train::load_run_config(resume);
-  for (const auto& s : sets) cfg.set_override(s);
   train::TrainerOptions to;
   to.runs_dir = runs_dir;
   to.resume_dir = resume;
@@ -67,6 +93,7 @@ int cmd_train(const std::vector<std::string>& args) {
   const train::TrainSummary s = train::run_training(cfg, to);
   if (s.interrupted) return 130;
   std::cout << "run folder: " << s.run_dir.string() << "\n";
+  if (s.iterations > 0) print_next_steps(s);
   return 0;
 }
 

@@ -84,7 +84,36 @@ std::string write_failure_message(const fs::path& target, const std::string& det
   return "failed writing " + quoted(target) + " (disk full?)" + (first.empty() ? "" : ": " + first);
 }
 
+void require_path_kind(const fs::path& path, PathKind expected, const std::string& what, bool must_exist,
+                       const std::string& hint) {
+  const std::string tail = hint.empty() ? "" : "; " + hint;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) {
+    if (must_exist) throw Error(what + " " + quoted(path) + " does not exist" + tail);
+    return;
+  }
+  const bool folder = fs::is_directory(st);
+  if (expected == PathKind::kFolder) {
+    if (!folder) throw Error(what + " " + quoted(path) + " is a file; expected a folder" + tail);
+    return;
+  }
+  if (folder) throw Error(what + " " + quoted(path) + " is a folder; expected a file" + tail);
+  if (!fs::is_regular_file(st)) {
+    const char* kind = fs::is_fifo(st) ? "a FIFO (named pipe)" : fs::is_socket(st) ? "a socket" : "a device or special file";
+    throw Error(what + " " + quoted(path) + " is " + kind + ", not a regular file; pass a file" + tail);
+  }
+}
+
+void create_output_folder(const fs::path& dir, const std::string& what) {
+  require_path_kind(dir, PathKind::kFolder, what);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("cannot create " + what + " " + quoted(dir) + ": " + ec.message());
+}
+
 void check_output_free(const fs::path& target, Existing existing) {
+  require_path_kind(target, PathKind::kFile, "output", false, "give a file name (e.g. " + (target / "model.out").string() + ")");
   std::error_code ec;
   if (existing == Existing::kKeep && fs::exists(fs::symlink_status(target, ec)))
     throw Error("output " + quoted(target) + " already exists; pass --overwrite to replace it");
@@ -195,14 +224,7 @@ std::vector<fs::path> remove_stale_temps(const fs::path& folder) {
 }
 
 void require_regular_file_if_exists(const fs::path& path, const std::string& what) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st) || fs::is_regular_file(st)) return;
-  const char* kind = fs::is_directory(st) ? "a folder"
-                     : fs::is_fifo(st)    ? "a FIFO (named pipe)"
-                     : fs::is_socket(st)  ? "a socket"
-                                          : "a device or special file";
-  throw Error(what + " " + quoted(path) + " is " + kind + ", not a regular file; pass a file");
+  require_path_kind(path, PathKind::kFile, what);
 }
 
 std::string read_file(const fs::path& path) {

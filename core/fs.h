@@ -29,8 +29,25 @@ inline Existing existing_policy(bool overwrite) { return overwrite ? Existing::k
 /// moving it onto `target` is atomic.
 std::filesystem::path temp_path_for(const std::filesystem::path& target);
 
-/// Throws srlab::Error "output 'X' already exists; pass --overwrite to replace it" when `target` exists
-/// and `existing` is kKeep. Never throws for kReplace.
+/// What a command expects a path to be.
+enum class PathKind { kFile, kFolder };
+
+/// The one path-kind check of every command. When `path` exists it must be of kind `expected` (after
+/// following symlinks); when it is missing, throws only if `must_exist`.
+/// @param what  how the command names the path in messages ("output", "benchmark folder (-d)", ...)
+/// @param hint  appended to the message after "; " (e.g. "pass the .pt file inside it"); may be empty
+/// @throws srlab::Error "<what> 'p' is a folder; expected a file", "... is a file; expected a folder",
+///         "... is a FIFO (named pipe)/socket/device ..., not a regular file" or "... does not exist".
+void require_path_kind(const std::filesystem::path& path, PathKind expected, const std::string& what,
+                       bool must_exist = false, const std::string& hint = "");
+
+/// Creates the output folder `dir` (and its parents). Throws srlab::Error "<what> 'dir' is a file;
+/// expected a folder" when a non-folder is in the way, or naming the OS error when it cannot be created.
+void create_output_folder(const std::filesystem::path& dir, const std::string& what);
+
+/// Throws srlab::Error "output 'X' is a folder; expected a file" when `target` is a folder (whatever
+/// `existing` says), and "output 'X' already exists; pass --overwrite to replace it" when `target`
+/// exists and `existing` is kKeep.
 void check_output_free(const std::filesystem::path& target, Existing existing);
 
 /// A byte sink handed to producers: writes n bytes and returns n. It never throws and never reports a

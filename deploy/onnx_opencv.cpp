@@ -34,11 +34,11 @@ onnx::ModelProto parse_model(const std::string& bytes, const std::string& who) {
 
 std::string hint_for(const std::string& error) {
   if (error.find("Resize") != std::string::npos || error.find("cubic") != std::string::npos)
-    return " (OpenCV DNN 4.6 has no cubic Resize; re-export the checkpoint with this SRLab version, whose "
+    return std::string(" (OpenCV DNN ") + CV_VERSION + " has no cubic Resize; re-export the checkpoint with this SRLab version, whose "
            "exporters avoid it, or run the checkpoint itself)";
   if (error.find("FLOAT16") != std::string::npos || error.find("float16") != std::string::npos ||
       error.find("data type") != std::string::npos)
-    return " (OpenCV DNN 4.6 reads no float16 weights: use an fp32 export)";
+    return std::string(" (OpenCV DNN ") + CV_VERSION + " reads no float16 weights: use an fp32 export)";
   return "";
 }
 
@@ -73,7 +73,10 @@ struct OpenCvOnnxModel::Impl {
 
 OpenCvOnnxModel::OpenCvOnnxModel(std::string model_bytes, std::string source) : impl_(std::make_unique<Impl>()) {
   impl_->source = std::move(source);
-  parse_model(model_bytes, impl_->source.empty() ? "OpenCvOnnxModel" : impl_->source);
+  const onnx::ModelProto m = parse_model(model_bytes, impl_->source.empty() ? "OpenCvOnnxModel" : impl_->source);
+  if (m.graph().input_size() == 0 || m.graph().output_size() == 0)
+    throw Error("ONNX model '" + impl_->source + "' has no graph " + (m.graph().input_size() == 0 ? "input" : "output") +
+                "; an upscaling model takes one (N,3,H,W) image input and gives one output: re-export it");
   impl_->bytes = std::move(model_bytes);
 }
 

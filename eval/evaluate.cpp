@@ -17,15 +17,18 @@ namespace srlab::eval {
 namespace fs = std::filesystem;
 namespace {
 
-// A folder/file-name-safe version of `s` ([A-Za-z0-9._-] kept, everything else '_').
+// A folder/file-name-safe version of `s` that keeps different names different: [A-Za-z0-9._-] are kept,
+// every other byte (and '~' itself) becomes "~XX" (two lower-case hex digits), so "a<b" -> "a~3cb" and
+// "a>b" -> "a~3eb" (a plain '_' substitution saved both as "a_b"); "." and ".." are escaped whole.
 std::string safe_name(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
-    if (!ok) c = '_';
+  if (s.empty()) return "~";
+  const bool dots = s == "." || s == "..";
+  std::string out;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || (c == '.' && !dots);
+    out += ok ? std::string(1, c) : fmt::format("~{:02x}", static_cast<unsigned char>(c));
   }
-  if (out.empty() || out == "." || out == "..") out = "_" + out;
   return out;
 }
 

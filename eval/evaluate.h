@@ -60,7 +60,7 @@ struct EvalOptions {
   /// Score colour images on MATLAB BT.601 luma (true, published protocol) or on RGB (false).
   bool y_channel = true;
   /// When non-empty, every SR image is also written as an 8-bit PNG to
-  /// <save_images_dir>/<method name, with characters other than [A-Za-z0-9._-] replaced by '_'>/<name>.png
+  /// <save_images_dir>/<method name, characters other than [A-Za-z0-9._-] written as ~XX hex>/<name>.png
   /// (atomically, via data::write_image).
   std::filesystem::path save_images_dir;
   /// Metrics to compute (default PSNR and SSIM).
@@ -89,7 +89,8 @@ EvalResult evaluate(const data::PairedImageDataset& dataset, const std::string& 
 
 /// Where evaluate() writes the SR image of `image_name` by `method` under EvalOptions::save_images_dir:
 /// <method>/<image name without an image-file extension>.png, both with characters other than
-/// [A-Za-z0-9._-] replaced by '_' (e.g. ("ESPCN x4", "img_001.png") -> "ESPCN_x4/img_001.png").
+/// [A-Za-z0-9._-] (and '~') written as "~XX" hex so that different names never share a file
+/// (e.g. ("ESPCN x4", "img_001.png") -> "ESPCN~20x4/img_001.png", "a<b.png" -> "a~3cb.png").
 std::filesystem::path saved_image_path(const std::string& method, const std::string& image_name);
 
 /// The result as JSON, exactly:

@@ -279,11 +279,7 @@ void write_compare_files(const Gnuplot& gp, const CompareConfig& cfg, CompareRun
   const auto& extras = run.extras;
   const auto& alphas = run.alphas;
   const std::string& usm = run.usm;
-  {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw Error(fmt::format("compare: cannot create the output folder '{}': {}", out_dir.string(), ec.message()));
-  }
+  core::create_output_folder(out_dir, "compare output folder");
   const size_t nm = methods.size();
   nlohmann::json js;
   js["name"] = cfg.name;

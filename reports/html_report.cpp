@@ -1,6 +1,7 @@
 #include "reports/html_report.h"
 
 #include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -79,8 +80,10 @@ nlohmann::json dataset_json(const HtmlReport& rep, const ReportDataset& d) {
       pts.empty() ? std::string()
                   : pd_plot_svg(pts, xm == "lpips" ? "LPIPS (lower is better)" : "NIQE (lower is better)", "Y-PSNR (dB)").svg;
   nlohmann::json images = nlohmann::json::array();
-  for (const ReportImage& im : d.images)
+  for (const ReportImage& im : d.images) {
     images.push_back({{"name", im.name}, {"w", im.width}, {"h", im.height}, {"lr", im.lr}, {"hr", im.hr}, {"sr", im.sr}});
+    if (im.focus) images.back()["focus"] = *im.focus;
+  }
   nlohmann::json crops = nlohmann::json::array();
   for (const eval::CropBox& c : d.crops) {
     if (c.image >= d.images.size())
@@ -94,13 +97,52 @@ nlohmann::json dataset_json(const HtmlReport& rep, const ReportDataset& d) {
 
 }  // namespace
 
+std::array<int64_t, 2> largest_difference_centre(const cv::Mat& a, const cv::Mat& b, int side) {
+  if (a.size() != b.size() || a.type() != b.type() || a.empty())
+    throw Error(fmt::format("largest_difference_centre: images of different sizes or types ({}x{} vs {}x{})", a.cols,
+                            a.rows, b.cols, b.rows));
+  if (side < 1) throw Error("largest_difference_centre: side must be >= 1");
+  const int w = std::min(side, a.cols), h = std::min(side, a.rows);
+  cv::Mat diff, sum;
+  cv::absdiff(a, b, diff);
+  std::vector<cv::Mat> channels;
+  cv::split(diff, channels);
+  cv::Mat total = cv::Mat::zeros(a.size(), CV_32F);
+  for (const cv::Mat& c : channels) cv::add(total, c, total, cv::noArray(), CV_32F);
+  cv::integral(total, sum, CV_64F);  // window sums in O(1) each
+  double best = -1;
+  std::array<int64_t, 2> centre{a.cols / 2, a.rows / 2};
+  for (int y = 0; y + h <= a.rows; ++y)
+    for (int x = 0; x + w <= a.cols; ++x) {
+      const double s = sum.at<double>(y + h, x + w) - sum.at<double>(y, x + w) - sum.at<double>(y + h, x) + sum.at<double>(y, x);
+      if (s > best + 1e-9) best = s, centre = {x + w / 2, y + h / 2};
+    }
+  if (best <= 0) return {a.cols / 2, a.rows / 2};
+  return centre;
+}
+
 bool higher_is_better(const std::string& metric) { return metric == "psnr" || metric == "ssim"; }
 
-std::vector<std::pair<std::string, std::string>> default_slider_pairs(const std::vector<std::string>& methods) {
+std::vector<std::pair<std::string, std::string>> default_slider_pairs(const std::vector<std::string>& methods,
+                                                                      const std::vector<eval::EvalResult>& results) {
   auto has = [&](const char* m) { return std::find(methods.begin(), methods.end(), m) != methods.end(); };
   std::vector<std::pair<std::string, std::string>> pairs;
   if (has("bicubic") && has("crisp")) pairs.emplace_back("bicubic", "crisp");
   if (has("crisp") && has("creative")) pairs.emplace_back("crisp", "creative");
+  if (pairs.empty() && has("bicubic")) {  // bicubic | the best learned method (mean PSNR over the results)
+    std::map<std::string, std::pair<double, int>> psnr;  // method -> (sum, count)
+    for (const eval::EvalResult& r : results)
+      if (r.metrics.psnr) psnr[r.method].first += r.mean_psnr, ++psnr[r.method].second;
+    std::string best;
+    double best_psnr = -1e300;
+    for (const std::string& m : methods) {
+      if (m == "bicubic" || m == "sharpened") continue;
+      const auto it = psnr.find(m);
+      const double v = it == psnr.end() ? -1e299 : it->second.first / it->second.second;
+      if (best.empty() || v > best_psnr) best = m, best_psnr = v;
+    }
+    if (!best.empty()) pairs.emplace_back("bicubic", best);
+  }
   if (pairs.empty() && methods.size() >= 2) pairs.emplace_back(methods[0], methods[1]);
   if (pairs.empty() && methods.size() == 1) pairs.emplace_back(methods[0], "HR");
   return pairs;
@@ -114,7 +156,7 @@ nlohmann::json report_page_data(const HtmlReport& rep) {
       throw Error(fmt::format("HTML report: a result names dataset '{}', which the report does not have", r.dataset));
     check_method(rep, r.method, "a result's");
   }
-  const auto pairs = rep.slider_pairs.empty() ? default_slider_pairs(rep.methods) : rep.slider_pairs;
+  const auto pairs = rep.slider_pairs.empty() ? default_slider_pairs(rep.methods, rep.results) : rep.slider_pairs;
   nlohmann::json js_pairs = nlohmann::json::array();
   for (const auto& [a, b] : pairs) {
     check_method(rep, a, "slider");

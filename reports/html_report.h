@@ -17,9 +17,12 @@
 // <body data-errors="N">; <body data-ready="1"> is set once the page is built, and every slider element
 // (id "slider-<k>") carries data-rect="left,top,width,height" (CSS px in the page as first laid out).
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
+#include <array>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +38,9 @@ struct ReportImage {
   int64_t width = 0, height = 0;          ///< HR size in pixels
   std::string lr, hr;                     ///< LR and HR PNG files
   std::map<std::string, std::string> sr;  ///< method name -> SR PNG file
+  /// Where the zoom starts (HR pixels, centre x and y): the window where the first slider pair differs
+  /// most (largest_difference_centre); unset: the image centre.
+  std::optional<std::array<int64_t, 2>> focus;
 };
 
 /// One dataset of the report.
@@ -60,9 +66,18 @@ struct HtmlReport {
   nlohmann::json provenance = nlohmann::json::object();
 };
 
-/// The slider defaults: (bicubic, crisp) and (crisp, creative) when those methods exist; when neither
-/// pair exists, (first, second) method (or (first, HR) with one method). Pairs keep that order.
-std::vector<std::pair<std::string, std::string>> default_slider_pairs(const std::vector<std::string>& methods);
+/// The slider defaults: (bicubic, crisp) and (crisp, creative) when those methods exist; else (bicubic,
+/// the learned method with the highest mean PSNR in `results`) when there is one (a learned method is
+/// any but bicubic and sharpened): a newcomer first sees what the model adds over bicubic; else
+/// (first, second) method (or (first, HR) with one method). Pairs keep that order.
+std::vector<std::pair<std::string, std::string>> default_slider_pairs(const std::vector<std::string>& methods,
+                                                                      const std::vector<eval::EvalResult>& results = {});
+
+/// The centre (x, y) of the side x side window (clipped to the image) where the images `a` and `b` (same
+/// size, any channel count, 8-bit) differ most in mean absolute difference; the image centre when they
+/// are equal. Used to start the report's zoom where two methods differ.
+/// @throws srlab::Error when the sizes differ or side < 1.
+std::array<int64_t, 2> largest_difference_centre(const cv::Mat& a, const cv::Mat& b, int side);
 
 /// Whether a metric is better when higher: true for "psnr" and "ssim", false for "lpips" and "niqe".
 bool higher_is_better(const std::string& metric);

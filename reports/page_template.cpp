@@ -155,7 +155,7 @@ const char* const kScript = R"JS(<script>
     }
     function drawZoom() {
       const im = current(), z = Number(zoomSel.options[zoomSel.selectedIndex].text);
-      if (!centre) centre = { x: im.w / 2, y: im.h / 2 };
+      if (!centre) centre = im.focus ? { x: im.focus[0], y: im.focus[1] } : { x: im.w / 2, y: im.h / 2 };
       const side = 256 / z, x0 = clamp(Math.round(centre.x - side / 2), 0, Math.max(0, im.w - side));
       const y0 = clamp(Math.round(centre.y - side / 2), 0, Math.max(0, im.h - side));
       const dw = parseFloat(box.style.width) / im.w;  // the box may not be laid out yet

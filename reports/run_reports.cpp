@@ -1,6 +1,7 @@
 #include "reports/run_reports.h"
 
 #include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 
@@ -69,6 +70,17 @@ void write_eval_html(const fs::path& html_file, const std::vector<eval::EvalResu
   h.results = results;
   const fs::path dir = html_file.parent_path().empty() ? fs::path(".") : html_file.parent_path();
   for (const auto& [name, ds] : datasets) h.datasets.push_back(collect_dataset(ds, name, h.methods, dir, sr_dir / name));
+  // The zoom starts where the first slider pair (bicubic | the best learned method) differs most.
+  const auto pairs = default_slider_pairs(h.methods, h.results);
+  if (!pairs.empty())
+    for (ReportDataset& d : h.datasets)
+      for (ReportImage& im : d.images) {
+        const auto a_it = im.sr.find(pairs[0].first), b_it = im.sr.find(pairs[0].second);
+        if (a_it == im.sr.end() || b_it == im.sr.end()) continue;
+        const cv::Mat a = cv::imread((dir / a_it->second).string(), cv::IMREAD_COLOR);
+        const cv::Mat b = cv::imread((dir / b_it->second).string(), cv::IMREAD_COLOR);
+        if (!a.empty() && a.size() == b.size()) im.focus = largest_difference_centre(a, b, 64);
+      }
   h.provenance = {{"git_revision", git_revision}, {"command", command}};
   write_html(html_file, h);
 }

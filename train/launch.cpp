@@ -9,7 +9,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <torch/cuda.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -68,9 +70,29 @@ int free_tcp_port() {
 
 std::filesystem::path current_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
 
+int max_local_workers() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max({2 * cores, static_cast<int>(torch::cuda::device_count()), 2});
+}
+
+void check_worker_count(int nproc) {
+  if (nproc < 1) throw Error("--nproc must be >= 1, got " + std::to_string(nproc));
+  if (nproc > max_local_workers())
+    throw Error(fmt::format("--nproc {} is more than this machine can run: at most {} local workers (2 per CPU core "
+                            "of {}, or one per visible GPU: {}); use torchrun or srun to train across machines",
+                            nproc, max_local_workers(), std::thread::hardware_concurrency(),
+                            torch::cuda::device_count()));
+}
+
+namespace {
+void kill_all(const WorkerGroup& g, int sig) {
+  for (const pid_t pid : g.pids) ::kill(pid, sig);
+}
+}  // namespace
+
 WorkerGroup start_workers(const std::filesystem::path& program, const std::vector<std::string>& args, int nproc, int port,
                           const std::filesystem::path& log_dir) {
-  if (nproc < 1) throw Error("--nproc must be >= 1, got " + std::to_string(nproc));
+  check_worker_count(nproc);
   if (port == 0) port = free_tcp_port();
   if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
   WorkerGroup g;
@@ -84,10 +106,18 @@ WorkerGroup start_workers(const std::filesystem::path& program, const std::vecto
     if (!log_dir.empty()) {
       const std::string f = (log_dir / ("rank_" + std::to_string(r) + ".log")).string();
       log_fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (log_fd < 0) throw Error("cannot write the worker log '" + f + "': " + std::strerror(errno));
+      if (log_fd < 0) {
+        kill_all(g, SIGKILL);  // no half-started group left behind
+        throw Error("cannot write the worker log '" + f + "': " + std::strerror(errno));
+      }
     }
     const pid_t pid = ::fork();
-    if (pid < 0) throw Error(std::string("cannot start a training worker (fork): ") + std::strerror(errno));
+    if (pid < 0) {
+      const std::string why = std::strerror(errno);
+      kill_all(g, SIGKILL);
+      for (const pid_t p : g.pids) ::waitpid(p, nullptr, 0);
+      throw Error("cannot start a training worker (fork): " + why);
+    }
     if (pid == 0) {  // child: only async-signal-safe calls until exec
       ::setpgid(0, 0);                    // the launcher forwards Ctrl-C exactly once
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // no orphaned workers if the launcher dies
@@ -133,10 +163,10 @@ int supervise_workers(WorkerGroup& g, const std::function<void(int, int)>& on_fa
       for (size_t r = 0; r < g.pids.size(); ++r)
         if (!done[r]) ::kill(g.pids[r], SIGINT);
     }
-    if (failure && left > 0) {
+    if (failure && left > 0) {  // a failed rank stops its siblings at once (they cannot go on without it)
       const auto waited = clock::now() - failed_at;
-      const int sig = waited > std::chrono::seconds(40) ? SIGKILL : waited > std::chrono::seconds(30) ? SIGTERM : 0;
-      if (sig == SIGKILL || (sig == SIGTERM && !termed)) {
+      const int sig = waited > std::chrono::seconds(10) ? SIGKILL : SIGTERM;
+      if (sig == SIGKILL || !termed) {
         termed = true;
         for (size_t r = 0; r < g.pids.size(); ++r)
           if (!done[r]) ::kill(g.pids[r], sig);

@@ -3,9 +3,10 @@
 // It starts N copies of a program with the environment torchrun gives its workers (RANK, WORLD_SIZE,
 // LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1, MASTER_PORT = a free port), each in its own
 // process group and killed (SIGTERM) when the launcher dies (Linux PR_SET_PDEATHSIG), then supervises
-// them like torchrun's elastic agent without restarts: when one worker fails, the others get 30 s to
-// notice it and stop by themselves (they report the lost peer), then SIGTERM and, 10 s later, SIGKILL; a Ctrl-C (SIGINT) of the launcher is forwarded once to every worker (they
-// checkpoint and stop together, train/generator_update.h).
+// them like torchrun's elastic agent without restarts: when one worker fails, the others get SIGTERM at
+// once and, 10 s later, SIGKILL; a Ctrl-C (SIGINT) of the launcher is forwarded once to every worker (they
+// checkpoint and stop together, train/generator_update.h). The number of workers is bounded
+// (max_local_workers), and `srlab train --nproc` validates the config before it forks any.
 #include <sys/types.h>
 
 #include <filesystem>
@@ -22,9 +23,17 @@ struct WorkerGroup {
   std::vector<pid_t> pids;  ///< rank r is pids[r]
 };
 
-/// Starts `nproc` (>= 1) workers `program args...` with the environment above on `port` (0: a free
+/// The most local workers start_workers accepts: max(2 x CPU cores, visible CUDA devices, 2).
+int max_local_workers();
+
+/// Throws srlab::Error "--nproc N is more than this machine can run: at most M ..." unless
+/// 1 <= nproc <= max_local_workers().
+void check_worker_count(int nproc);
+
+/// Starts `nproc` (1 .. max_local_workers()) workers `program args...` with the environment above on `port` (0: a free
 /// one). `log_dir` non-empty: worker r's stdout and stderr go to log_dir/rank_<r>.log (like
-/// torchrun --log-dir), else they are inherited. Throws srlab::Error when a process cannot be started.
+/// torchrun --log-dir), else they are inherited. Throws srlab::Error (check_worker_count) or when a
+/// process cannot be started (the workers already started are killed).
 WorkerGroup start_workers(const std::filesystem::path& program, const std::vector<std::string>& args, int nproc,
                           int port = 0, const std::filesystem::path& log_dir = {});
 

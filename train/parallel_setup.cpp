@@ -7,14 +7,18 @@
 
 namespace srlab::train {
 
-std::unique_ptr<DataParallel> join_data_parallel(const TrainConfig& c, torch::Device& device) {
-  const DistEnv env = dist_env_from_environment();
-  if (env.world_size == 1) return nullptr;
-  const int per_step = env.world_size * c.accum_steps;
+void check_data_parallel_config(const TrainConfig& c, int world_size) {
+  const int per_step = world_size * c.accum_steps;
   if (c.batch_size % per_step != 0)
     throw Error(fmt::format("data.train.batch_size {} (samples per optimizer step over all ranks) must be divisible by "
                             "the number of processes ({}) x train.accum_steps ({}) = {}",
-                            c.batch_size, env.world_size, c.accum_steps, per_step));
+                            c.batch_size, world_size, c.accum_steps, per_step));
+}
+
+std::unique_ptr<DataParallel> join_data_parallel(const TrainConfig& c, torch::Device& device) {
+  const DistEnv env = dist_env_from_environment();
+  if (env.world_size == 1) return nullptr;
+  check_data_parallel_config(c, env.world_size);
   device = rank_device(device, env);
   DataParallelOptions o;
   o.timeout = std::chrono::seconds(c.dist_timeout_s);

@@ -14,6 +14,12 @@
 
 namespace srlab::train {
 
+/// Checks what every data-parallel worker checks of the config for `world_size` processes:
+/// data.train.batch_size divisible by world_size x train.accum_steps. Called by join_data_parallel and,
+/// before forking any worker, by `srlab train --nproc` (a config error then appears once, not per rank).
+/// @throws srlab::Error naming the keys and the numbers.
+void check_data_parallel_config(const TrainConfig& c, int world_size);
+
 /// Reads the launch environment (dist_env_from_environment). WORLD_SIZE 1 or unset: returns null
 /// and leaves `device` alone. Else joins the group with c.dist_timeout_s, moves `device` to this
 /// rank's GPU (rank_device), turns stderr logging off on ranks other than 0 and logs the setup on

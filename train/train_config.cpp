@@ -262,6 +262,7 @@ TrainConfig TrainConfig::from_config(const core::Config& cfg) {
   t.name = cfg.req<std::string>("name");
   if (t.name.empty() || t.name.find('/') != std::string::npos || t.name == "." || t.name == "..")
     cfg.fail("name", "must be a plain folder name");
+  t.about = cfg.get<std::string>("about", "");
   t.seed = static_cast<uint64_t>(cfg.get<int64_t>("seed", 0));
   t.device = cfg.get<std::string>("device", "auto");
   t.threads = cfg.get<int>("threads", 0);

@@ -78,6 +78,7 @@ struct BuiltModels {
 
 struct TrainConfig {
   std::string name;          ///< run name -> <runs_dir>/<name>
+  std::string about;         ///< `about:` what the run does and how long it takes; logged when it starts
   uint64_t seed = 0;
   std::string device = "auto";
   int threads = 0;           ///< 0 = all hardware threads

@@ -377,6 +377,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const bool main_rank = !dp || dp->is_main();                             // only rank 0 writes files
   const RunFolder run = open_run_folder(c, options, main_rank, device, threads, dp ? dp->world_size() : 1);
   core::log("run {} in {} | device {} | {} threads | git {}", c.name, run.dir.string(), device.str(), threads, git_revision());
+  if (!c.about.empty()) core::log("about this run: {}", c.about);
+  core::log("plan: {} iterations of {} x{} LR patches of {}x{} ({}){}{}", c.iters, c.batch_size, c.scale, c.lr_patch,
+            c.lr_patch, c.train_degradation ? "degraded on the fly" : "clean bicubic LR",
+            c.val_dir.empty() ? "" : fmt::format(", validation every {} iterations", c.val_every),
+            c.eval_datasets.empty() || !options.final_eval
+                ? ""
+                : fmt::format(", then the final evaluation on {} dataset(s)", c.eval_datasets.size()));
 
   // Model, EMA, optimizer, losses (and, in GAN runs, the discriminator), then the resumed state.
   TrainingModels m = build_training_models(c, device, resume);
@@ -395,7 +402,9 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
 
   TrainingLoop loop(c, options, run, m, st, dp.get(), device, main_rank);
   loop.run();
-  const TrainSummary summary = loop.finish();
+  TrainSummary summary = loop.finish();
+  summary.scale = c.scale;
+  summary.clean_lr = c.train_degradation == nullptr;
   if (!summary.interrupted && options.final_eval && main_rank && !c.eval_datasets.empty())
     write_final_report(c, run.dir, run.best, m.g, m.ema != nullptr, device);
   core::set_log_file({});

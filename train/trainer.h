@@ -50,6 +50,8 @@ struct TrainSummary {
   double best_psnr = 0.0;      ///< validation Y-PSNR (dB) of best.pt (train.best_by), 0 without validation
   int64_t best_iter = -1;
   bool interrupted = false;    ///< stopped by Ctrl-C (latest.pt saved)
+  int scale = 0;               ///< the model's upscaling factor
+  bool clean_lr = true;        ///< trained on the stored/bicubic LR (no data.train.degradation)
 };
 
 /// Runs (or resumes) a training experiment described by `cfg` (see TrainConfig). Throws srlab::Error

@@ -80,8 +80,7 @@ Hdf5PairsReader::Hdf5PairsReader(const fs::path& path) : impl_(std::make_unique<
   std::error_code ec;
   if (!fs::exists(path, ec))
     throw Error("HDF5 pairs file " + quoted(path) + " does not exist; check the path, or " + kMakeOne);
-  if (!fs::is_regular_file(path, ec))
-    throw Error("HDF5 pairs file " + quoted(path) + " is not a regular file; give the .h5 file itself");
+  core::require_path_kind(path, core::PathKind::kFile, "HDF5 pairs file", true, "give the .h5 file itself");
 
   H5Guard g;
   try {

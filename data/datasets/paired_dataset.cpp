@@ -10,6 +10,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "data/datasets/hdf5_pairs.h"
@@ -257,8 +258,9 @@ PairedImageDataset open_benchmark(const fs::path& dir, int scale, bool to_rgb) {
                   std::to_string(scale));
     return ds;
   }
-  if (!fs::is_directory(dir, ec))
-    throw Error("benchmark folder '" + dir.string() + "' does not exist; expected e.g. <data>/benchmarks/Set5/x4");
+  core::require_path_kind(dir, core::PathKind::kFolder, "benchmark folder", true,
+                          "expected a folder such as <data>/benchmarks/Set5/x4 (HR/ and LR/ inside, or HR images) or an "
+                          "HDF5 pairs file (srlab prepare)");
   PairedFolderOptions o;
   o.scale = scale;
   o.to_rgb = to_rgb;

@@ -98,8 +98,7 @@ bool is_image_file(const fs::path& path) {
 
 std::vector<fs::path> list_images(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::exists(dir, ec)) throw Error("image folder '" + dir.string() + "' does not exist; check the path");
-  if (!fs::is_directory(dir, ec)) throw Error("'" + dir.string() + "' is not a folder; expected a folder of images");
+  core::require_path_kind(dir, core::PathKind::kFolder, "image folder", true, "expected a folder of images");
   std::vector<fs::path> out;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.is_regular_file(ec) && is_image_file(entry.path())) out.push_back(entry.path());

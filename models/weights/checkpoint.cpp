@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "models/disc/discriminator_registry.h"
 #include "models/arch/registry.h"
+#include "models/weights/finite.h"
 #include "models/weights/torch_file.h"
 
 namespace srlab::models {
@@ -103,6 +104,7 @@ void load_module(torch::serialize::InputArchive& ar, torch::nn::Module& m, const
       if (t.sizes() != p.value().sizes())
         throw Error("checkpoint '" + path.string() + "': '" + prefix + p.key() + "' has shape " + c10::str(t.sizes()) +
                     " but the " + arch + " architecture expects " + c10::str(p.value().sizes()));
+      require_finite(t, prefix + p.key(), path.string());
       p.value().copy_(t);
     }
   };

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "models/weights/finite.h"
 #include "models/weights/safetensors.h"
 
 namespace srlab::models {
@@ -89,7 +90,8 @@ void unwrap_weights(const PickleValue& root, bool prefer_ema, const std::string&
   out.stripped_prefixes = strip_wrapper_prefixes(out.state_dict);
 }
 
-WeightFileContents read_weight_file(const fs::path& path, bool prefer_ema) {
+namespace {
+WeightFileContents read_contents(const fs::path& path, bool prefer_ema) {
   WeightFileContents out;
   const WeightContainer kind = sniff_weight_container(path);
   if (kind == WeightContainer::kSafetensors) {
@@ -107,6 +109,13 @@ WeightFileContents read_weight_file(const fs::path& path, bool prefer_ema) {
                 "models::load_generator");
   const PickleValue root = read_torch_file(path, &out.container);
   unwrap_weights(root, prefer_ema, path.string(), out);
+  return out;
+}
+}  // namespace
+
+WeightFileContents read_weight_file(const fs::path& path, bool prefer_ema) {
+  WeightFileContents out = read_contents(path, prefer_ema);
+  for (const auto& [key, t] : out.state_dict) require_finite(t, key, path.string());
   return out;
 }
 

@@ -29,8 +29,10 @@ struct WeightFileContents {
 };
 
 /// Reads a torch.save file (zip or legacy) or a .safetensors file (by content) and unwraps it.
+/// Every floating-point tensor is checked for NaN/Inf (models/weights/finite.h).
 /// @throws srlab::Error naming `path` for unreadable files (see torch_file.h, safetensors.h), a file that
-///         holds no dict (e.g. a pickled list or string) or no tensors, or non-string keys.
+///         holds no dict (e.g. a pickled list or string) or no tensors, non-string keys, or a tensor with
+///         NaN/Inf values (naming the key).
 WeightFileContents read_weight_file(const std::filesystem::path& path, bool prefer_ema = true);
 
 /// Unwraps an unpickled object (see the file comment) into `out` (wrapper_key, state_dict, ...).

@@ -142,12 +142,22 @@ void load_state_dict_strict(torch::nn::Module& module, const StateDict& sd, cons
 
 DetectedGenerator detect_generator(const StateDict& sd, const std::string& sidecar,
                                    const std::vector<std::string>& options, const std::string& source) {
+  for (const auto& o : options)
+    if (o.find('=') == std::string::npos || o.front() == '=')
+      throw Error(fmt::format("--model-option '{}' for '{}': expected key=value (e.g. res_scale=0.1)", o, source));
   std::vector<DetectedGenerator> found;
   std::vector<std::string> problems;
+  std::vector<std::string> option_errors;  // architectures the weights match, refused for the user's options
   for (const auto& [type, detect] : generator_detectors()) {
+    std::optional<DetectedModel> d;
     try {
-      std::optional<DetectedModel> d = detect(sd);
-      if (!d) continue;
+      d = detect(sd);
+    } catch (const Error& e) {
+      problems.push_back(type + ": " + e.what());
+      continue;
+    }
+    if (!d) continue;
+    try {
       d->model_yaml = apply_overrides(d->model_yaml, sidecar, options, source);
       Generator g = make_generator(core::Config::parse(d->model_yaml, source + " (detected " + type + ")"), d->scale);
       const auto mismatches = state_dict_mismatches(*g, sd, 4);
@@ -156,7 +166,12 @@ DetectedGenerator detect_generator(const StateDict& sd, const std::string& sidec
       else
         problems.push_back(fmt::format("{} x{} ({})", type, d->scale, fmt::join(mismatches, ", ")));
     } catch (const Error& e) {
-      problems.push_back(type + ": " + e.what());
+      // The weights fit this architecture's detector; what fails is the model built with the overrides.
+      if (options.empty() && sidecar.empty()) {
+        problems.push_back(type + ": " + e.what());
+      } else {
+        option_errors.push_back(fmt::format("the weights are {} x{}, but {}", type, d->scale, e.what()));
+      }
     }
   }
   if (found.size() == 1) return found.front();
@@ -167,6 +182,11 @@ DetectedGenerator detect_generator(const StateDict& sd, const std::string& sidec
                             "--model-option type=<name> or a sidecar {}.yaml `model:` section",
                             source, fmt::join(names, ", "), source));
   }
+  if (!option_errors.empty())
+    throw Error(fmt::format("invalid model option for '{}' (given: {}{}): {}", source,
+                            options.empty() ? "no --model-option" : fmt::format("--model-option {}", fmt::join(options, " ")),
+                            sidecar.empty() ? "" : fmt::format(", sidecar {}.yaml", source),
+                            fmt::join(option_errors, "; ")));
   fail_undetected(sd, problems, source);
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -24,6 +25,13 @@ const std::map<std::string, c10::ScalarType>& storage_types() {
 constexpr const char* kOrderedDict = "collections.OrderedDict";
 constexpr const char* kRebuildTensor = "torch._utils._rebuild_tensor_v2";
 constexpr const char* kRebuildParameter = "torch._utils._rebuild_parameter";
+// Bounds that no real weight file comes near (a BasicSR training state nests 5 levels and holds a few
+// thousand values) but that keep hostile pickles from exhausting the C++ stack (destroying or walking a
+// million nested tuples recurses once per level) or memory (a "billion laughs" of shared containers).
+constexpr int kMaxDepth = 100;                   // nesting levels of tuples/lists/dicts
+constexpr uint64_t kMaxNodes = 10'000'000;       // values reachable from one container, shared ones counted each time
+constexpr size_t kMaxStack = 1'000'000;          // values on the unpickler's stack at once
+constexpr size_t kMaxMemo = 1'000'000;           // memo entries
 
 PickleValue make(Kind k) {
   PickleValue v;
@@ -76,6 +84,63 @@ class Unpickler {
     pos_ += n + 1;
     return std::string(start, n);
   }
+  void push(PickleValue v) {
+    if (stack_.size() >= kMaxStack) fail(fmt::format("more than {} values on the pickle stack", kMaxStack));
+    stack_.push_back(std::move(v));
+  }
+  void memo_put(uint32_t i) {
+    if (memo_.size() >= kMaxMemo && !memo_.count(i)) fail(fmt::format("more than {} memo entries", kMaxMemo));
+    memo_[i] = top();
+  }
+  /// The key of a container's shared storage (nullptr for scalars, strings and tensors).
+  static const void* container_id(const PickleValue& v) {
+    if (v.items) return v.items.get();
+    if (v.entries) return v.entries.get();
+    return nullptr;
+  }
+  /// Nesting depth and node count of a value; containers are measured once, when first placed in
+  /// another container ("sealed"), from their children, which are sealed already.
+  struct Extent {
+    int depth = 0;
+    uint64_t nodes = 1;
+    std::shared_ptr<const void> keep;  // keeps a sealed container alive, so its address is never reused
+  };
+  Extent extent(const PickleValue& v) {
+    const void* id = container_id(v);
+    if (!id) return {};
+    if (auto it = sealed_.find(id); it != sealed_.end()) return it->second;
+    Extent e;  // children are sealed (see adopt), so this looks one level down only
+    auto add = [&](const PickleValue& c) {
+      const Extent& x = extent(c);
+      e.depth = std::max(e.depth, x.depth + 1);
+      e.nodes += x.nodes;
+    };
+    if (v.items)
+      for (const auto& c : *v.items) add(c);
+    if (v.entries)
+      for (const auto& [k, c] : *v.entries) {
+        add(k);
+        add(c);
+      }
+    return e;
+  }
+  /// Called for every value placed into the container `parent` (nullptr: a new tuple): refuses cycles and
+  /// containers changed after being placed elsewhere (only recursive Python objects do that), bounds the
+  /// nesting depth and node count, and seals the child.
+  void adopt(const void* parent, const PickleValue& child) {
+    if (parent && sealed_.count(parent))
+      fail("a container is changed after being placed in another one (a recursive object)");
+    const void* id = container_id(child);
+    if (!id) return;
+    if (id == parent) fail("a container is placed inside itself (a recursive object)");
+    if (sealed_.count(id)) return;
+    const Extent e = extent(child);
+    if (e.depth + 1 > kMaxDepth) fail(fmt::format("values nested deeper than {} levels", kMaxDepth));
+    if (e.nodes > kMaxNodes) fail(fmt::format("more than {} values in one container", kMaxNodes));
+    Extent sealed{e.depth, e.nodes, child.items ? std::shared_ptr<const void>(child.items)
+                                                 : std::shared_ptr<const void>(child.entries)};
+    sealed_.emplace(id, std::move(sealed));
+  }
   PickleValue pop() {
     if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail("stack underflow");
     PickleValue v = std::move(stack_.back());
@@ -95,17 +160,20 @@ class Unpickler {
     return out;
   }
   void push_tuple(std::vector<PickleValue> items) {
+    for (const auto& x : items) adopt(nullptr, x);
     PickleValue t = make(Kind::kTuple);
     *t.items = std::move(items);
-    stack_.push_back(std::move(t));
+    push(std::move(t));
   }
   void set_items(PickleValue& dict, std::vector<PickleValue>& kv) {
     if (!dict.is_dict()) fail("SETITEM(S) on a " + dict.describe());
     if (kv.size() % 2) fail("odd number of SETITEMS values");
+    for (auto& x : kv) adopt(dict.entries.get(), x);
     for (size_t i = 0; i < kv.size(); i += 2) dict.entries->emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
   }
   void append(PickleValue& list, std::vector<PickleValue>& v) {
     if (list.kind != Kind::kList) fail("APPEND(S) on a " + list.describe());
+    for (auto& x : v) adopt(list.items.get(), x);
     for (auto& x : v) list.items->push_back(std::move(x));
   }
   PickleValue memo_get(uint32_t i) {
@@ -128,6 +196,7 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, PickleValue> memo_;
   std::map<std::string, torch::Tensor> storage_cache_;
+  std::unordered_map<const void*, Extent> sealed_;  // containers placed in another container
 };
 
 PickleValue Unpickler::global(const std::string& module, const std::string& name) {
@@ -222,32 +291,32 @@ bool Unpickler::step(uint8_t op) {
     case 0x80: take(1); break;                                   // PROTO
     case 0x95: take(8); break;                                   // FRAME
     case '.': return false;                                      // STOP
-    case 'N': stack_.push_back(make(Kind::kNone)); break;
-    case 0x88: case 0x89: { PickleValue b = make(Kind::kBool); b.boolean = op == 0x88; stack_.push_back(b); break; }
-    case 'K': stack_.push_back(make_int(le<uint8_t>())); break;  // BININT1
-    case 'M': stack_.push_back(make_int(le<uint16_t>())); break; // BININT2
-    case 'J': stack_.push_back(make_int(le<int32_t>())); break;  // BININT
-    case 0x8a: stack_.push_back(big_int(le<uint8_t>())); break;  // LONG1
-    case 0x8b: { const int32_t n = le<int32_t>(); if (n < 0) fail("negative LONG4 size"); stack_.push_back(big_int(n)); break; }
+    case 'N': push(make(Kind::kNone)); break;
+    case 0x88: case 0x89: { PickleValue b = make(Kind::kBool); b.boolean = op == 0x88; push(b); break; }
+    case 'K': push(make_int(le<uint8_t>())); break;  // BININT1
+    case 'M': push(make_int(le<uint16_t>())); break; // BININT2
+    case 'J': push(make_int(le<int32_t>())); break;  // BININT
+    case 0x8a: push(big_int(le<uint8_t>())); break;  // LONG1
+    case 0x8b: { const int32_t n = le<int32_t>(); if (n < 0) fail("negative LONG4 size"); push(big_int(n)); break; }
     case 'G': {  // BINFLOAT, big-endian
       uint64_t u = 0;
       const char* p = take(8);
       for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<uint8_t>(p[i]);
       PickleValue f = make(Kind::kFloat);
       std::memcpy(&f.real, &u, 8);
-      stack_.push_back(f);
+      push(f);
       break;
     }
-    case 'X': { const uint32_t n = le<uint32_t>(); stack_.push_back(make_text(Kind::kString, std::string(take(n), n))); break; }
-    case 0x8c: { const uint8_t n = le<uint8_t>(); stack_.push_back(make_text(Kind::kString, std::string(take(n), n))); break; }
-    case 0x8d: { const uint64_t n = le<uint64_t>(); if (n > size_) fail("truncated data"); stack_.push_back(make_text(Kind::kString, std::string(take(n), n))); break; }
-    case 'T': { const int32_t n = le<int32_t>(); if (n < 0) fail("negative BINSTRING size"); stack_.push_back(make_text(Kind::kString, std::string(take(n), n))); break; }
-    case 'U': { const uint8_t n = le<uint8_t>(); stack_.push_back(make_text(Kind::kString, std::string(take(n), n))); break; }
-    case 'B': { const uint32_t n = le<uint32_t>(); stack_.push_back(make_text(Kind::kBytes, std::string(take(n), n))); break; }
-    case 'C': { const uint8_t n = le<uint8_t>(); stack_.push_back(make_text(Kind::kBytes, std::string(take(n), n))); break; }
-    case '}': stack_.push_back(make(Kind::kDict)); break;
-    case ']': stack_.push_back(make(Kind::kList)); break;
-    case ')': stack_.push_back(make(Kind::kTuple)); break;
+    case 'X': { const uint32_t n = le<uint32_t>(); push(make_text(Kind::kString, std::string(take(n), n))); break; }
+    case 0x8c: { const uint8_t n = le<uint8_t>(); push(make_text(Kind::kString, std::string(take(n), n))); break; }
+    case 0x8d: { const uint64_t n = le<uint64_t>(); if (n > size_) fail("truncated data"); push(make_text(Kind::kString, std::string(take(n), n))); break; }
+    case 'T': { const int32_t n = le<int32_t>(); if (n < 0) fail("negative BINSTRING size"); push(make_text(Kind::kString, std::string(take(n), n))); break; }
+    case 'U': { const uint8_t n = le<uint8_t>(); push(make_text(Kind::kString, std::string(take(n), n))); break; }
+    case 'B': { const uint32_t n = le<uint32_t>(); push(make_text(Kind::kBytes, std::string(take(n), n))); break; }
+    case 'C': { const uint8_t n = le<uint8_t>(); push(make_text(Kind::kBytes, std::string(take(n), n))); break; }
+    case '}': push(make(Kind::kDict)); break;
+    case ']': push(make(Kind::kList)); break;
+    case ')': push(make(Kind::kTuple)); break;
     case '(': marks_.push_back(stack_.size()); break;
     case 't': push_tuple(pop_to_mark()); break;
     case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
@@ -257,35 +326,35 @@ bool Unpickler::step(uint8_t op) {
       push_tuple(std::move(items));
       break;
     }
-    case 'l': { auto v = pop_to_mark(); PickleValue l = make(Kind::kList); append(l, v); stack_.push_back(l); break; }
-    case 'd': { auto v = pop_to_mark(); PickleValue dct = make(Kind::kDict); set_items(dct, v); stack_.push_back(dct); break; }
+    case 'l': { auto v = pop_to_mark(); PickleValue l = make(Kind::kList); append(l, v); push(l); break; }
+    case 'd': { auto v = pop_to_mark(); PickleValue dct = make(Kind::kDict); set_items(dct, v); push(dct); break; }
     case 'a': { std::vector<PickleValue> v{pop()}; append(top(), v); break; }
     case 'e': { auto v = pop_to_mark(); append(top(), v); break; }
     case 's': { std::vector<PickleValue> kv(2); kv[1] = pop(); kv[0] = pop(); set_items(top(), kv); break; }
     case 'u': { auto v = pop_to_mark(); set_items(top(), v); break; }
-    case 'q': memo_[le<uint8_t>()] = top(); break;               // BINPUT
-    case 'r': memo_[le<uint32_t>()] = top(); break;              // LONG_BINPUT
-    case 0x94: memo_[static_cast<uint32_t>(memo_.size())] = top(); break;  // MEMOIZE
-    case 'h': stack_.push_back(memo_get(le<uint8_t>())); break;  // BINGET
-    case 'j': stack_.push_back(memo_get(le<uint32_t>())); break; // LONG_BINGET
-    case 'c': { const std::string module = line(); const std::string name = line(); stack_.push_back(global(module, name)); break; }
+    case 'q': memo_put(le<uint8_t>()); break;               // BINPUT
+    case 'r': memo_put(le<uint32_t>()); break;              // LONG_BINPUT
+    case 0x94: memo_put(static_cast<uint32_t>(memo_.size())); break;  // MEMOIZE
+    case 'h': push(memo_get(le<uint8_t>())); break;  // BINGET
+    case 'j': push(memo_get(le<uint32_t>())); break; // LONG_BINGET
+    case 'c': { const std::string module = line(); const std::string name = line(); push(global(module, name)); break; }
     case 0x93: {  // STACK_GLOBAL
       const PickleValue name = pop(), module = pop();
       if (!name.is_string() || !module.is_string()) fail("STACK_GLOBAL without strings");
-      stack_.push_back(global(module.text, name.text));
+      push(global(module.text, name.text));
       break;
     }
-    case 'R': { const PickleValue args = pop(); const PickleValue fn = pop(); stack_.push_back(reduce(fn, args)); break; }
+    case 'R': { const PickleValue args = pop(); const PickleValue fn = pop(); push(reduce(fn, args)); break; }
     case 'b': {  // BUILD: only the OrderedDict `_metadata` attribute (state dicts) and tensor state, ignored
       pop();
       const Kind k = top().kind;
       if (k != Kind::kDict && k != Kind::kTensor) fail("BUILD on a " + top().describe());
       break;
     }
-    case 'Q': { const PickleValue pid = pop(); stack_.push_back(persistent_load(pid)); break; }
+    case 'Q': { const PickleValue pid = pop(); push(persistent_load(pid)); break; }
     case '0': pop(); break;
     case '1': pop_to_mark(); break;
-    case '2': stack_.push_back(top()); break;
+    case '2': push(top()); break;
     default: fail(fmt::format("unsupported pickle opcode 0x{:02x}", op));
   }
   return true;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/paths.h"
+#include "models/weights/finite.h"
 
 namespace srlab::models {
 namespace fs = std::filesystem;
@@ -35,6 +36,7 @@ std::map<std::string, torch::Tensor> read_tensor_dict(const fs::path& file, cons
   for (const auto& kv : iv.toGenericDict()) {
     if (!kv.key().isString() || !kv.value().isTensor())
       throw Error(fmt::format("{} {}: every entry must map a string name to a tensor; {}", what, file.string(), how));
+    require_finite(kv.value().toTensor(), kv.key().toStringRef(), file.string());
     out[kv.key().toStringRef()] = kv.value().toTensor();
   }
   return out;

@@ -6,6 +6,7 @@
 //
 //   ./build/tests/benchmarks/srlab_benchmarks --benchmark_filter=LoadRrdbnet
 #include <benchmark/benchmark.h>
+#include <caffe2/serialize/inline_container.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "core/runtime.h"
 #include "models/arch/registry.h"
 #include "models/weights/checkpoint.h"
+#include "models/weights/community_weights.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -75,5 +77,34 @@ void BM_LoadRrdbnet_Pth(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(load_generator(pth).get());
 }
 BENCHMARK(BM_LoadRrdbnet_Pth)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// What the checks of issue 28 cost, same run: the file's records read by LibTorch's PyTorchStreamReader
+// (what SRLab used before: no CRC-32 check) vs read_weight_file (libzip, every record checked against
+// its CRC-32, the bounded unpickler, every tensor checked for NaN/Inf); no network built.
+void BM_ReadPthRecords_PyTorchStreamReaderNoCrc(benchmark::State& state) {
+  const fs::path pth = make_files();
+  if (pth.empty()) {
+    state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
+    return;
+  }
+  for (auto _ : state) {
+    caffe2::serialize::PyTorchStreamReader reader(pth.string());
+    size_t bytes = 0;
+    for (const std::string& r : reader.getAllRecords()) bytes += std::get<1>(reader.getRecord(r));
+    benchmark::DoNotOptimize(bytes);
+  }
+}
+BENCHMARK(BM_ReadPthRecords_PyTorchStreamReaderNoCrc)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ReadPthWeightFile_CrcChecked(benchmark::State& state) {
+  srlab::core::configure_threads();
+  const fs::path pth = make_files();
+  if (pth.empty()) {
+    state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(read_weight_file(pth).state_dict.size());
+}
+BENCHMARK(BM_ReadPthWeightFile_CrcChecked)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -13,17 +13,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_error RC_PATTERN NEEDLE CMD...: runs CMD (20 s limit), expects a non-zero, non-crash exit status
-# and NEEDLE (fixed string) in its stderr.
-expect_error() {
-  local needle="$1"; shift
-  set +e
-  timeout 20 "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"; local rc=$?
-  set -e
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -lt 128 ] || fail "rc $rc for: $* ($(tail -2 "$WORK/err.txt"))"
-  grep -qF -- "$needle" "$WORK/err.txt" || fail "no '$needle' for: $* -- got: $(tail -2 "$WORK/err.txt")"
-}
+source tests/cli/common.sh
 # small_tmpfs SIZE: mounts a tmpfs of SIZE on a new folder and prints it; prints nothing when not allowed.
 small_tmpfs() {
   local d; d="$(mktemp -d "$WORK/disk.XXXX")"
@@ -41,20 +31,7 @@ expect_error "--crop must be an integer >= 0, got -5" "$SRLAB" degrade -c config
 echo "ok: numeric options"
 
 # A tiny run gives the checkpoints used below.
-cat > "$WORK/tiny.yaml" <<'YAML'
-name: tiny
-seed: 1
-device: cpu
-threads: 1
-scale: 2
-model: {type: espcn, num_feat: 8}
-data:
-  train: {hr_dirs: ["${data}/benchmarks/Set5/x2/HR"], batch_size: 2, lr_patch: 16, workers: 1}
-losses: [{type: l1}]
-optimizer: {lr: 1.0e-3}
-scheduler: {type: constant}
-train: {iters: 3, log_every: 1, save_every: 3, ema_decay: 0}
-YAML
+tiny_config "$WORK/tiny.yaml" tiny 2 3 3 1
 "$SRLAB" train --config "$WORK/tiny.yaml" --runs-dir "$WORK/runs" --no-eval > "$WORK/t.txt" 2>&1 || fail "tiny train: $(tail -3 "$WORK/t.txt")"
 CKPT="$WORK/runs/tiny/checkpoints/best.pt"
 expect_error "at 'threads': must be >= 0" "$SRLAB" train --config "$WORK/tiny.yaml" --runs-dir "$WORK/runs" --set threads=-4
@@ -99,7 +76,7 @@ echo "ok: formats, tiles, FIFO, huge image, memory estimate, gray+alpha"
 # 3. Unclear errors: ONNX and checkpoint messages name the file and the real problem (items 15, 16).
 echo "not onnx" > "$WORK/bad.onnx"
 expect_error "ONNX model '$WORK/bad.onnx': onnx_metadata: not a valid ONNX model" "$SRLAB" upscale -m "$WORK/bad.onnx" -i "$WORK/in/ga.png" -o "$WORK/o/z.png"
-expect_error "is a folder; pass the .pt file inside it" "$SRLAB" export -c "$WORK/runs/tiny" -o "$WORK/m.onnx"
+expect_error "is a folder; expected a file; pass the .pt file inside it" "$SRLAB" export -c "$WORK/runs/tiny" -o "$WORK/m.onnx"
 LPIPS_PT="${SRLAB_DATA:-../shared/data}/weights/lpips/lpips_squeeze_v0.1.pt"  # a torch.save file of no generator
 if [ -f "$LPIPS_PT" ]; then
   expect_error "cannot detect the architecture of '$LPIPS_PT'" "$SRLAB" export -c "$LPIPS_PT" -o "$WORK/m.onnx"

@@ -146,7 +146,7 @@ TEST(WritePath, NonRegularFilesAreRefusedNotReadForever) {
   const std::string msg = error_of([&] { Config::load_file(fifo); });
   EXPECT_NE(msg.find("config file '" + fifo.string() + "' is a FIFO (named pipe), not a regular file"), std::string::npos)
       << msg;
-  EXPECT_NE(error_of([&] { read_file(t.path); }).find("is a folder, not a regular file"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_file(t.path); }).find("is a folder; expected a file"), std::string::npos);
 }
 
 TEST(FolderLock, SecondLockerGetsAnErrorNamingTheHolderPid) {
@@ -190,3 +190,28 @@ TEST(Memory, BudgetRefusesImpossibleRequestsWithTheFigure) {
   EXPECT_NO_THROW(check_memory_budget(1024, "x", "y"));
   EXPECT_EQ(format_bytes(uint64_t{3} << 29), "1.5 GiB");
 }
+
+namespace {
+TEST(PathKind, FoldersAndFilesAreNamedForWhatTheyAre) {
+  TempDir t;
+  const fs::path file = t.path / "f.txt";
+  std::ofstream(file) << "x";
+  EXPECT_NO_THROW(require_path_kind(file, PathKind::kFile, "input"));
+  EXPECT_NO_THROW(require_path_kind(t.path, PathKind::kFolder, "input"));
+  EXPECT_NO_THROW(require_path_kind(t.path / "missing", PathKind::kFile, "input"));
+  EXPECT_EQ(error_of([&] { require_path_kind(t.path, PathKind::kFile, "--out", false, "give a file name"); }),
+            "--out '" + t.path.string() + "' is a folder; expected a file; give a file name");
+  EXPECT_EQ(error_of([&] { require_path_kind(file, PathKind::kFolder, "image folder"); }),
+            "image folder '" + file.string() + "' is a file; expected a folder");
+  EXPECT_EQ(error_of([&] { require_path_kind(t.path / "missing", PathKind::kFolder, "-d", true); }),
+            "-d '" + (t.path / "missing").string() + "' does not exist");
+  // Outputs: a folder in the way is named as such whatever the overwrite policy.
+  for (const Existing e : {Existing::kKeep, Existing::kReplace})
+    EXPECT_NE(error_of([&] { write_file_atomic(t.path, "data", e); }).find("is a folder; expected a file"),
+              std::string::npos);
+  EXPECT_NE(error_of([&] { create_output_folder(file, "output folder"); }).find("is a file; expected a folder"),
+            std::string::npos);
+  create_output_folder(t.path / "a" / "b", "output folder");
+  EXPECT_TRUE(fs::is_directory(t.path / "a" / "b"));
+}
+}  // namespace

@@ -236,7 +236,7 @@ TEST(Hdf5Pairs, MissingFileAndIndexOutOfRange) {
   const fs::path missing = tmp / "nope.h5";
   expect_error_containing([&] { Hdf5PairsReader r(missing); }, missing.string());
   expect_error_containing([&] { Hdf5PairsReader r(missing); }, "does not exist");
-  expect_error_containing([&] { Hdf5PairsReader r(tmp.path()); }, "not a regular file");
+  expect_error_containing([&] { Hdf5PairsReader r(tmp.path()); }, "is a folder; expected a file");
   const fs::path f = tmp / "ok.h5";
   write_file(f, 2, "images", {make_sample(3, 3, 3, 2, "a.png")});
   const Hdf5PairsReader r(f);

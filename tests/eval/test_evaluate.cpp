@@ -258,3 +258,20 @@ TEST(Methods, CheckpointMethodRunsAndChecksScale) {
 }
 
 }  // namespace
+
+namespace {
+// Issue 28: "a<b.png" and "a>b.png" were both saved as "a_b.png" (one picture in the report for two images).
+TEST(SavedImagePath, NamesThatDifferStayDifferent) {
+  using srlab::eval::saved_image_path;
+  EXPECT_EQ(saved_image_path("bicubic", "img_001.png"), fs::path("bicubic") / "img_001.png");
+  EXPECT_NE(saved_image_path("m", "a<b.png"), saved_image_path("m", "a>b.png"));
+  EXPECT_NE(saved_image_path("m", "a<b.png"), saved_image_path("m", "a_b.png"));
+  EXPECT_NE(saved_image_path("m", "a~3cb.png"), saved_image_path("m", "a<b.png"));
+  EXPECT_NE(saved_image_path("a b", "x.png"), saved_image_path("a_b", "x.png"));
+  const fs::path dots = saved_image_path("..", "..");
+  for (const auto& part : dots) EXPECT_TRUE(part != ".." && part != ".") << dots;
+  const std::set<char> safe{'_', '-', '.', '~'};
+  for (const char c : saved_image_path("m", "évé/ <>|:*?\"\\.png").filename().string())
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || safe.count(c)) << c;
+}
+}  // namespace

@@ -65,6 +65,26 @@ TEST(HtmlReport, SliderDefaults) {
             (P{{"bicubic", "crisp"}, {"crisp", "creative"}}));
   EXPECT_EQ(reports::default_slider_pairs({"bicubic", "sharpened"}), (P{{"bicubic", "sharpened"}}));
   EXPECT_EQ(reports::default_slider_pairs({"model"}), (P{{"model", "HR"}}));
+  // srlab eval -m bicubic -m sharpened -m A -m B: bicubic | the learned method with the best mean PSNR.
+  auto result = [](const std::string& m, double psnr) {
+    eval::EvalResult r;
+    r.method = m;
+    r.mean_psnr = psnr;
+    return r;
+  };
+  const std::vector<eval::EvalResult> rs{result("bicubic", 26.0), result("sharpened", 26.1), result("a.pt", 27.0),
+                                         result("b.pt", 27.3)};
+  EXPECT_EQ(reports::default_slider_pairs({"bicubic", "sharpened", "a.pt", "b.pt"}, rs), (P{{"bicubic", "b.pt"}}));
+  EXPECT_EQ(reports::default_slider_pairs({"bicubic", "sharpened", "a.pt"}), (P{{"bicubic", "a.pt"}}));
+}
+
+TEST(HtmlReport, ZoomStartsWhereTwoImagesDifferMost) {
+  cv::Mat a(120, 200, CV_8UC3, cv::Scalar(100, 100, 100)), b = a.clone();
+  EXPECT_EQ(reports::largest_difference_centre(a, b, 64), (std::array<int64_t, 2>{100, 60}));  // equal: the centre
+  b(cv::Rect(150, 10, 20, 20)).setTo(cv::Scalar(160, 100, 100));  // a differing patch at x 150..169, y 10..29
+  const auto c = reports::largest_difference_centre(a, b, 64);
+  EXPECT_TRUE(c[0] - 32 <= 150 && c[0] + 32 >= 170 && c[1] - 32 <= 10 && c[1] + 32 >= 30) << c[0] << "," << c[1];
+  EXPECT_NE(error_of([&] { reports::largest_difference_centre(a, cv::Mat(10, 10, CV_8UC3), 64); }), "");
 }
 
 TEST(HtmlReport, PageEscapesTitleAndScriptEnd) {
