@@ -28,8 +28,8 @@ t_start=$(date +%s)
 # torch.save archives with CRC-checked records; protobuf-compiler: protoc for the TensorBoard event
 # protobufs (cli/tensorboard/*.proto); libopenblas0-openmp: Debian's LibTorch calls the system BLAS
 # (libblas.so.3), the unoptimised reference BLAS unless an optimised one is installed; OpenBLAS (OpenMP
-# build, sharing LibTorch's thread pool) makes every matmul 13-25x faster. ninja-build: the build tool.
-PACKAGES=(build-essential cmake ninja-build ccache git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
+# build, sharing LibTorch's thread pool) makes every matmul 13-25x faster.
+PACKAGES=(build-essential cmake ccache git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev
           libprotobuf-dev protobuf-compiler libpng-dev libgloo-dev libzip-dev gnuplot-nox libopenblas0-openmp)
 # What only the tests and benchmarks use.
@@ -61,9 +61,6 @@ if ((${#missing[@]})); then
 fi
 t_apt=$(date +%s)
 
-# Ninja for a new build folder; an existing one keeps the generator it was made with.
-GENERATOR_ARGS=()
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && command -v ninja >/dev/null; then GENERATOR_ARGS=(-G Ninja); fi
 # ccache makes rebuilds (a second checkout, CI after a session) take seconds per unchanged file.
 CCACHE_ARGS=()
 if command -v ccache >/dev/null; then
@@ -71,7 +68,7 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 fi
 # shellcheck disable=SC2086
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${GENERATOR_ARGS[@]}" "${CCACHE_ARGS[@]}" ${SRLAB_CMAKE_ARGS:-} >/dev/null
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${CCACHE_ARGS[@]}" ${SRLAB_CMAKE_ARGS:-} >/dev/null
 if [ "$MODE" = tests ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 else
@@ -107,5 +104,9 @@ if [ "$MODE" = tests ]; then
   fi
 fi
 t_end=$(date +%s)
-echo "setup: done in $((t_end - t_start)) s (packages $((t_apt - t_start)) s, configure + build $((t_build - t_apt)) s" \
-     "$( [ "$MODE" = tests ] && echo ", ONNX Runtime $((t_end - t_build)) s")$( [ "$MODE" = tests ] || echo "; tests: bash scripts/setup.sh --tests")"
+summary="setup: done in $((t_end - t_start)) s (packages $((t_apt - t_start)) s, configure + build $((t_build - t_apt)) s"
+if [ "$MODE" = tests ]; then
+  echo "$summary, ONNX Runtime $((t_end - t_build)) s)"
+else
+  echo "$summary); the tests: bash scripts/setup.sh --tests"
+fi

@@ -235,11 +235,17 @@ PickleValue Unpickler::rebuild_tensor(const std::vector<PickleValue>& a) {
   for (const auto& s : *a[3].items) stride.push_back(s.kind == Kind::kInt ? s.integer : -1);
   const int64_t offset = a[1].integer;
   int64_t last = offset, numel = 1;
+  bool overflow = false;
   for (size_t i = 0; i < size.size(); ++i) {
     if (size[i] < 0 || stride[i] < 0) fail("tensor with a negative or non-integer size/stride");
-    numel *= size[i];
-    last += (size[i] - 1) * stride[i];
+    int64_t extent = 0;
+    overflow = overflow || __builtin_mul_overflow(numel, size[i], &numel) ||
+               (size[i] > 0 && (__builtin_mul_overflow(size[i] - 1, stride[i], &extent) ||
+                                __builtin_add_overflow(last, extent, &last)));
   }
+  if (overflow)
+    fail(fmt::format("tensor view (size {}, stride {}) whose size overflows 64 bits", c10::str(c10::IntArrayRef(size)),
+                     c10::str(c10::IntArrayRef(stride))));
   if (offset < 0 || (numel > 0 && last >= storage.numel()))
     fail(fmt::format("tensor view (offset {}, size {}, stride {}) exceeds its storage of {} elements", offset,
                      c10::str(c10::IntArrayRef(size)), c10::str(c10::IntArrayRef(stride)), storage.numel()));
