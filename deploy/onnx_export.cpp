@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/registry.h"
+#include "core/torch_compat.h"
 
 
 namespace srlab::models {
@@ -105,7 +106,7 @@ std::string export_conv2d(OnnxGraph& graph, const std::string& x, const torch::n
                           const std::string& key, const std::string& type) {
   const auto& opt = conv.options;
   if (opt.transposed()) refuse_onnx_export(type, "'" + key + "' is a transposed convolution (not supported)");
-  if (!c10::get_if<torch::enumtype::kZeros>(&opt.padding_mode()))
+  if (!torch_compat::get_if<torch::enumtype::kZeros>(&opt.padding_mode()))
     refuse_onnx_export(type, "'" + key + "' pads with mode " + torch::enumtype::get_enum_name(opt.padding_mode()) +
                                  "; only zero padding is supported");
   OnnxConvAttrs a;
@@ -113,9 +114,9 @@ std::string export_conv2d(OnnxGraph& graph, const std::string& x, const torch::n
   a.strides = {opt.stride()->at(0), opt.stride()->at(1)};
   a.dilations = {opt.dilation()->at(0), opt.dilation()->at(1)};
   a.group = opt.groups();
-  if (const auto* p = c10::get_if<torch::ExpandingArray<2>>(&opt.padding())) {
+  if (const auto* p = torch_compat::get_if<torch::ExpandingArray<2>>(&opt.padding())) {
     a.pads = {(*p)->at(0), (*p)->at(1), (*p)->at(0), (*p)->at(1)};
-  } else if (c10::get_if<torch::enumtype::kValid>(&opt.padding())) {
+  } else if (torch_compat::get_if<torch::enumtype::kValid>(&opt.padding())) {
     a.pads = {0, 0, 0, 0};
   } else {  // kSame: total padding dilation*(k-1), LibTorch puts an odd remainder at the end
     for (int i = 0; i < 2; ++i) {

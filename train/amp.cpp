@@ -1,47 +1,18 @@
 #include "train/amp.h"
 
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
-
 #include <cmath>
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace srlab::train {
 
-// LibTorch 2.4 replaced the per-device autocast setters by device-type-taking ones.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define SRLAB_AUTOCAST_BY_DEVICE_TYPE 1
-#endif
-
 namespace {
-bool autocast_enabled(bool cuda) {
-#ifdef SRLAB_AUTOCAST_BY_DEVICE_TYPE
-  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-#endif
-}
-at::ScalarType autocast_dtype(bool cuda) {
-#ifdef SRLAB_AUTOCAST_BY_DEVICE_TYPE
-  return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-#endif
-}
+c10::DeviceType device_type(bool cuda) { return cuda ? c10::DeviceType::CUDA : c10::DeviceType::CPU; }
+bool autocast_enabled(bool cuda) { return torch_compat::autocast_enabled(device_type(cuda)); }
+at::ScalarType autocast_dtype(bool cuda) { return torch_compat::autocast_dtype(device_type(cuda)); }
 void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
-#ifdef SRLAB_AUTOCAST_BY_DEVICE_TYPE
-  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled);
-  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
-#else
-  if (cuda) {
-    at::autocast::set_enabled(enabled);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  } else {
-    at::autocast::set_cpu_enabled(enabled);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  }
-#endif
+  torch_compat::set_autocast(device_type(cuda), enabled, dtype);
 }
 }  // namespace
 

@@ -4,7 +4,6 @@
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/utils/tensor_flatten.h>
-#include <torch/version.h>
 #ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
@@ -19,17 +18,13 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/torch_compat.h"
 
 namespace srlab::train {
 
 namespace {
 
-// LibTorch 2.x split the backends (ProcessGroupGloo/NCCL) from the ProcessGroup front end.
-#if TORCH_VERSION_MAJOR >= 2
-using BackendBase = c10d::Backend;
-#else
-using BackendBase = c10d::ProcessGroup;
-#endif
+using BackendBase = torch_compat::C10dBackend;  // c10d::Backend (LibTorch 2) or c10d::ProcessGroup (1.x)
 
 std::atomic<int> g_rank{0};
 
@@ -118,6 +113,7 @@ DataParallel::DataParallel(const DistEnv& env, torch::Device device, DataParalle
     so.numWorkers = static_cast<size_t>(env.world_size);
     so.waitWorkers = true;
     so.timeout = options.timeout;
+    torch_compat::use_classic_tcp_store(so);
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
 #ifdef USE_C10D_NCCL
     if (device.is_cuda()) {

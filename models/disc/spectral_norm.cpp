@@ -1,6 +1,7 @@
 #include "models/disc/spectral_norm.h"
 
 #include "core/error.h"
+#include "core/torch_compat.h"
 
 namespace srlab::models {
 
@@ -71,7 +72,7 @@ torch::Tensor SpectralNorm::sigma() const {
 
 SpectralNormConv2dImpl::SpectralNormConv2dImpl(const torch::nn::Conv2dOptions& options, const SpectralNormOptions& sn_options)
     : options_(options) {
-  if (!c10::holds_alternative<torch::enumtype::kZeros>(options.padding_mode()))
+  if (!torch_compat::holds_alternative<torch::enumtype::kZeros>(options.padding_mode()))
     throw Error("SpectralNormConv2d: only padding_mode zeros is supported, got " +
                 torch::enumtype::get_enum_name(options.padding_mode()));
   check_options(sn_options, "SpectralNormConv2d");

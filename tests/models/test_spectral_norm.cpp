@@ -21,7 +21,7 @@ std::vector<std::string> keys(const torch::OrderedDict<std::string, torch::Tenso
 }
 
 double largest_singular_value(const torch::Tensor& w) {
-  return torch::linalg::svdvals(w.detach().reshape({w.size(0), -1}).to(torch::kDouble), c10::nullopt)[0].item<double>();
+  return torch::linalg_svdvals(w.detach().reshape({w.size(0), -1}).to(torch::kDouble))[0].item<double>();
 }
 
 }  // namespace
