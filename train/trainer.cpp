@@ -378,12 +378,13 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
   const RunFolder run = open_run_folder(c, options, main_rank, device, threads, dp ? dp->world_size() : 1);
   core::log("run {} in {} | device {} | {} threads | git {}", c.name, run.dir.string(), device.str(), threads, git_revision());
   if (!c.about.empty()) core::log("about this run: {}", c.about);
-  core::log("plan: {} iterations of {} x{} LR patches of {}x{} ({}){}{}", c.iters, c.batch_size, c.scale, c.lr_patch,
-            c.lr_patch, c.train_degradation ? "degraded on the fly" : "clean bicubic LR",
+  core::log("plan: {} iterations, batches of {} LR patches of {}x{} pixels (x{}, {}){}{}", c.iters, c.batch_size,
+            c.lr_patch, c.lr_patch, c.scale, c.train_degradation ? "LR degraded on the fly" : "clean bicubic LR",
             c.val_dir.empty() ? "" : fmt::format(", validation every {} iterations", c.val_every),
             c.eval_datasets.empty() || !options.final_eval
                 ? ""
-                : fmt::format(", then the final evaluation on {} dataset(s)", c.eval_datasets.size()));
+                : fmt::format(", then the final evaluation on {} dataset{}", c.eval_datasets.size(),
+                              c.eval_datasets.size() == 1 ? "" : "s"));
 
   // Model, EMA, optimizer, losses (and, in GAN runs, the discriminator), then the resumed state.
   TrainingModels m = build_training_models(c, device, resume);

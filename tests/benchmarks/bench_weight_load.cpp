@@ -8,6 +8,8 @@
 #include <benchmark/benchmark.h>
 #include <caffe2/serialize/inline_container.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -60,6 +62,13 @@ fs::path make_files() {
   return pth;
 }
 
+/// The .pth of make_files(), or "" after marking the benchmark skipped (no python3-torch).
+fs::path pth_or_skip(benchmark::State& state) {
+  const fs::path pth = make_files();
+  if (pth.empty()) state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
+  return pth;
+}
+
 void BM_LoadRrdbnet_SrlabCheckpoint(benchmark::State& state) {
   srlab::core::configure_threads();
   make_files();
@@ -69,11 +78,8 @@ BENCHMARK(BM_LoadRrdbnet_SrlabCheckpoint)->Unit(benchmark::kMillisecond)->UseRea
 
 void BM_LoadRrdbnet_Pth(benchmark::State& state) {
   srlab::core::configure_threads();
-  const fs::path pth = make_files();
-  if (pth.empty()) {
-    state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
-    return;
-  }
+  const fs::path pth = pth_or_skip(state);
+  if (pth.empty()) return;
   for (auto _ : state) benchmark::DoNotOptimize(load_generator(pth).get());
 }
 BENCHMARK(BM_LoadRrdbnet_Pth)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -82,11 +88,8 @@ BENCHMARK(BM_LoadRrdbnet_Pth)->Unit(benchmark::kMillisecond)->UseRealTime();
 // (what SRLab used before: no CRC-32 check) vs read_weight_file (libzip, every record checked against
 // its CRC-32, the bounded unpickler, every tensor checked for NaN/Inf); no network built.
 void BM_ReadPthRecords_PyTorchStreamReaderNoCrc(benchmark::State& state) {
-  const fs::path pth = make_files();
-  if (pth.empty()) {
-    state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
-    return;
-  }
+  const fs::path pth = pth_or_skip(state);
+  if (pth.empty()) return;
   for (auto _ : state) {
     caffe2::serialize::PyTorchStreamReader reader(pth.string());
     size_t bytes = 0;
@@ -98,11 +101,8 @@ BENCHMARK(BM_ReadPthRecords_PyTorchStreamReaderNoCrc)->Unit(benchmark::kMillisec
 
 void BM_ReadPthWeightFile_CrcChecked(benchmark::State& state) {
   srlab::core::configure_threads();
-  const fs::path pth = make_files();
-  if (pth.empty()) {
-    state.SkipWithError("/usr/bin/python3 with torch is needed to write the .pth (apt install python3-torch)");
-    return;
-  }
+  const fs::path pth = pth_or_skip(state);
+  if (pth.empty()) return;
   for (auto _ : state) benchmark::DoNotOptimize(read_weight_file(pth).state_dict.size());
 }
 BENCHMARK(BM_ReadPthWeightFile_CrcChecked)->Unit(benchmark::kMillisecond)->UseRealTime();
