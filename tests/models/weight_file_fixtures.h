@@ -31,6 +31,22 @@ inline nlohmann::json interop_manifest() {
   return nlohmann::json::parse(core::read_file(dir / "manifest.json"));
 }
 
+/// <data>/interop/zoo (issue 29: DAT, OmniSR, HAT, Real-CUGAN, RCAN, ATD, DRCT, RGT, MoSR), or "".
+inline std::filesystem::path zoo_dir() {
+  const auto d = interop_dir();
+  return d.empty() ? std::filesystem::path() : d / "zoo";
+}
+
+/// The zoo manifest entry named `name` (e.g. "dat_x4_e24"), or null when the fixtures are missing.
+inline nlohmann::json zoo_fixture(const std::string& name) {
+  const auto dir = zoo_dir();
+  if (dir.empty() || !std::filesystem::exists(dir / "manifest.json")) return nlohmann::json();
+  const auto m = nlohmann::json::parse(core::read_file(dir / "manifest.json"));
+  for (const auto& model : m["models"])
+    if (model["name"] == name) return model;
+  return nlohmann::json();
+}
+
 /// Reads a raw float32 little-endian file of the manifest `shape` ([N, C, H, W]).
 inline torch::Tensor read_f32(const std::filesystem::path& file, const nlohmann::json& shape) {
   const std::string bytes = core::read_file(file);
