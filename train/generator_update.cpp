@@ -31,7 +31,9 @@ std::vector<double> accumulate(GeneratorUpdate& u, const data::Batch& batch, int
   }
   const auto lr_parts = batch.lr.chunk(u.accum_steps, 0), hr_parts = batch.hr.chunk(u.accum_steps, 0);
   for (int a = 0; a < u.accum_steps; ++a) {
-    const torch::Tensor lr_in = lr_parts[a].to(u.device), hr = hr_parts[a].to(u.device);
+    torch::Tensor lr_in = lr_parts[a].to(u.device);
+    const torch::Tensor hr = hr_parts[a].to(u.device);
+    if (u.channels_last) lr_in = lr_in.contiguous(torch::MemoryFormat::ChannelsLast);
     torch::Tensor sr;
     losses::WeightedLoss::Result res = micro_loss(u, lr_in, hr, it, sr);
     const double value = res.total.item<double>();

@@ -40,6 +40,7 @@ struct GeneratorUpdate {
   double grad_clip = 0.0;       ///< max global gradient L2 norm, 0 = off
   double ema_decay = 0.0;
   torch::Device device{torch::kCPU};
+  bool channels_last = false;   ///< LR batches in NHWC (train.channels_last, train/speed_settings.h)
 };
 
 struct GeneratorUpdateResult {

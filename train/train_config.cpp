@@ -177,6 +177,7 @@ void read_parallel_keys(const core::Config& cfg, const core::Config& tc, TrainCo
   if (cfg.has("discriminator") && (t.amp != AmpMode::off || t.accum_steps > 1))
     tc.fail(t.amp != AmpMode::off ? "amp" : "accum_steps",
             "is not supported in GAN runs yet (the discriminator step has neither); remove it");
+  t.speed = read_speed_settings(tc);
   t.dist_timeout_s = tc.get<int>("dist_timeout_s", 1800);
   if (t.dist_timeout_s < 1) tc.fail("dist_timeout_s", "must be >= 1 (seconds)");
 }

@@ -17,6 +17,7 @@
 #include "models/disc/discriminator.h"
 #include "train/amp.h"
 #include "train/lr_schedule.h"
+#include "train/speed_settings.h"
 
 namespace srlab::train {
 
@@ -130,6 +131,8 @@ struct TrainConfig {
   /// warning: slower than fp32 in Debian's LibTorch 1.13). Not combined with GAN runs or accumulation
   /// in GAN runs (refused).
   AmpMode amp = AmpMode::off;
+  /// train.channels_last, train.tf32, train.cudnn_tf32, train.cudnn_benchmark (train/speed_settings.h).
+  SpeedSettings speed;
   /// train.dist_timeout_s: timeout of the data-parallel rendezvous and of every collective (seconds);
   /// a dead rank is usually noticed at once (closed connection), a hung one after this long. It must
   /// exceed the longest time rank 0 spends alone (validation, checkpoint writing).

@@ -20,6 +20,7 @@
 #include "eval/naming.h"
 #include "train/curves.h"
 #include "train/device_degradation.h"
+#include "train/speed_settings.h"
 #include "train/final_report.h"
 #include "train/generator_update.h"
 #include "train/optimizer.h"
@@ -183,6 +184,7 @@ class TrainingLoop {
     gu_.grad_clip = c.optimizer.grad_clip;
     gu_.ema_decay = c.ema_decay;
     gu_.device = device;
+    gu_.channels_last = resolve_channels_last(c.speed, c.amp, device);
   }
 
   /// Iterates until train.iters, Ctrl-C or TrainerOptions::stop_after.
@@ -400,6 +402,11 @@ TrainSummary run_training(const core::Config& input_cfg, const TrainerOptions& o
     m.objective->set_data_parallel(dp.get());
   }
   announce_precision(c, device);
+  apply_speed_settings(c.speed, c.amp, device);
+  if (resolve_channels_last(c.speed, c.amp, device)) {  // after resume: the checkpoint's weights are converted too
+    to_channels_last(*m.g);
+    if (m.ema) to_channels_last(*m.ema);
+  }
 
   TrainingLoop loop(c, options, run, m, st, dp.get(), device, main_rank);
   loop.run();

@@ -23,13 +23,18 @@ namespace {
 namespace fs = std::filesystem;
 using namespace srlab::models;
 
+/// This process's folder of weight files (129 MB), removed at exit.
 const fs::path& bench_dir() {
-  static const fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("srlab_bench_load_" + std::to_string(::getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
+  struct Dir {
+    fs::path path = fs::temp_directory_path() / ("srlab_bench_load_" + std::to_string(::getpid()));
+    Dir() { fs::create_directories(path); }
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const Dir d;
+  return d.path;
 }
 
 /// Writes the SRLab checkpoint and, with python3-torch, the .pth; returns the .pth path or "" when

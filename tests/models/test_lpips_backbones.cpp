@@ -29,7 +29,7 @@ fs::path write_weights(const std::string& net, const std::string& drop = "", con
     if (name == reshape) t = torch::rand({1, 2, 3});
     d.insert(name, t);
   }
-  const fs::path path = fs::temp_directory_path() / ("srlab_lpips_" + net + "_" + drop + reshape + ".pt");
+  const fs::path path = srlab::testing::process_temp_dir() / ("srlab_lpips_" + net + "_" + drop + reshape + ".pt");
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(d));
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;

@@ -29,7 +29,7 @@ fs::path write_weights(const sm::Vgg19Features& net, const std::string& tag, con
     if (name != drop) d.insert(name, p.value().detach().clone());
   }
   if (add_classifier) d.insert("classifier.0.weight", torch::zeros({4096, 25088 / 64}));
-  const fs::path path = fs::temp_directory_path() / ("srlab_vgg19_" + tag + "_" + std::to_string(::getpid()) + ".pt");
+  const fs::path path = srlab::testing::process_temp_dir() / ("srlab_vgg19_" + tag + ".pt");
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(d));
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
@@ -140,13 +140,11 @@ TEST(Vgg19Features, ConvertedFileLoadsStrictly) {
     sm::load_vgg19_features(write_weights(src, "vgg16ish", "features.34.weight"), {"conv5_4"});
   });
   EXPECT_NE(msg.find("features.34.weight"), std::string::npos) << msg;
-  const fs::path garbage = fs::temp_directory_path() / ("srlab_vgg19_garbage_" + std::to_string(::getpid()) + ".pt");
+  const fs::path garbage = srlab::testing::process_temp_dir() / "srlab_vgg19_garbage.pt";
   std::ofstream(garbage) << "not a torch file";
   msg = error_of([&] { sm::load_vgg19_features(garbage, {"conv5_4"}); });
   EXPECT_NE(msg.find("not a readable torch.save file"), std::string::npos) << msg;
   EXPECT_NE(msg.find(garbage.string()), std::string::npos) << msg;
-  for (const char* tag : {"ok", "drop", "extra", "vgg16ish"})
-    fs::remove(fs::temp_directory_path() / (std::string("srlab_vgg19_") + tag + "_" + std::to_string(::getpid()) + ".pt"));
   fs::remove(garbage);
 }
 

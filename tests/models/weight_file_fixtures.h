@@ -15,6 +15,7 @@
 
 #include "core/fs.h"
 #include "core/paths.h"
+#include "tests/test_util.h"
 
 namespace srlab::testing {
 
@@ -66,9 +67,9 @@ inline double reference_tolerance(const torch::Tensor& ref) {
   return 1e-5 * std::max(1.0, ref.abs().max().item<double>());
 }
 
-/// Writes `bytes` to a fresh file under the temp folder, named per test process.
+/// Writes `bytes` to a file in this test process's temp folder (removed at exit).
 inline std::filesystem::path write_temp(const std::string& name, const std::string& bytes) {
-  const auto p = std::filesystem::temp_directory_path() / ("srlab_wf_" + std::to_string(::getpid()) + "_" + name);
+  const auto p = process_temp_dir() / ("srlab_wf_" + name);
   std::ofstream(p, std::ios::binary) << bytes;
   return p;
 }
