@@ -144,6 +144,9 @@ TEST(Mosr, OutputShapesAtOddSizesForEveryUpsampler) {
         EXPECT_TRUE(torch::isfinite(y).all().item<bool>()) << up;
       }
     }
+  // expansion_ratio 1, conv_ratio 1: the identity part i of the split is empty (E = K = D).
+  auto g = build("{type: mosr, n_block: 1, dim: 4, expansion_ratio: 1.0}", 2);
+  EXPECT_EQ(g->forward(torch::rand({1, 3, 3, 5})).sizes(), (std::vector<int64_t>{1, 3, 6, 10}));
 }
 
 TEST(Mosr, GradientsReachEveryParameter) {
