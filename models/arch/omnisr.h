@@ -95,7 +95,7 @@ class OmniAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Linear to_qkv{nullptr}, to_out{nullptr};  ///< to_out: key to_out.0
   torch::nn::Embedding rel_pos_bias{nullptr};           ///< only when with_pe
-  torch::Tensor rel_pos_indices;                        ///< (M^2, M^2) int64, not registered
+  torch::Tensor rel_pos_indices;  ///< (M^2, M^2) int64, not registered; follows the table's device in forward
   int64_t heads = 4;
 };
 TORCH_MODULE(OmniAttention);

@@ -76,6 +76,8 @@ OmniAttentionImpl::OmniAttentionImpl(int64_t dim, int64_t window, bool with_pe) 
 
 torch::Tensor OmniAttentionImpl::forward(const torch::Tensor& x) {
   const torch::Tensor table = rel_pos_bias.is_empty() ? torch::Tensor() : rel_pos_bias->weight;
+  // The index is no buffer (the reference's is non-persistent), so module.to(device) does not move it.
+  if (table.defined() && rel_pos_indices.device() != table.device()) rel_pos_indices = rel_pos_indices.to(table.device());
   return to_out->forward(swin_window_attention_core(to_qkv->forward(x), heads, table, rel_pos_indices, {}));
 }
 

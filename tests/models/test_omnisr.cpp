@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "models/arch/omnisr.h"
 #include "models/arch/registry.h"
+#include "models/arch/swinir_blocks.h"
 #include "models/weights/checkpoint.h"
 #include "models/weights/community_weights.h"
 #include "tests/models/weight_file_fixtures.h"
@@ -258,4 +259,19 @@ TEST(OmniSr, ConfigErrorsNameTheKey) {
   EXPECT_NE(err(", pe: maybe", 2).find("pe"), std::string::npos);
   EXPECT_NE(err(", window: 8", 2).find("window"), std::string::npos);  // unknown key
   EXPECT_NE(err("", 5).find("scale"), std::string::npos);
+}
+
+TEST(OmniSr, SharedAttentionCoreEqualsSwinIrWindowAttention) {
+  // swin_window_attention_core (added to swinir_blocks for OmniSR) is WindowAttention without its projections.
+  torch::manual_seed(4);
+  torch::NoGradGuard ng;
+  sm::WindowAttention attn(12, 3, 3, true);
+  const auto x = torch::rand({5, 9, 12});
+  const auto core = sm::swin_window_attention_core(attn->qkv->forward(x), 3, attn->relative_position_bias_table,
+                                                   attn->relative_position_index, {});
+  EXPECT_TRUE(torch::equal(attn->proj->forward(core), attn->forward(x, {})));
+  const auto mask = sm::swin_shift_attention_mask(3, 15, 3, 1);  // 5 windows
+  const auto masked = sm::swin_window_attention_core(attn->qkv->forward(x), 3, attn->relative_position_bias_table,
+                                                     attn->relative_position_index, mask);
+  EXPECT_TRUE(torch::equal(attn->proj->forward(masked), attn->forward(x, mask)));
 }
