@@ -2,6 +2,7 @@
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
 #include "models/arch/mosr.h"
+#include "models/arch/omnisr.h"
 #include "models/arch/plksr.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
@@ -19,6 +20,7 @@ void register_builtin_generators() {
   register_plksr();
   register_swinir();
   register_mosr();
+  register_omnisr();
 }
 
 }  // namespace srlab::models

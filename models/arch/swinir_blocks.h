@@ -127,4 +127,16 @@ TORCH_MODULE(Rstb);
 torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width);
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map);
 
+// --- shared with omnisr ---
+
+/// The multi-head core of WindowAttentionImpl::forward, for attention modules whose projections are
+/// named or biased differently (OmniSR's block / grid attention: to_qkv, to_out): `qkv` (B', N, 3C) is
+/// the output of the qkv projection (q, k, v each C = heads x head_dim, head-major); returns
+/// softmax(q k^T * head_dim^-0.5 + bias + mask) v with the heads merged, (B', N, C), before the output
+/// projection. `bias_table` ((2M-1)^2, heads) is looked up with `index` (N, N) from
+/// swin_relative_position_index (skipped when `bias_table` is undefined); `mask` (nW, N, N) or undefined.
+/// Same operations in the same order as WindowAttentionImpl::forward.
+torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_heads, const torch::Tensor& bias_table,
+                                         const torch::Tensor& index, const torch::Tensor& mask);
+
 }  // namespace srlab::models
