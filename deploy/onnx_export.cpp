@@ -66,7 +66,8 @@ std::string export_onnx(const Generator& g, const OnnxExportOptions& o) {
   const ExporterEntry* entry = registry().lookup(type);
   if (!entry)
     refuse_onnx_export(type, "no ONNX exporter is registered for generator type '" + type +
-                                 "' (exportable types: " + registry().known_types() + ")");
+                                 "' (exportable types: " + registry().known_types() + "); `srlab export --format pth` or " +
+                                 "`--format safetensors` writes every type");
 
   torch::NoGradGuard no_grad;
   OnnxGraph graph("srlab_" + type, o.fp16 ? OnnxPrecision::kFloat16 : OnnxPrecision::kFloat32);

@@ -8,6 +8,8 @@
 #                                   # (the README's test command and CI)
 #   BUILD_DIR=out bash scripts/setup.sh
 #   SRLAB_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/libtorch" bash scripts/setup.sh   # e.g. a CUDA LibTorch
+#   SRLAB_TORCH_PACKAGE=libtorch-cuda-dev bash scripts/setup.sh --tests   # Debian 13 contrib's CUDA LibTorch
+#                                   # (scripts/check_cuda_build.sh; the CPU python3-torch is then left out)
 # Idempotent: a second run only rebuilds what changed (ccache makes a fresh checkout's build fast too).
 # Prints how long each part took.
 set -euo pipefail
@@ -17,7 +19,7 @@ MODE=main
 for arg in "$@"; do
   case "$arg" in
     --tests) MODE=tests ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (use --tests or nothing)" >&2; exit 2 ;;
   esac
 done
@@ -29,13 +31,16 @@ t_start=$(date +%s)
 # protobufs (cli/tensorboard/*.proto); libopenblas0-openmp: Debian's LibTorch calls the system BLAS
 # (libblas.so.3), the unoptimised reference BLAS unless an optimised one is installed; OpenBLAS (OpenMP
 # build, sharing LibTorch's thread pool) makes every matmul 13-25x faster.
-PACKAGES=(build-essential cmake ccache git pkg-config libtorch-dev libopencv-dev libyaml-cpp-dev
+TORCH_PACKAGE="${SRLAB_TORCH_PACKAGE:-libtorch-dev}"
+PACKAGES=(build-essential cmake ccache git pkg-config "$TORCH_PACKAGE" libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev
           libprotobuf-dev protobuf-compiler libpng-dev libgloo-dev libzip-dev gnuplot-nox libopenblas0-openmp)
 # What only the tests and benchmarks use.
 # chromium: the report browser test; python3-torch: the .pth export round-trip test (torch.load
 # weights_only=True); Node.js + npm: ONNX Runtime (onnxruntime-node) for the export parity tests.
-TEST_PACKAGES=(libgtest-dev libbenchmark-dev chromium python3-torch)
+TEST_PACKAGES=(libgtest-dev libbenchmark-dev chromium)
+# python3-torch pulls in the CPU LibTorch, which conflicts with libtorch-cuda-dev.
+[ "$TORCH_PACKAGE" = libtorch-dev ] && TEST_PACKAGES+=(python3-torch)
 
 missing=()
 wanted=("${PACKAGES[@]}")

@@ -51,6 +51,30 @@ std::vector<std::string> strip_wrapper_prefixes(StateDict& sd) {
   return removed;
 }
 
+size_t drop_profiling_buffers(StateDict& sd) {
+  size_t n = 0;
+  for (auto it = sd.begin(); it != sd.end();) {
+    const std::string& k = it->first;
+    const std::string last = k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
+    if (last == "total_ops" || last == "total_params") {
+      it = sd.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+namespace {
+/// Prefixes and profiling buffers off; the removed buffers are listed among the file's other entries.
+void clean_state_dict(WeightFileContents& out) {
+  out.stripped_prefixes = strip_wrapper_prefixes(out.state_dict);
+  if (const size_t n = drop_profiling_buffers(out.state_dict); n > 0)
+    out.other_entries.push_back(fmt::format("{} thop profiling buffers (total_ops/total_params): dropped", n));
+}
+}  // namespace
+
 void unwrap_weights(const PickleValue& root, bool prefer_ema, const std::string& source, WeightFileContents& out) {
   if (!root.is_dict())
     throw Error(fmt::format("weight file '{}' holds a {}, not a state dict (a dict of tensors); it is no model "
@@ -87,7 +111,7 @@ void unwrap_weights(const PickleValue& root, bool prefer_ema, const std::string&
     throw Error(fmt::format("weight file '{}' holds no tensors{} (entries: {}); it is no model weight file", source,
                             out.wrapper_key.empty() ? "" : " under '" + out.wrapper_key + "'",
                             out.other_entries.empty() ? "none" : fmt::format("{}", fmt::join(out.other_entries, ", "))));
-  out.stripped_prefixes = strip_wrapper_prefixes(out.state_dict);
+  clean_state_dict(out);
 }
 
 namespace {
@@ -101,7 +125,7 @@ WeightFileContents read_contents(const fs::path& path, bool prefer_ema) {
     out.stored_dtypes = std::move(st.dtypes);
     out.metadata = std::move(st.metadata);
     if (out.state_dict.empty()) throw Error("safetensors file '" + path.string() + "' holds no tensors");
-    out.stripped_prefixes = strip_wrapper_prefixes(out.state_dict);
+    clean_state_dict(out);
     return out;
   }
   if (kind == WeightContainer::kSrlabCheckpoint)

@@ -42,4 +42,9 @@ void unwrap_weights(const PickleValue& root, bool prefer_ema, const std::string&
 /// Strips "module." / "netG." when every key starts with it (repeatedly); returns the prefixes removed.
 std::vector<std::string> strip_wrapper_prefixes(StateDict& state_dict);
 
+/// Removes the profiling buffers that the `thop` FLOP counter registers on every module and that some
+/// community files (OmniSR, DAT releases) were saved with: keys whose last component is `total_ops` or
+/// `total_params` (spandrel drops them the same way). Returns how many were removed.
+size_t drop_profiling_buffers(StateDict& state_dict);
+
 }  // namespace srlab::models

@@ -1,6 +1,7 @@
 // End to end: `srlab upscale --model <community .pth/.safetensors>` on each interop fixture's input
 // PNG reproduces the fixture's expected PNG (made from the reference code's output) within +-1 level;
-// every fixture (all seven architectures' files) must load with no hints.
+// every fixture must load with no hints: interop/ (RRDBNet, SRVGG, EDSR, SPAN, RealPLKSR, SwinIR) and
+// interop/zoo/ (issue 29: DAT, OmniSR, HAT, Real-CUGAN, RCAN, ATD, DRCT, RGT, MoSR).
 // Runs the srlab binary of this build (build/bin/srlab).
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -25,12 +26,14 @@ fs::path srlab_binary() {
   return {};
 }
 
-TEST(UpscaleWeightFiles, FixturePngsMatchTheReferenceWithinOneLevel) {
+/// Runs `srlab upscale` on every fixture of <data>/<folder>/manifest.json and compares with its expected PNG.
+void check_fixture_pngs(const std::string& folder) {
   const fs::path data = srlab::core::find_shared_data_dir();
-  if (data.empty() || !fs::exists(data / "interop/manifest.json")) GTEST_SKIP() << "no <data>/interop fixtures";
+  if (data.empty() || !fs::exists(data / folder / "manifest.json")) GTEST_SKIP() << "no <data>/" << folder << " fixtures";
   const fs::path bin = srlab_binary();
   if (bin.empty()) GTEST_SKIP() << "srlab binary not built (cmake --build build --target srlab)";
-  const auto manifest = nlohmann::json::parse(srlab::core::read_file(data / "interop/manifest.json"));
+  const fs::path dir = data / folder;
+  const auto manifest = nlohmann::json::parse(srlab::core::read_file(dir / "manifest.json"));
   const fs::path work = fs::temp_directory_path() / ("srlab_upw_" + std::to_string(::getpid()));
   fs::create_directories(work);
   int matched = 0;
@@ -39,15 +42,15 @@ TEST(UpscaleWeightFiles, FixturePngsMatchTheReferenceWithinOneLevel) {
     SCOPED_TRACE(name);
     const fs::path out = work / (name + ".png"), err = work / (name + ".err");
     const std::string cmd = "'" + bin.string() + "' upscale --device cpu --tile 0 --model '" +
-                            (data / "interop" / m["file"].get<std::string>()).string() + "' --input '" +
-                            (data / "interop" / m["png"]["input"].get<std::string>()).string() + "' --output '" +
-                            out.string() + "' > /dev/null 2> '" + err.string() + "'";
+                            (dir / m["file"].get<std::string>()).string() + "' --input '" +
+                            (dir / m["png"]["input"].get<std::string>()).string() + "' --output '" + out.string() +
+                            "' > /dev/null 2> '" + err.string() + "'";
     if (std::system(cmd.c_str()) != 0) {
       ADD_FAILURE() << "srlab upscale failed: " << srlab::core::read_file(err);
       continue;
     }
     const cv::Mat got = cv::imread(out.string(), cv::IMREAD_UNCHANGED);
-    const cv::Mat want = cv::imread((data / "interop" / m["png"]["expected"].get<std::string>()).string(), cv::IMREAD_UNCHANGED);
+    const cv::Mat want = cv::imread((dir / m["png"]["expected"].get<std::string>()).string(), cv::IMREAD_UNCHANGED);
     ASSERT_FALSE(got.empty());
     ASSERT_EQ(got.size(), want.size());
     ASSERT_EQ(got.type(), want.type());
@@ -65,5 +68,9 @@ TEST(UpscaleWeightFiles, FixturePngsMatchTheReferenceWithinOneLevel) {
   EXPECT_EQ(matched, static_cast<int>(manifest["models"].size()));
   fs::remove_all(work);
 }
+
+TEST(UpscaleWeightFiles, FixturePngsMatchTheReferenceWithinOneLevel) { check_fixture_pngs("interop"); }
+
+TEST(UpscaleWeightFiles, ZooFixturePngsMatchTheReferenceWithinOneLevel) { check_fixture_pngs("interop/zoo"); }
 
 }  // namespace

@@ -6,8 +6,9 @@
 //                                    (raw float32 reference values in file at byte offset); exact key set,
 //                                    shapes, dtype float32 and values of every entry, no other entries
 //   check_safetensors OURS.safetensors REF.json ENTRY  the format rules and exact values of ENTRY; prints metadata
-//   check_fixture OURS.pth FIXTURE.pth  our params_ema and params vs the fixture's generator weights (its
-//                                    params_ema, else params, else the bare dict; 'module.' stripped)
+//   check_fixture OURS.pth FIXTURE      our params_ema and params vs the fixture's generator weights (its
+//                                    params_ema, else params, else the bare dict; 'module.' stripped);
+//                                    FIXTURE .pth (torch.load) or .safetensors (plain struct/json/numpy parse)
 namespace srlab::testing {
 inline const char* kExportCheckPy = R"PY(
 import json, struct, sys, collections
@@ -69,9 +70,25 @@ def check_safetensors(path, ref_json, entry):
     same(ours, reference(ref_json, entry), "safetensors")
     print("OK safetensors", json.dumps(meta, sort_keys=True))
 
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    header.pop("__metadata__", None)
+    dtypes = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8", "I32": "<i4", "U8": "u1", "BOOL": "?"}
+    out = collections.OrderedDict()
+    for k, v in header.items():
+        b, e = v["data_offsets"]
+        a = np.frombuffer(raw[8 + n + b:8 + n + e], dtype=dtypes[v["dtype"]])
+        out[k] = torch.from_numpy(a.copy()).reshape(v["shape"])
+    return out
+
 def check_fixture(path, fixture):
     ours = torch.load(path, map_location="cpu", weights_only=True)
-    ref = torch.load(fixture, map_location="cpu", weights_only=True)
+    if fixture.endswith(".safetensors"):
+        ref = read_safetensors(fixture)
+    else:
+        ref = torch.load(fixture, map_location="cpu", weights_only=True)
     for k in ("params_ema", "params"):
         if isinstance(ref, dict) and k in ref:
             ref = ref[k]

@@ -80,6 +80,39 @@ TEST(WeightDetect, EveryFixtureLoadsWithNoHintsAndMatchesTheReference) {
   EXPECT_GE(matched, 7u);
 }
 
+// Issue 29: the nine zoo fixtures (DAT, OmniSR, HAT, Real-CUGAN, RCAN, ATD, DRCT, RGT, MoSR; <data>/interop/zoo)
+// load with no hints as the type their name starts with and match the reference output to <= 1e-5.
+TEST(WeightDetect, EveryZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
+  const auto zoo = srlab::testing::zoo_dir();
+  if (zoo.empty() || !std::filesystem::exists(zoo / "manifest.json")) GTEST_SKIP() << "no <data>/interop/zoo fixtures";
+  const auto m = nlohmann::json::parse(srlab::core::read_file(zoo / "manifest.json"));
+  size_t matched = 0;
+  for (const auto& model : m["models"]) {
+    const std::string name = model["name"].get<std::string>();
+    SCOPED_TRACE(name);
+    Generator g;
+    try {
+      g = load_generator(zoo / model["file"].get<std::string>());
+    } catch (const srlab::Error& e) {
+      ADD_FAILURE() << "zoo fixture did not load: " << e.what();
+      continue;
+    }
+    EXPECT_EQ(g->type(), name.substr(0, name.find('_')));
+    torch::NoGradGuard ng;
+    const auto in = read_f32(zoo / model["input"]["file"].get<std::string>(), model["input"]["shape"]);
+    const auto ref = read_f32(zoo / model["output"]["file"].get<std::string>(), model["output"]["shape"]);
+    const auto out = g->forward(in);
+    ASSERT_EQ(out.sizes(), ref.sizes());
+    const double diff = (out - ref).abs().max().item<double>();
+    EXPECT_LE(diff, srlab::testing::reference_tolerance(ref)) << "max |reference| " << ref.abs().max().item<double>();
+    EXPECT_EQ(count_parameters(*g), model["parameters"].get<int64_t>());
+    std::cout << "[ zoo ] " << name << ": " << g->type() << " x" << g->scale() << ", max |diff| " << diff << "\n";
+    ++matched;
+  }
+  EXPECT_EQ(matched, m["models"].size());
+  EXPECT_EQ(matched, 9u);
+}
+
 TEST(WeightDetect, DetectsHyperparametersOfTheFixtures) {
   const auto m = interop_manifest();
   if (m.is_null()) GTEST_SKIP() << "no <data>/interop fixtures";

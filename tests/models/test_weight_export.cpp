@@ -225,4 +225,24 @@ TEST(WeightExport, FixtureRoundTripIsBitIdenticalInPython) {
   EXPECT_EQ(checked, 6);
 }
 
+// The same round trip for the nine zoo fixtures of issue 29 (<data>/interop/zoo; .pth and .safetensors).
+TEST(WeightExport, ZooFixtureRoundTripIsBitIdenticalInPython) {
+  if (!python_has_torch()) GTEST_SKIP() << "/usr/bin/python3 cannot import torch (install python3-torch)";
+  const fs::path zoo = srlab::testing::zoo_dir();
+  if (zoo.empty() || !fs::exists(zoo / "manifest.json")) GTEST_SKIP() << "no <data>/interop/zoo fixtures";
+  const auto m = nlohmann::json::parse(srlab::core::read_file(zoo / "manifest.json"));
+  size_t checked = 0;
+  for (const auto& model : m["models"]) {
+    const fs::path file = zoo / model["file"].get<std::string>();
+    SCOPED_TRACE(file.filename().string());
+    TempDir tmp;
+    const sm::CommunityGenerator c = sm::load_community_generator(file, /*prefer_ema=*/true);
+    sm::export_pth(tmp.path / "ours.pth", c.detected.generator);
+    const auto [rc, out] = run_check(tmp.path, "check_fixture " + q(tmp.path / "ours.pth") + " " + q(file));
+    EXPECT_EQ(rc, 0) << out;
+    ++checked;
+  }
+  EXPECT_EQ(checked, m["models"].size());
+}
+
 }  // namespace

@@ -4,15 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <fstream>
 
 #include "core/config.h"
 #include "models/arch/registry.h"
+#include "models/weights/checkpoint.h"
 #include "models/weights/community_weights.h"
 #include "models/weights/pickle_reader.h"
 #include "models/weights/safetensors.h"
+#include "models/weights/safetensors_writer.h"
 #include "models/weights/weight_file.h"
 #include "tests/test_util.h"
 #include "tests/models/weight_file_fixtures.h"
@@ -133,6 +136,34 @@ TEST(WeightFiles, StripsModuleAndNetGPrefixes) {
   EXPECT_EQ(sd.count("a") + sd.count("b"), 2u);
   StateDict mixed{{"module.a", torch::zeros({1})}, {"b", torch::zeros({1})}};
   EXPECT_TRUE(strip_wrapper_prefixes(mixed).empty());
+}
+
+// Files saved after a thop FLOP count carry total_ops/total_params buffers on every module (OmniSR, DAT
+// releases): they are dropped, the model loads, and inspect lists what was dropped.
+TEST(WeightFiles, DropsThopProfilingBuffers) {
+  StateDict sd{{"total_ops", torch::zeros({1}, torch::kFloat64)}, {"a.total_params", torch::zeros({1})},
+               {"a.weight", torch::ones({2})}, {"total_opsx", torch::zeros({1})}};
+  EXPECT_EQ(drop_profiling_buffers(sd), 2u);
+  EXPECT_EQ(sd.size(), 2u);
+  EXPECT_EQ(sd.count("total_opsx"), 1u);
+
+  torch::manual_seed(3);
+  const Generator g = make_generator(srlab::core::Config::parse("type: espcn\nnum_feat: 8", "espcn"), 2);
+  StateDict with_thop;
+  for (const auto& p : g->named_parameters(true)) {
+    with_thop[p.key()] = p.value().detach();
+    const auto dot = p.key().rfind('.');
+    with_thop[p.key().substr(0, dot) + ".total_ops"] = torch::zeros({1}, torch::kFloat64);
+    with_thop[p.key().substr(0, dot) + ".total_params"] = torch::zeros({1}, torch::kFloat64);
+  }
+  with_thop["total_ops"] = torch::zeros({1}, torch::kFloat64);
+  const auto file = srlab::testing::process_temp_dir() / "thop.safetensors";
+  write_safetensors(file, with_thop, {});
+  const WeightFileContents c = read_weight_file(file);
+  EXPECT_EQ(c.state_dict.size(), g->named_parameters(true).size());
+  EXPECT_NE(fmt::format("{}", fmt::join(c.other_entries, "; ")).find("thop profiling buffers"), std::string::npos);
+  const Generator loaded = load_generator(file);
+  EXPECT_EQ(loaded->type(), "espcn");
 }
 
 TEST(WeightFiles, RefusesForbiddenGlobalsWithoutCallingThem) {
