@@ -3,6 +3,7 @@
 #include "models/arch/espcn.h"
 #include "models/arch/plksr.h"
 #include "models/arch/rcan.h"
+#include "models/arch/realcugan.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
 #include "models/arch/srvgg.h"
@@ -19,6 +20,7 @@ void register_builtin_generators() {
   register_plksr();
   register_swinir();
   register_rcan();
+  register_realcugan();
 }
 
 }  // namespace srlab::models
