@@ -4,6 +4,8 @@
 #include "models/arch/mosr.h"
 #include "models/arch/omnisr.h"
 #include "models/arch/plksr.h"
+#include "models/arch/rcan.h"
+#include "models/arch/realcugan.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
 #include "models/arch/srvgg.h"
@@ -21,6 +23,8 @@ void register_builtin_generators() {
   register_swinir();
   register_mosr();
   register_omnisr();
+  register_rcan();
+  register_realcugan();
 }
 
 }  // namespace srlab::models
