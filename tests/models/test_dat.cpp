@@ -252,6 +252,29 @@ TEST(Dat, DetectorLeavesOtherArchitecturesAndRejectsInconsistentKeys) {
   EXPECT_NE(error_of([&] { sm::detect_dat(no_up); }).find("upsampler"), std::string::npos);
 }
 
+TEST(Dat, DetectorLeavesEveryOtherFixtureAlone) {
+  // The real weight files of the other architectures (RGT shares before_RG and attns.<i>.rpe_biases;
+  // SwinIR, HAT, DRCT, ATD share layers.<i>...): detect_dat returns nullopt, without throwing.
+  const auto zoo = srlab::testing::zoo_dir();
+  const auto interop = srlab::testing::interop_dir();
+  if (zoo.empty() || !std::filesystem::exists(zoo)) GTEST_SKIP() << "no <data>/interop/zoo fixtures";
+  size_t checked = 0;
+  for (const auto& dir : {zoo, interop})
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      const bool weights = name.size() > 4 && (name.substr(name.size() - 4) == ".pth" ||
+                                               name.find(".safetensors") != std::string::npos);
+      if (!weights || name.rfind("dat_", 0) == 0) continue;
+      SCOPED_TRACE(name);
+      const auto file = sm::read_weight_file(e.path());
+      std::optional<sm::DetectedModel> d;
+      EXPECT_NO_THROW(d = sm::detect_dat(file.state_dict));
+      EXPECT_FALSE(d.has_value());
+      ++checked;
+    }
+  EXPECT_GE(checked, 8u);
+}
+
 TEST(Dat, ConfigErrorsNameTheKey) {
   auto err = [](const std::string& yaml, int scale) { return error_of([&] { build(yaml, scale); }); };
   EXPECT_NE(err("{type: dat}", 5).find("scale"), std::string::npos);
