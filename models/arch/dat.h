@@ -22,7 +22,7 @@
 //
 // YAML (`model:` section; defaults are the official constructor's; official models: DAT embed_dim 180,
 // depth [6]*6, num_heads [6]*6, split_size [8, 32]; DAT-S split_size [8, 16]; DAT-2 expansion_factor 2;
-// DAT-light embed_dim 60, depth [18], num_heads [6], pixelshuffledirect, 3conv):
+// DAT-light embed_dim 60, depth [18], num_heads [6], expansion_factor 2, pixelshuffledirect, 3conv):
 //   type: dat
 //   upsampler: pixelshuffle   # pixelshuffle | pixelshuffledirect
 //   embed_dim: 180            # C: even, >= 16, divisible by every num_heads entry
