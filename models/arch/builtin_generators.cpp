@@ -1,4 +1,5 @@
 // The list of built-in architectures: one registration line per architecture file.
+#include "models/arch/dat.h"
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
 #include "models/arch/mosr.h"
@@ -25,6 +26,7 @@ void register_builtin_generators() {
   register_omnisr();
   register_rcan();
   register_realcugan();
+  register_dat();
 }
 
 }  // namespace srlab::models

@@ -209,3 +209,69 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_h
 }
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+namespace srlab::models {
+
+torch::Tensor swin_window_partition(const torch::Tensor& x, int64_t window_h, int64_t window_w) {
+  const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  return x.view({b, h / window_h, window_h, w / window_w, window_w, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({-1, window_h * window_w, c});
+}
+
+torch::Tensor swin_window_reverse(const torch::Tensor& windows, int64_t window_h, int64_t window_w, int64_t height,
+                                  int64_t width) {
+  const int64_t c = windows.size(-1);
+  const int64_t b = windows.size(0) / ((height / window_h) * (width / window_w));
+  return windows.view({b, height / window_h, width / window_w, window_h, window_w, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({b, height, width, c});
+}
+
+torch::Tensor swin_relative_position_index(int64_t window_h, int64_t window_w) {
+  const torch::Tensor t = torch::arange(window_h * window_w, torch::kLong);
+  const torch::Tensor y = t.div(window_w, "floor"), x = t.remainder(window_w);
+  const torch::Tensor dy = y.unsqueeze(1) - y.unsqueeze(0) + (window_h - 1);
+  const torch::Tensor dx = x.unsqueeze(1) - x.unsqueeze(0) + (window_w - 1);
+  return dy * (2 * window_w - 1) + dx;
+}
+
+torch::Tensor swin_rect_shift_attention_mask(int64_t height, int64_t width, int64_t window_h, int64_t window_w,
+                                             int64_t shift_h, int64_t shift_w, torch::Device device) {
+  if (window_h < 1 || window_w < 1 || height % window_h != 0 || width % window_w != 0 || shift_h < 0 ||
+      shift_h >= window_h || shift_w < 0 || shift_w >= window_w)
+    throw Error("shifted-window mask needs H, W multiples of the window and 0 <= shift < window, got " +
+                std::to_string(height) + "x" + std::to_string(width) + ", window " + std::to_string(window_h) + "x" +
+                std::to_string(window_w) + ", shift " + std::to_string(shift_h) + "," + std::to_string(shift_w));
+  const auto labels = [](int64_t n, int64_t window, int64_t shift) {
+    return shift == 0 ? torch::zeros({n}, torch::kLong) : region_labels(n, window, shift);
+  };
+  const torch::Tensor label = labels(height, window_h, shift_h).unsqueeze(1) * 3 + labels(width, window_w, shift_w).unsqueeze(0);
+  const torch::Tensor win =
+      swin_window_partition(label.view({1, height, width, 1}), window_h, window_w).squeeze(-1);  // (nW,N)
+  const torch::Tensor differs = win.unsqueeze(1) != win.unsqueeze(2);
+  return (differs.to(torch::kFloat32) * -100.0f).to(device);
+}
+
+torch::Tensor swin_window_attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                         double scale, const torch::Tensor& bias, const torch::Tensor& mask) {
+  torch::Tensor attn = (q * scale).matmul(k.transpose(-2, -1));
+  if (bias.defined()) attn = attn + bias.unsqueeze(0);
+  if (mask.defined()) {
+    const int64_t bw = attn.size(0), heads = attn.size(1), n = attn.size(2), nw = mask.size(0);
+    attn = (attn.view({bw / nw, nw, heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, n, n});
+  }
+  return torch::softmax(attn, -1).matmul(v);
+}
+
+torch::Tensor swin_drop_path(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  const double keep = 1.0 - p;
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = x.size(0);
+  const torch::Tensor k = (torch::rand(shape) < keep).to(x.options());
+  return x * k / keep;
+}
+
+}  // namespace srlab::models

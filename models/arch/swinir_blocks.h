@@ -140,3 +140,42 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_h
                                          const torch::Tensor& index, const torch::Tensor& mask);
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+// Rectangular-window generalisations (Chen et al., "Dual Aggregation Transformer for Image
+// Super-Resolution", ICCV 2023, Sec. 3.2: spatial windows of Mh x Mw tokens). With Mh == Mw == M and
+// shifts in (0, M) they compute exactly what the square-window functions above compute.
+namespace srlab::models {
+
+/// (B,H,W,C) -> (B*nW, Mh*Mw, C), nW = (H/Mh)*(W/Mw) windows in row-major window order, tokens row-major
+/// inside a window (DAT's img2windows on the channels-last map). H, W multiples of Mh, Mw.
+torch::Tensor swin_window_partition(const torch::Tensor& x, int64_t window_h, int64_t window_w);
+
+/// Inverse of the rectangular swin_window_partition: (B*nW, Mh*Mw, C) -> (B,H,W,C) (DAT's windows2img).
+torch::Tensor swin_window_reverse(const torch::Tensor& windows, int64_t window_h, int64_t window_w, int64_t height,
+                                  int64_t width);
+
+/// Relative position index of an Mh x Mw window: (Mh*Mw, Mh*Mw) int64, entry [i][j] =
+/// (y_i - y_j + Mh - 1) * (2Mw - 1) + (x_i - x_j + Mw - 1); indexes rows of a ((2Mh-1)(2Mw-1), heads) table.
+torch::Tensor swin_relative_position_index(int64_t window_h, int64_t window_w);
+
+/// Shifted-window attention mask for Mh x Mw windows on an HxW map cyclically shifted by (shift_h,
+/// shift_w): (nW, Mh*Mw, Mh*Mw) float32, 0 for token pairs of the same region, -100 otherwise. Regions
+/// along each axis as in swin_shift_attention_mask; a shift of 0 along an axis makes that axis one region
+/// (what the official slice-based construction yields for slice(-0, None)). Requires H, W multiples of
+/// Mh, Mw and 0 <= shift < window per axis; throws srlab::Error otherwise.
+torch::Tensor swin_rect_shift_attention_mask(int64_t height, int64_t width, int64_t window_h, int64_t window_w,
+                                             int64_t shift_h, int64_t shift_w, torch::Device device = torch::kCPU);
+
+/// The attention core of window self-attention: softmax(q * scale @ k^T + bias + mask) @ v, as
+/// WindowAttention computes it. q, k, v: (B*nW, heads, N, d); bias: (heads, N, N) or undefined; mask:
+/// (nW, N, N) or undefined (windows of one image consecutive, as swin_window_partition orders them).
+/// Returns (B*nW, heads, N, d).
+torch::Tensor swin_window_attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                         double scale, const torch::Tensor& bias, const torch::Tensor& mask);
+
+/// Stochastic depth as SwinTransformerBlock applies it: identity unless `training` and p > 0, else
+/// x * Bernoulli(1-p) / (1-p) per sample (dim 0), drawn from the CPU generator.
+torch::Tensor swin_drop_path(const torch::Tensor& x, double p, bool training);
+
+}  // namespace srlab::models
