@@ -1,4 +1,5 @@
 // The list of built-in architectures: one registration line per architecture file.
+#include "models/arch/atd.h"
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
 #include "models/arch/plksr.h"
@@ -17,6 +18,7 @@ void register_builtin_generators() {
   register_span();
   register_plksr();
   register_swinir();
+  register_atd();
 }
 
 }  // namespace srlab::models

@@ -187,4 +187,21 @@ torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, in
 
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map) { return map.flatten(2).transpose(1, 2); }
 
+// --- shared with atd ---
+torch::Tensor swin_window_attention_qkv(const torch::Tensor& qkv, const torch::Tensor& table, const torch::Tensor& index,
+                                        int64_t num_heads, const torch::Tensor& mask) {
+  const int64_t bw = qkv.size(0), n = qkv.size(1), c = qkv.size(2) / 3, hd = c / num_heads;
+  const torch::Tensor qkv_t = qkv.reshape({bw, n, 3, num_heads, hd}).permute({2, 0, 3, 1, 4});
+  const torch::Tensor q = qkv_t[0] * std::pow(static_cast<double>(hd), -0.5);
+  torch::Tensor attn = q.matmul(qkv_t[1].transpose(-2, -1));  // (B*nW, h, N, N)
+  const torch::Tensor bias = table.index_select(0, index.reshape(-1)).view({n, n, -1}).permute({2, 0, 1});
+  attn = attn + bias.unsqueeze(0);
+  if (mask.defined()) {
+    const int64_t nw = mask.size(0);
+    attn = (attn.view({bw / nw, nw, num_heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, num_heads, n, n});
+  }
+  attn = torch::softmax(attn, -1);
+  return attn.matmul(qkv_t[2]).transpose(1, 2).reshape({bw, n, c});
+}
+
 }  // namespace srlab::models

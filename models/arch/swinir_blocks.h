@@ -127,4 +127,12 @@ TORCH_MODULE(Rstb);
 torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width);
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map);
 
+// --- shared with atd ---
+/// The attention core of WindowAttentionImpl::forward on precomputed projections, for architectures whose
+/// windows carry q, k, v already (ATD's attn_win): qkv (B*nW, N = M^2, 3C) -> (B*nW, N, C), before proj.
+/// attn = softmax(q k^T * head_dim^-0.5 + table[index] + mask) v per head, `index` (N, N) int64 rows of
+/// `table` ((2M-1)^2, heads), `mask` (nW, N, N) or undefined. The same arithmetic as WindowAttentionImpl.
+torch::Tensor swin_window_attention_qkv(const torch::Tensor& qkv, const torch::Tensor& table, const torch::Tensor& index,
+                                        int64_t num_heads, const torch::Tensor& mask);
+
 }  // namespace srlab::models
