@@ -1,14 +1,14 @@
 #pragma once
 // ATD: Zhang et al., "Transcending the Limit of Local Window: Advanced Super-Resolution Transformer with
-// Adaptive Token Dictionary", CVPR 2024 (Sec. 3, Fig. 2-3). A SwinIR-like trunk (shallow conv, K residual
+// Adaptive Token Dictionary", CVPR 2024 (Sec. 3, the method). A SwinIR-like trunk (shallow conv, K residual
 // blocks "ATDB" with a long skip, SwinIR's reconstruction modules) whose transformer layer runs three
 // attentions in parallel on the same LayerNorm'ed tokens and sums them:
-//   ATD-CA   token-dictionary cross-attention (Sec. 3.2): queries from the image tokens, keys/values from a
-//            learned dictionary of m tokens (per ATDB), refined after every layer but the last (Sec. 3.2,
-//            "adaptive refinement") from the image tokens weighted by the attention map
-//   AC-MSA   adaptive category-based self-attention (Sec. 3.3): each token takes the category of its most
-//            similar dictionary token (argmax of ATD-CA's map), tokens are sorted by category and
-//            attend within consecutive groups of category_size tokens
+//   ATD-CA   token-dictionary cross-attention: queries from the image tokens, keys/values from a learned
+//            dictionary of m tokens (per ATDB), refined after every layer but the last from the image
+//            tokens weighted by the attention map (adaptive dictionary refinement)
+//   AC-MSA   adaptive category-based self-attention: each token takes the category of its most similar
+//            dictionary token (argmax of ATD-CA's map), tokens are sorted by category and attend within
+//            consecutive groups of category_size tokens
 //   (S)W-MSA window self-attention with relative position bias, shifted by M/2 on odd layers (SwinIR's
 //            window partition, relative position index, shift mask and attention core, swinir_blocks.h)
 // followed by a ConvFFN (fc1, GELU, + depthwise kxk conv with GELU as a residual, fc2).
@@ -101,7 +101,7 @@ struct AtdLayerOptions {
   bool is_last = false;  ///< the last layer of an ATDB: no dictionary refinement (no norm3 / sigma)
 };
 
-/// ATD-CA, token-dictionary cross-attention (paper Sec. 3.2, Eq. 3-4). forward: tokens x (B,N,C) and
+/// ATD-CA, token-dictionary cross-attention (paper Sec. 3). forward: tokens x (B,N,C) and
 /// dictionary td (B,m,C) -> {out (B,N,C), similarity map (B,N,m)}. attn = softmax(norm(x wq) norm(td wk)^T
 /// * (1 + clamp(scale, 0, 1) * ln m)) (cosine similarity, per-token learned temperature), out = attn (td wv).
 /// Keys: wq, wk (C -> r), wv (C -> C), scale (m, init 0.5).
@@ -116,7 +116,7 @@ class AtdCrossAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AtdCrossAttention);
 
-/// AC-MSA, adaptive category-based multi-head self-attention (paper Sec. 3.3). forward: qkv (B,N,3C) (the
+/// AC-MSA, adaptive category-based multi-head self-attention (paper Sec. 3). forward: qkv (B,N,3C) (the
 /// layer's wqkv output) and the ATD-CA similarity map (B,N,m) -> (B,N,C). Category of a token = argmax over
 /// m; tokens are sorted by category with torch::sort(stable = false) exactly as the reference (the order of
 /// equal categories decides the groups, so it must be the same sort), split into ceil(N/g) groups of
@@ -148,7 +148,8 @@ class AtdWindowAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AtdWindowAttention);
 
-/// ConvFFN (paper Sec. 3.1): fc1, GELU, h + GELU(depthwise kxk conv(h)) on the HxW map, fc2.
+/// ConvFFN, the feed-forward network of the ATD transformer layer: fc1, GELU, h + GELU(depthwise kxk conv(h))
+/// on the HxW map, fc2.
 /// forward: (B, H*W, C) -> (B, H*W, C). Keys: fc1, dwconv.depthwise_conv.0, fc2.
 class AtdConvFfnImpl : public torch::nn::Module {
  public:
@@ -160,9 +161,9 @@ class AtdConvFfnImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AtdConvFfn);
 
-/// One ATD transformer layer (paper Fig. 2): with x' = norm1(x), qkv = wqkv(x'), (a, sim) = ATD-CA(x', td):
+/// One ATD transformer layer (paper Sec. 3): with x' = norm1(x), qkv = wqkv(x'), (a, sim) = ATD-CA(x', td):
 /// x = x + (S)W-MSA(qkv) + a + AC-MSA(qkv, sim); x = x + ConvFFN(norm2(x)); unless last,
-/// td = s td + (1 - s) softmax(norm3(sim^T)) x with s = sigmoid(sigma) (Sec. 3.2, Eq. 5).
+/// td = s td + (1 - s) softmax(norm3(sim^T)) x with s = sigmoid(sigma) (adaptive dictionary refinement).
 /// forward: x (B, H*W, C), td (B, m, C), H, W multiples of M, the shared relative position index and the
 /// shift mask (undefined for unshifted layers) -> {x, td}.
 class AtdLayerImpl : public torch::nn::Module {
