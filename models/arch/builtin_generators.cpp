@@ -1,4 +1,5 @@
 // The list of built-in architectures: one registration line per architecture file.
+#include "models/arch/atd.h"
 #include "models/arch/dat.h"
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
@@ -27,6 +28,7 @@ void register_builtin_generators() {
   register_rcan();
   register_realcugan();
   register_dat();
+  register_atd();
 }
 
 }  // namespace srlab::models

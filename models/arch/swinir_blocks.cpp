@@ -83,19 +83,8 @@ WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t n
 }
 
 torch::Tensor WindowAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  const int64_t bw = x.size(0), n = x.size(1), c = x.size(2), hd = c / num_heads;
-  const torch::Tensor qkv_t = qkv->forward(x).reshape({bw, n, 3, num_heads, hd}).permute({2, 0, 3, 1, 4});
-  const torch::Tensor q = qkv_t[0] * std::pow(static_cast<double>(hd), -0.5);
-  torch::Tensor attn = q.matmul(qkv_t[1].transpose(-2, -1));  // (B*nW, h, N, N)
-  const torch::Tensor bias =
-      relative_position_bias_table.index_select(0, relative_position_index.view(-1)).view({n, n, -1}).permute({2, 0, 1});
-  attn = attn + bias.unsqueeze(0);
-  if (mask.defined()) {
-    const int64_t nw = mask.size(0);
-    attn = (attn.view({bw / nw, nw, num_heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, num_heads, n, n});
-  }
-  attn = torch::softmax(attn, -1);
-  return proj->forward(attn.matmul(qkv_t[2]).transpose(1, 2).reshape({bw, n, c}));
+  return proj->forward(
+      swin_window_attention_core(qkv->forward(x), num_heads, relative_position_bias_table, relative_position_index, mask));
 }
 
 SwinTransformerBlockImpl::SwinTransformerBlockImpl(const SwinBlockOptions& o) : options_(o) {
@@ -193,19 +182,11 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_h
                                          const torch::Tensor& index, const torch::Tensor& mask) {
   const int64_t bw = qkv.size(0), n = qkv.size(1), c = qkv.size(2) / 3, hd = c / num_heads;
   const torch::Tensor qkv_t = qkv.reshape({bw, n, 3, num_heads, hd}).permute({2, 0, 3, 1, 4});
-  const torch::Tensor q = qkv_t[0] * std::pow(static_cast<double>(hd), -0.5);
-  torch::Tensor attn = q.matmul(qkv_t[1].transpose(-2, -1));  // (B', h, N, N)
-  if (bias_table.defined()) {
-    const torch::Tensor bias =
-        bias_table.index_select(0, index.to(bias_table.device()).view(-1)).view({n, n, -1}).permute({2, 0, 1});
-    attn = attn + bias.unsqueeze(0);
-  }
-  if (mask.defined()) {
-    const int64_t nw = mask.size(0);
-    attn = (attn.view({bw / nw, nw, num_heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, num_heads, n, n});
-  }
-  attn = torch::softmax(attn, -1);
-  return attn.matmul(qkv_t[2]).transpose(1, 2).reshape({bw, n, c});
+  torch::Tensor bias;
+  if (bias_table.defined())
+    bias = bias_table.index_select(0, index.to(bias_table.device()).view(-1)).view({n, n, -1}).permute({2, 0, 1});
+  const torch::Tensor out = swin_window_attention_core(qkv_t[0], qkv_t[1], qkv_t[2], std::pow(static_cast<double>(hd), -0.5), bias, mask);
+  return out.transpose(1, 2).reshape({bw, n, c});
 }
 
 }  // namespace srlab::models

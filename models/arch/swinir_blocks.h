@@ -127,15 +127,16 @@ TORCH_MODULE(Rstb);
 torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width);
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map);
 
-// --- shared with omnisr ---
+// --- shared with omnisr, atd ---
 
-/// The multi-head core of WindowAttentionImpl::forward, for attention modules whose projections are
-/// named or biased differently (OmniSR's block / grid attention: to_qkv, to_out): `qkv` (B', N, 3C) is
+/// The multi-head core of WindowAttentionImpl::forward (which calls it), for attention modules whose
+/// projections are named or biased differently (OmniSR's block / grid attention: to_qkv, to_out; ATD's
+/// attn_win, whose q, k, v come from its layer's shared projection): `qkv` (B', N, 3C) is
 /// the output of the qkv projection (q, k, v each C = heads x head_dim, head-major); returns
 /// softmax(q k^T * head_dim^-0.5 + bias + mask) v with the heads merged, (B', N, C), before the output
 /// projection. `bias_table` ((2M-1)^2, heads) is looked up with `index` (N, N) from
 /// swin_relative_position_index (skipped when `bias_table` is undefined); `mask` (nW, N, N) or undefined.
-/// Same operations in the same order as WindowAttentionImpl::forward.
+/// Computed by the (q, k, v, scale, bias, mask) overload below.
 torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_heads, const torch::Tensor& bias_table,
                                          const torch::Tensor& index, const torch::Tensor& mask);
 
@@ -167,8 +168,8 @@ torch::Tensor swin_relative_position_index(int64_t window_h, int64_t window_w);
 torch::Tensor swin_rect_shift_attention_mask(int64_t height, int64_t width, int64_t window_h, int64_t window_w,
                                              int64_t shift_h, int64_t shift_w, torch::Device device = torch::kCPU);
 
-/// The attention core of window self-attention: softmax(q * scale @ k^T + bias + mask) @ v, as
-/// WindowAttention computes it. q, k, v: (B*nW, heads, N, d); bias: (heads, N, N) or undefined; mask:
+/// The attention core of window self-attention: softmax(q * scale @ k^T + bias + mask) @ v (used by
+/// WindowAttention through the qkv overload above, and by DAT's spatial attention directly). q, k, v: (B*nW, heads, N, d); bias: (heads, N, N) or undefined; mask:
 /// (nW, N, N) or undefined (windows of one image consecutive, as swin_window_partition orders them).
 /// Returns (B*nW, heads, N, d).
 torch::Tensor swin_window_attention_core(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
