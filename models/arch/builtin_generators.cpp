@@ -2,6 +2,7 @@
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
 #include "models/arch/plksr.h"
+#include "models/arch/rgt.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
 #include "models/arch/srvgg.h"
@@ -17,6 +18,7 @@ void register_builtin_generators() {
   register_span();
   register_plksr();
   register_swinir();
+  register_rgt();
 }
 
 }  // namespace srlab::models

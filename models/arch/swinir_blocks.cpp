@@ -187,4 +187,45 @@ torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, in
 
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map) { return map.flatten(2).transpose(1, 2); }
 
+// --- shared with rgt ---
+
+torch::Tensor swin_window_partition(const torch::Tensor& x, int64_t window_h, int64_t window_w) {
+  const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  return x.view({b, h / window_h, window_h, w / window_w, window_w, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({-1, window_h * window_w, c});
+}
+
+torch::Tensor swin_window_reverse(const torch::Tensor& windows, int64_t window_h, int64_t window_w, int64_t height,
+                                  int64_t width) {
+  const int64_t c = windows.size(-1);
+  const int64_t b = windows.size(0) / ((height / window_h) * (width / window_w));
+  return windows.view({b, height / window_h, width / window_w, window_h, window_w, c})
+      .permute({0, 1, 3, 2, 4, 5})
+      .reshape({b, height, width, c});
+}
+
+torch::Tensor swin_relative_position_index(int64_t window_h, int64_t window_w) {
+  const torch::Tensor t = torch::arange(window_h * window_w, torch::kLong);
+  const torch::Tensor y = t.div(window_w, "floor"), x = t.remainder(window_w);
+  const torch::Tensor dy = y.unsqueeze(1) - y.unsqueeze(0) + (window_h - 1);
+  const torch::Tensor dx = x.unsqueeze(1) - x.unsqueeze(0) + (window_w - 1);
+  return dy * (2 * window_w - 1) + dx;
+}
+
+torch::Tensor swin_shift_attention_mask(int64_t height, int64_t width, int64_t window_h, int64_t window_w,
+                                        int64_t shift_h, int64_t shift_w, torch::Device device) {
+  if (window_h < 1 || window_w < 1 || height % window_h != 0 || width % window_w != 0 || shift_h <= 0 ||
+      shift_h >= window_h || shift_w <= 0 || shift_w >= window_w)
+    throw Error("shifted-window mask needs H, W multiples of the window and 0 < shift < window, got " +
+                std::to_string(height) + "x" + std::to_string(width) + ", window " + std::to_string(window_h) + "x" +
+                std::to_string(window_w) + ", shift " + std::to_string(shift_h) + "x" + std::to_string(shift_w));
+  const torch::Tensor label = region_labels(height, window_h, shift_h).unsqueeze(1) * 3 +
+                              region_labels(width, window_w, shift_w).unsqueeze(0);  // (H,W)
+  const torch::Tensor win =
+      swin_window_partition(label.view({1, height, width, 1}), window_h, window_w).squeeze(-1);  // (nW,N)
+  const torch::Tensor differs = win.unsqueeze(1) != win.unsqueeze(2);                          // (nW,N,N)
+  return (differs.to(torch::kFloat32) * -100.0f).to(device);
+}
+
 }  // namespace srlab::models

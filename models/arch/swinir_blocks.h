@@ -127,4 +127,28 @@ TORCH_MODULE(Rstb);
 torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width);
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map);
 
+// --- shared with rgt ---
+// Rectangular generalisations of the window helpers above, for attention over Wh x Ww windows (RGT's
+// L-SA, Chen et al. ICLR 2024, Sec. 3.2, which builds on CAT's rectangle-window attention). With
+// Wh == Ww == M each returns exactly what the square version returns.
+
+/// (B,H,W,C) -> (B*nW, Wh*Ww, C), nW = (H/Wh)*(W/Ww) windows in row-major window order, tokens row-major
+/// inside a window (RGT's img2windows on the (B,C,H,W) view). H a multiple of Wh, W of Ww.
+torch::Tensor swin_window_partition(const torch::Tensor& x, int64_t window_h, int64_t window_w);
+
+/// Inverse of the rectangular swin_window_partition: (B*nW, Wh*Ww, C) -> (B,H,W,C) (RGT's windows2img).
+torch::Tensor swin_window_reverse(const torch::Tensor& windows, int64_t window_h, int64_t window_w, int64_t height,
+                                  int64_t width);
+
+/// Relative position index of a Wh x Ww window: (Wh*Ww, Wh*Ww) int64, entry [i][j] =
+/// (y_i - y_j + Wh - 1) * (2Ww - 1) + (x_i - x_j + Ww - 1); indexes the (2Wh-1)(2Ww-1) offsets in
+/// row-major order (dy from 1-Wh to Wh-1, then dx from 1-Ww to Ww-1).
+torch::Tensor swin_relative_position_index(int64_t window_h, int64_t window_w);
+
+/// Shifted-window mask for Wh x Ww windows and a shift of (Sh, Sw) rows/columns: (nW, Wh*Ww, Wh*Ww)
+/// float32, 0 within a region and -100 across. Regions: rows [0, H-Wh), [H-Wh, H-Sh), [H-Sh, H), columns
+/// likewise with Ww, Sw. Requires H % Wh == 0, W % Ww == 0, 0 < Sh < Wh, 0 < Sw < Ww; throws srlab::Error.
+torch::Tensor swin_shift_attention_mask(int64_t height, int64_t width, int64_t window_h, int64_t window_w,
+                                        int64_t shift_h, int64_t shift_w, torch::Device device = torch::kCPU);
+
 }  // namespace srlab::models
