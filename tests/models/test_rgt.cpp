@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "models/arch/registry.h"
 #include "models/arch/rgt.h"
 #include "models/weights/checkpoint.h"
@@ -245,6 +247,12 @@ TEST(Rgt, DetectorRoundTrips) {
     EXPECT_EQ(a.qkv_bias, b.qkv_bias);
     EXPECT_EQ(a.num_feat, b.num_feat);
   }
+  {  // the default model (four groups; group 1 has shifted blocks)
+    const auto g = build("{type: rgt}", 2);
+    const auto d = sm::detect_rgt(state_dict_of(g));
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(shapes_of(state_dict_of(build(d->model_yaml, d->scale))), shapes_of(state_dict_of(g))) << d->model_yaml;
+  }
   // Sh > Sw is told from Sh < Sw by the stored offsets alone (the shapes are the same), also when the
   // buffer is perturbed (the zoo fixture's buffers are).
   for (const char* split : {"[4, 2]", "[2, 4]"}) {
@@ -327,4 +335,23 @@ TEST(Rgt, DropPathOnlyInTraining) {
   const auto c = g->forward(x);
   EXPECT_FALSE(torch::allclose(a, c));
   EXPECT_TRUE(torch::isfinite(c).all().item<bool>());
+}
+
+TEST(RgtFixture, DetectorClaimsNoOtherZooFile) {
+  // DAT, HAT, DRCT, ATD, OmniSR, RCAN, Real-CUGAN, MoSR files: detect_rgt says "not mine" (std::nullopt).
+  const auto dir = srlab::testing::zoo_dir();
+  if (dir.empty() || !std::filesystem::exists(dir / "manifest.json")) GTEST_SKIP() << "no <data>/interop/zoo fixtures";
+  const auto manifest = nlohmann::json::parse(srlab::core::read_file(dir / "manifest.json"));
+  int checked = 0;
+  for (const auto& model : manifest["models"]) {
+    const std::string file = model["file"].get<std::string>();
+    SCOPED_TRACE(file);
+    const auto sd = sm::read_weight_file(dir / file).state_dict;
+    const bool mine = model["name"].get<std::string>().rfind("rgt", 0) == 0;
+    std::optional<sm::DetectedModel> d;
+    EXPECT_NO_THROW(d = sm::detect_rgt(sd));
+    EXPECT_EQ(d.has_value(), mine);
+    ++checked;
+  }
+  EXPECT_GE(checked, 9);
 }
