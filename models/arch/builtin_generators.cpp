@@ -8,6 +8,7 @@
 #include "models/arch/plksr.h"
 #include "models/arch/rcan.h"
 #include "models/arch/realcugan.h"
+#include "models/arch/rgt.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
 #include "models/arch/srvgg.h"
@@ -29,6 +30,7 @@ void register_builtin_generators() {
   register_realcugan();
   register_dat();
   register_atd();
+  register_rgt();
 }
 
 }  // namespace srlab::models
