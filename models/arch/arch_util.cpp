@@ -38,4 +38,23 @@ void check_scale(const std::string& arch, int scale, const std::vector<int>& sup
     throw Error(arch + " does not support scale " + std::to_string(scale) + "; use " + list_text(supported));
 }
 
+// --- shared with hat ---
+torch::Tensor reflect_pad_to_multiple(const torch::Tensor& x, int64_t multiple) {
+  namespace F = torch::nn::functional;
+  torch::Tensor y = x;
+  const int64_t target_h = (x.size(2) + multiple - 1) / multiple * multiple;
+  const int64_t target_w = (x.size(3) + multiple - 1) / multiple * multiple;
+  while (y.size(2) < target_h || y.size(3) < target_w) {
+    const int64_t ph = std::min(target_h - y.size(2), y.size(2) - 1), pw = std::min(target_w - y.size(3), y.size(3) - 1);
+    if ((ph == 0 && y.size(2) < target_h) || (pw == 0 && y.size(3) < target_w)) {
+      // A side of length 1 cannot be reflected: replicate it.
+      const int64_t rh = y.size(2) == 1 ? target_h - 1 : 0, rw = y.size(3) == 1 ? target_w - 1 : 0;
+      y = F::pad(y, F::PadFuncOptions({0, rw, 0, rh}).mode(torch::kReplicate));
+      continue;
+    }
+    y = F::pad(y, F::PadFuncOptions({0, pw, 0, ph}).mode(torch::kReflect));
+  }
+  return y;
+}
+
 }  // namespace srlab::models

@@ -22,4 +22,12 @@ void check_scale(const core::Config& params, const std::string& arch, int scale,
 /// Same check for direct C++ construction (no config): throws srlab::Error "<arch>: unsupported scale".
 void check_scale(const std::string& arch, int scale, const std::vector<int>& supported);
 
+// --- shared with hat ---
+/// Pads an (N,C,H,W) batch at the bottom and right to multiples of `multiple` by reflection, as the
+/// reference check_image_size / pad_to_multiple(x, multiple, mode="reflect") (F.pad(x, (0, pw, 0, ph),
+/// 'reflect')); returns `x` itself when H and W are multiples already. Identical to that whenever the pad
+/// is smaller than the side (where the reference works); a larger pad (a tiny input, which PyTorch's
+/// reflect pad rejects) is reached by reflecting repeatedly, and a side of length 1 is replicated.
+torch::Tensor reflect_pad_to_multiple(const torch::Tensor& x, int64_t multiple);
+
 }  // namespace srlab::models

@@ -1,6 +1,7 @@
 // The list of built-in architectures: one registration line per architecture file.
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
+#include "models/arch/hat.h"
 #include "models/arch/plksr.h"
 #include "models/arch/rrdbnet.h"
 #include "models/arch/span.h"
@@ -17,6 +18,7 @@ void register_builtin_generators() {
   register_span();
   register_plksr();
   register_swinir();
+  register_hat();
 }
 
 }  // namespace srlab::models

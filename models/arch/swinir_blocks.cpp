@@ -187,4 +187,63 @@ torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, in
 
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map) { return map.flatten(2).transpose(1, 2); }
 
+// --- shared with hat ---
+torch::Tensor swin_biased_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                    const torch::Tensor& bias, const torch::Tensor& mask) {
+  const int64_t bw = q.size(0), heads = q.size(1), nq = q.size(2), nk = k.size(2), hd = q.size(3);
+  torch::Tensor attn = (q * std::pow(static_cast<double>(hd), -0.5)).matmul(k.transpose(-2, -1));  // (B', h, Nq, Nk)
+  attn = attn + bias.unsqueeze(0);
+  if (mask.defined()) {
+    const int64_t nw = mask.size(0);
+    attn = (attn.view({bw / nw, nw, heads, nq, nk}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, nq, nk});
+  }
+  attn = torch::softmax(attn, -1);
+  return attn.matmul(v).transpose(1, 2).reshape({bw, nq, heads * hd});
+}
+
+torch::Tensor swin_relative_bias(const torch::Tensor& table, const torch::Tensor& index) {
+  const torch::Tensor rows = index.view(-1).remainder(table.size(0));  // Python's negative indexing
+  return table.index_select(0, rows).view({index.size(0), index.size(1), -1}).permute({2, 0, 1});
+}
+
+WindowAttentionSharedIndexImpl::WindowAttentionSharedIndexImpl(int64_t dim, int64_t window_, int64_t num_heads_,
+                                                               bool qkv_bias)
+    : window(window_), num_heads(num_heads_) {
+  if (num_heads < 1 || dim % num_heads != 0)
+    throw Error("window attention: dim " + std::to_string(dim) + " is not divisible by num_heads " +
+                std::to_string(num_heads) + "; choose heads that divide the embedding dimension");
+  relative_position_bias_table =
+      register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), num_heads}));
+  {
+    torch::NoGradGuard ng;
+    relative_position_bias_table.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
+  }
+  qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(qkv_bias)));
+  proj = register_module("proj", torch::nn::Linear(dim, dim));
+  init_linear(qkv);
+  init_linear(proj);
+}
+
+torch::Tensor WindowAttentionSharedIndexImpl::forward(const torch::Tensor& x, const torch::Tensor& index,
+                                                      const torch::Tensor& mask) {
+  const int64_t bw = x.size(0), n = x.size(1), c = x.size(2);
+  const torch::Tensor qkv_t = qkv->forward(x).reshape({bw, n, 3, num_heads, c / num_heads}).permute({2, 0, 3, 1, 4});
+  return proj->forward(
+      swin_biased_attention(qkv_t[0], qkv_t[1], qkv_t[2], swin_relative_bias(relative_position_bias_table, index), mask));
+}
+
+torch::Tensor SwinMlp::operator()(const torch::Tensor& x) { return fc2->forward(torch::gelu(fc1->forward(x))); }
+
+SwinMlp register_swin_mlp(torch::nn::Module& parent, int64_t dim, int64_t hidden) {
+  auto mlp = parent.register_module("mlp", std::make_shared<torch::nn::Module>());
+  SwinMlp m;
+  m.fc1 = mlp->register_module("fc1", torch::nn::Linear(dim, hidden));
+  m.fc2 = mlp->register_module("fc2", torch::nn::Linear(hidden, dim));
+  init_linear(m.fc1);
+  init_linear(m.fc2);
+  return m;
+}
+
+void swin_init_linear(torch::nn::Linear& linear) { init_linear(linear); }
+
 }  // namespace srlab::models

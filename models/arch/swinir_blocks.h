@@ -127,4 +127,48 @@ TORCH_MODULE(Rstb);
 torch::Tensor swin_tokens_to_map(const torch::Tensor& tokens, int64_t height, int64_t width);
 torch::Tensor swin_map_to_tokens(const torch::Tensor& map);
 
+// --- shared with hat ---
+// Generalisations used by HAT (models/arch/hat.h): attention with a caller-supplied bias and unequal
+// query/key counts (HAT's overlapping cross-attention), a window attention whose relative position
+// index is a buffer of the caller (HAT keeps one `relative_position_index_SA` for all blocks instead of
+// one per block), and the two-layer MLP under the official key names.
+
+/// softmax(q k^T * d^-0.5 + bias + mask) v with heads merged back: q (B', h, Nq, d), k and v (B', h, Nk, d),
+/// bias (h, Nq, Nk), mask (nW, Nq, Nk) with B' a multiple of nW, or undefined -> (B', Nq, h*d). The same
+/// arithmetic, in the same order, as WindowAttentionImpl::forward between qkv and proj.
+torch::Tensor swin_biased_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                    const torch::Tensor& bias, const torch::Tensor& mask);
+
+/// WindowAttention without its own relative_position_index buffer: keys relative_position_bias_table
+/// ((2M-1)^2, h), qkv (Linear C -> 3C), proj (Linear C -> C); same initialisation. forward(x, index,
+/// mask): x (B*nW, M^2, C), index (M^2, M^2) int64 rows of the table (swin_relative_position_index(M)
+/// or the stored buffer; negative entries count from the end, as Python indexing), mask as
+/// WindowAttentionImpl -> (B*nW, M^2, C).
+class WindowAttentionSharedIndexImpl : public torch::nn::Module {
+ public:
+  /// Throws srlab::Error unless dim % num_heads == 0.
+  WindowAttentionSharedIndexImpl(int64_t dim, int64_t window, int64_t num_heads, bool qkv_bias);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& index, const torch::Tensor& mask);
+
+  torch::Tensor relative_position_bias_table;
+  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  int64_t window, num_heads;
+};
+TORCH_MODULE(WindowAttentionSharedIndex);
+
+/// Rows of `table` (R, h) picked by `index` (Nq, Nk) int64 (negative entries count from the end, as
+/// Python indexing) as a (h, Nq, Nk) attention bias.
+torch::Tensor swin_relative_bias(const torch::Tensor& table, const torch::Tensor& index);
+
+/// The official Mlp (fc1, GELU (erf form), fc2) registered as child "mlp" of `parent` with fc1, fc2;
+/// Linear weights N(0, 0.02) (trunc. +-2), zero biases. (..., C) -> (..., C).
+struct SwinMlp {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::Tensor operator()(const torch::Tensor& x);
+};
+SwinMlp register_swin_mlp(torch::nn::Module& parent, int64_t dim, int64_t hidden);
+
+/// Initialises a Linear as the official _init_weights: N(0, 0.02) truncated at +-2, zero bias.
+void swin_init_linear(torch::nn::Linear& linear);
+
 }  // namespace srlab::models
