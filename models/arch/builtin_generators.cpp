@@ -1,4 +1,5 @@
 // The list of built-in architectures: one registration line per architecture file.
+#include "models/arch/drct.h"
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
 #include "models/arch/hat.h"
@@ -19,6 +20,7 @@ void register_builtin_generators() {
   register_plksr();
   register_swinir();
   register_hat();
+  register_drct();
 }
 
 }  // namespace srlab::models
