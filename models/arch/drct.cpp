@@ -35,6 +35,7 @@ const char* kSummary =
 }  // namespace
 
 int64_t drct_layer_heads(int64_t embed_dim, int64_t gc, int64_t heads, int k) {
+  if (k == 1) return heads;  // swin1 takes num_heads as given
   const int64_t dim = embed_dim + (k - 1) * gc;
   return heads - dim % heads;
 }
@@ -54,7 +55,7 @@ std::pair<std::string, std::string> drct_validate(const DrctOptions& o) {
       const int64_t dim = o.embed_dim + (k - 1) * o.gc, heads = drct_layer_heads(o.embed_dim, o.gc, h, k);
       if (dim % heads != 0)
         return {"num_heads", "entry " + std::to_string(h) + " gives swin" + std::to_string(k) + " " + std::to_string(heads) +
-                                 " heads (h - C_k mod h), which do not divide its " + std::to_string(dim) + " channels"};
+                                 " heads (h for swin1, h - C_k mod h for the others), which do not divide its " + std::to_string(dim) + " channels"};
     }
   }
   if (o.window_size < 1) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};

@@ -12,7 +12,7 @@
 //   upsample.0/.2/... (64 -> 256 + PixelShuffle 2 per x2 stage; 64 -> 576 + PixelShuffle 3 at x3), conv_last.
 //   RDG layers.<i>: swin<k> (k = 1..5, SwinIR's SwinTransformerBlock keys: norm1, attn.relative_position_bias_table,
 //   attn.relative_position_index, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2, attn_mask on swin2/swin4)
-//   on C_k = C + (k-1) g channels with h - (C_k mod h) heads, shift M/2 on swin2 and swin4, MLP ratio
+//   on C_k = C + (k-1) g channels with h heads (swin1) or h - (C_k mod h) heads (swin2-5), shift M/2 on swin2 and swin4, MLP ratio
 //   mlp_ratio for swin1-3 and 1 for swin4-5; adjust<k> (1x1 conv C_k -> g, adjust5 C_5 -> C).
 // RDG forward: x_k = LReLU_0.2(adjust_k(swin_k(cat(x, x_1, ..., x_{k-1})))) for k = 1..4, x_5 =
 // adjust_5(swin_5(cat(x, x_1..x_4))), output x + 0.2 x_5 (tokens (B, H*W, C_k), convs on the (B,C_k,H,W) map).
@@ -30,7 +30,7 @@
 //   type: drct
 //   embed_dim: 180            # C
 //   depths: [6, 6, 6, 6, 6, 6]   # one RDG per entry (values only set the stochastic-depth rates)
-//   num_heads: [6, 6, 6, 6, 6, 6]  # h per RDG; h - (C_k mod h) must divide every C_k
+//   num_heads: [6, 6, 6, 6, 6, 6]  # h per RDG: h must divide C, h - (C_k mod h) must divide C_2..C_5
 //   window_size: 16           # M
 //   mlp_ratio: 2.0            # MLP hidden of swin1-3 = int(C_k * mlp_ratio)
 //   img_size: 64              # training patch size the attn_mask buffers are built for (a multiple of M)
@@ -73,7 +73,8 @@ struct DrctOptions {
   int64_t shift() const { return img_size <= window_size ? 0 : window_size / 2; }
 };
 
-/// Heads of the k-th Swin layer (k = 1..5) of an RDG with `heads` heads: heads - (C_k mod heads).
+/// Heads of the k-th Swin layer (k = 1..5) of an RDG with `heads` heads: `heads` for swin1, heads - (C_k mod
+/// heads) for swin2..swin5 (C_k = embed_dim + (k-1) gc), as the official RDG.
 int64_t drct_layer_heads(int64_t embed_dim, int64_t gc, int64_t heads, int k);
 
 /// Width of the official conv_before_upsample / upsample (fixed in the reference).
