@@ -1,8 +1,10 @@
 // The list of built-in architectures: one registration line per architecture file.
 #include "models/arch/atd.h"
 #include "models/arch/dat.h"
+#include "models/arch/drct.h"
 #include "models/arch/edsr.h"
 #include "models/arch/espcn.h"
+#include "models/arch/hat.h"
 #include "models/arch/mosr.h"
 #include "models/arch/omnisr.h"
 #include "models/arch/plksr.h"
@@ -31,6 +33,8 @@ void register_builtin_generators() {
   register_dat();
   register_atd();
   register_rgt();
+  register_hat();
+  register_drct();
 }
 
 }  // namespace srlab::models

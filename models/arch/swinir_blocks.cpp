@@ -64,10 +64,10 @@ torch::Tensor swin_shift_attention_mask(int64_t height, int64_t width, int64_t w
   return (differs.to(torch::kFloat32) * -100.0f).to(device);
 }
 
-WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t num_heads_, bool qkv_bias)
+WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t num_heads_, bool qkv_bias, bool own_index)
     : window(window_), num_heads(num_heads_) {
   if (num_heads < 1 || dim % num_heads != 0)
-    throw Error("swinir: embed_dim " + std::to_string(dim) + " is not divisible by num_heads " +
+    throw Error("window attention: embed_dim " + std::to_string(dim) + " is not divisible by num_heads " +
                 std::to_string(num_heads) + "; choose heads that divide embed_dim");
   relative_position_bias_table =
       register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), num_heads}));
@@ -75,7 +75,7 @@ WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t n
     torch::NoGradGuard ng;
     relative_position_bias_table.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
   }
-  relative_position_index = register_buffer("relative_position_index", swin_relative_position_index(window));
+  if (own_index) relative_position_index = register_buffer("relative_position_index", swin_relative_position_index(window));
   qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(qkv_bias)));
   proj = register_module("proj", torch::nn::Linear(dim, dim));
   init_linear(qkv);
@@ -83,8 +83,11 @@ WindowAttentionImpl::WindowAttentionImpl(int64_t dim, int64_t window_, int64_t n
 }
 
 torch::Tensor WindowAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  return proj->forward(
-      swin_window_attention_core(qkv->forward(x), num_heads, relative_position_bias_table, relative_position_index, mask));
+  return forward(x, relative_position_index, mask);
+}
+
+torch::Tensor WindowAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& index, const torch::Tensor& mask) {
+  return proj->forward(swin_window_attention_core(qkv->forward(x), num_heads, relative_position_bias_table, index, mask));
 }
 
 SwinTransformerBlockImpl::SwinTransformerBlockImpl(const SwinBlockOptions& o) : options_(o) {
@@ -93,21 +96,17 @@ SwinTransformerBlockImpl::SwinTransformerBlockImpl(const SwinBlockOptions& o) : 
   attn = register_module("attn", WindowAttention(o.dim, o.window, o.num_heads, o.qkv_bias));
   norm2 = register_module("norm2", ln());
   const auto hidden = static_cast<int64_t>(static_cast<double>(o.dim) * o.mlp_ratio);  // int() as the reference
-  mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
-  fc1 = mlp->register_module("fc1", torch::nn::Linear(o.dim, hidden));
-  fc2 = mlp->register_module("fc2", torch::nn::Linear(hidden, o.dim));
-  init_linear(fc1);
-  init_linear(fc2);
+  const SwinMlp m = register_swin_mlp(*this, o.dim, hidden);
+  mlp = named_children()["mlp"];
+  fc1 = m.fc1;
+  fc2 = m.fc2;
   if (o.shift > 0) attn_mask = register_buffer("attn_mask", swin_shift_attention_mask(o.img_size, o.img_size, o.window, o.shift));
 }
 
 torch::Tensor SwinTransformerBlockImpl::drop_path(const torch::Tensor& x) const {
-  if (!is_training() || options_.drop_path <= 0.0) return x;
-  const double keep = 1.0 - options_.drop_path;
   // Per-sample keep decisions drawn from the CPU generator (saved in checkpoints: resume stays exact on
   // every device), as timm's DropPath: x / keep * Bernoulli(keep).
-  const torch::Tensor k = (torch::rand({x.size(0), 1, 1}) < keep).to(x.options());
-  return x * k / keep;
+  return swin_drop_path(x, options_.drop_path, is_training());
 }
 
 torch::Tensor SwinTransformerBlockImpl::mask_for(int64_t height, int64_t width, const torch::Tensor& shift_mask) const {
@@ -182,9 +181,7 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& qkv, int64_t num_h
                                          const torch::Tensor& index, const torch::Tensor& mask) {
   const int64_t bw = qkv.size(0), n = qkv.size(1), c = qkv.size(2) / 3, hd = c / num_heads;
   const torch::Tensor qkv_t = qkv.reshape({bw, n, 3, num_heads, hd}).permute({2, 0, 3, 1, 4});
-  torch::Tensor bias;
-  if (bias_table.defined())
-    bias = bias_table.index_select(0, index.to(bias_table.device()).view(-1)).view({n, n, -1}).permute({2, 0, 1});
+  const torch::Tensor bias = bias_table.defined() ? swin_relative_bias(bias_table, index) : torch::Tensor();
   const torch::Tensor out = swin_window_attention_core(qkv_t[0], qkv_t[1], qkv_t[2], std::pow(static_cast<double>(hd), -0.5), bias, mask);
   return out.transpose(1, 2).reshape({bw, n, c});
 }
@@ -240,8 +237,8 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& q, const torch::Te
   torch::Tensor attn = (q * scale).matmul(k.transpose(-2, -1));
   if (bias.defined()) attn = attn + bias.unsqueeze(0);
   if (mask.defined()) {
-    const int64_t bw = attn.size(0), heads = attn.size(1), n = attn.size(2), nw = mask.size(0);
-    attn = (attn.view({bw / nw, nw, heads, n, n}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, n, n});
+    const int64_t bw = attn.size(0), heads = attn.size(1), nq = attn.size(2), nk = attn.size(3), nw = mask.size(0);
+    attn = (attn.view({bw / nw, nw, heads, nq, nk}) + mask.unsqueeze(1).unsqueeze(0)).view({-1, heads, nq, nk});
   }
   return torch::softmax(attn, -1).matmul(v);
 }
@@ -254,5 +251,33 @@ torch::Tensor swin_drop_path(const torch::Tensor& x, double p, bool training) {
   const torch::Tensor k = (torch::rand(shape) < keep).to(x.options());
   return x * k / keep;
 }
+
+// --- shared with hat ---
+torch::Tensor swin_biased_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                    const torch::Tensor& bias, const torch::Tensor& mask) {
+  const int64_t bw = q.size(0), heads = q.size(1), nq = q.size(2), hd = q.size(3);
+  return swin_window_attention_core(q, k, v, std::pow(static_cast<double>(hd), -0.5), bias, mask)
+      .transpose(1, 2)
+      .reshape({bw, nq, heads * hd});
+}
+
+torch::Tensor swin_relative_bias(const torch::Tensor& table, const torch::Tensor& index) {
+  const torch::Tensor rows = index.to(table.device()).view(-1).remainder(table.size(0));  // Python's negative indexing
+  return table.index_select(0, rows).view({index.size(0), index.size(1), -1}).permute({2, 0, 1});
+}
+
+torch::Tensor SwinMlp::operator()(const torch::Tensor& x) { return fc2->forward(torch::gelu(fc1->forward(x))); }
+
+SwinMlp register_swin_mlp(torch::nn::Module& parent, int64_t dim, int64_t hidden) {
+  auto mlp = parent.register_module("mlp", std::make_shared<torch::nn::Module>());
+  SwinMlp m;
+  m.fc1 = mlp->register_module("fc1", torch::nn::Linear(dim, hidden));
+  m.fc2 = mlp->register_module("fc2", torch::nn::Linear(hidden, dim));
+  init_linear(m.fc1);
+  init_linear(m.fc2);
+  return m;
+}
+
+void swin_init_linear(torch::nn::Linear& linear) { init_linear(linear); }
 
 }  // namespace srlab::models

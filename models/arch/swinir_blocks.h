@@ -48,8 +48,11 @@ class WindowAttentionImpl : public torch::nn::Module {
  public:
   /// Throws srlab::Error unless dim % num_heads == 0. The bias table is initialised N(0, 0.02)
   /// (timm's trunc_normal_ with bounds +-2, i.e. 100 std: truncation never happens at this std).
-  WindowAttentionImpl(int64_t dim, int64_t window, int64_t num_heads, bool qkv_bias);
+  /// own_index false: no relative_position_index buffer (the caller passes the index to forward; HAT).
+  WindowAttentionImpl(int64_t dim, int64_t window, int64_t num_heads, bool qkv_bias, bool own_index = true);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
+  /// The same with the caller's (M^2, M^2) int64 index (negative entries count from the table's end).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& index, const torch::Tensor& mask);
 
   torch::Tensor relative_position_bias_table, relative_position_index;
   torch::nn::Linear qkv{nullptr}, proj{nullptr};
@@ -178,5 +181,31 @@ torch::Tensor swin_window_attention_core(const torch::Tensor& q, const torch::Te
 /// Stochastic depth as SwinTransformerBlock applies it: identity unless `training` and p > 0, else
 /// x * Bernoulli(1-p) / (1-p) per sample (dim 0), drawn from the CPU generator.
 torch::Tensor swin_drop_path(const torch::Tensor& x, double p, bool training);
+// --- shared with hat ---
+// Generalisations used by HAT (models/arch/hat.h): attention with a caller-supplied bias and unequal
+// query/key counts (HAT's overlapping cross-attention), the relative-bias lookup, and the two-layer MLP
+// under the official key names (also used by SwinTransformerBlock). HAT's window attention is
+// WindowAttention without its own index buffer (own_index false; HAT keeps one relative_position_index_SA).
+
+/// softmax(q k^T * d^-0.5 + bias + mask) v with heads merged back: q (B', h, Nq, d), k and v (B', h, Nk, d),
+/// bias (h, Nq, Nk), mask (nW, Nq, Nk) with B' a multiple of nW, or undefined -> (B', Nq, h*d). The same
+/// arithmetic as WindowAttentionImpl::forward between qkv and proj (both call swin_window_attention_core).
+torch::Tensor swin_biased_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                    const torch::Tensor& bias, const torch::Tensor& mask);
+
+/// Rows of `table` (R, h) picked by `index` (Nq, Nk) int64 (negative entries count from the end, as
+/// Python indexing) as a (h, Nq, Nk) attention bias.
+torch::Tensor swin_relative_bias(const torch::Tensor& table, const torch::Tensor& index);
+
+/// The official Mlp (fc1, GELU (erf form), fc2) registered as child "mlp" of `parent` with fc1, fc2;
+/// Linear weights N(0, 0.02) (trunc. +-2), zero biases. (..., C) -> (..., C).
+struct SwinMlp {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::Tensor operator()(const torch::Tensor& x);
+};
+SwinMlp register_swin_mlp(torch::nn::Module& parent, int64_t dim, int64_t hidden);
+
+/// Initialises a Linear as the official _init_weights: N(0, 0.02) truncated at +-2, zero bias.
+void swin_init_linear(torch::nn::Linear& linear);
 
 }  // namespace srlab::models

@@ -12,10 +12,9 @@ namespace srlab::models {
 const std::vector<KnownArchitecture>& known_unimplemented_architectures() {
   // Remove an entry once its architecture is registered (it is skipped automatically until then).
   static const std::vector<KnownArchitecture> table{
-      // HAT (Chen et al., CVPR 2023): SwinIR-like, plus channel-attention blocks and overlapping cross-attention.
-      {{"hat"}, "HAT", "XPixelGroup/HAT hat/archs/hat_arch.py",
-       {"conv_first.weight", "layers.0.residual_group.blocks.0.conv_block.cab.0.weight",
-        "layers.0.residual_group.overlap_attn.relative_position_bias_table"}},
+      // Swin2SR (Conde et al., ECCVW 2022): SwinIR's layout with SwinV2 attention (logit_scale, cpb_mlp).
+      {{"swin2sr"}, "Swin2SR", "mv-lab/swin2sr models/network_swin2sr.py",
+       {"conv_first.weight", "layers.0.residual_group.blocks.0.attn.logit_scale"}},
   };
   return table;
 }
