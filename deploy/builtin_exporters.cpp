@@ -9,6 +9,7 @@ void register_srvgg_onnx();    // deploy/onnx_srvgg.cpp
 void register_span_onnx();     // deploy/onnx_span.cpp
 void register_plksr_onnx();    // deploy/onnx_plksr.cpp
 void register_swinir_onnx();   // deploy/onnx_swinir.cpp
+void register_mosr_onnx();     // deploy/onnx_mosr.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -18,6 +19,7 @@ void register_builtin_onnx_exporters() {
   register_span_onnx();
   register_plksr_onnx();
   register_swinir_onnx();
+  register_mosr_onnx();
 }
 
 }  // namespace srlab::models

@@ -6,9 +6,11 @@
 //   GroupNorm: Reshape (N, G, -1), InstanceNormalization (scale 1, bias 0, eps 1e-5), Reshape back to
 //              Shape(x), then Mul weight / Add bias (C,1,1)
 //   channels-first LayerNorm: ReduceMean over axis 1, (x - u) / Sqrt(mean((x - u)^2) + eps) * w + b
+// (Mish and the channels-first LayerNorm are shared with other exporters: deploy/onnx_blocks.h.)
 // The partial large kernel slices channels [0, P) and [P, D) (Slice), convolves the first, and Concats;
 // repeat_interleave(x, s*s, dim 1) is a 1x1 Conv with constant one-hot weights (exact: x*1 + 0s);
 // the pixel shuffle is DepthToSpace CRD. The DySample upsampler is refused (not exported).
+#include "deploy/onnx_blocks.h"
 #include "deploy/onnx_export.h"
 #include "models/arch/plksr.h"
 
@@ -19,22 +21,11 @@ namespace srlab::models {
 
 namespace {
 
-std::string i64(OnnxGraph& g, int64_t v, const std::string& hint) { return g.constant(torch::tensor({v}), hint); }
-
-/// `t` (C) as a (C,1,1) initializer named `key` (broadcasts over (N,C,H,W)).
-std::string channel_param(OnnxGraph& g, const torch::Tensor& t, const std::string& key) {
-  return g.initializer(key, t.reshape({-1, 1, 1}));
-}
-
 std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint) {
   const std::string erf = g.node("Erf", {g.mul(x, scalar_constant(g, M_SQRT1_2, hint + "_rsqrt2"), hint + "_scaled")},
                                  hint + "_erf");
   const std::string one_plus = g.add(erf, scalar_constant(g, 1.0, hint + "_one"), hint + "_1p");
   return g.mul(g.mul(x, scalar_constant(g, 0.5, hint + "_half"), hint + "_halfx"), one_plus, hint);
-}
-
-std::string mish(OnnxGraph& g, const std::string& x, const std::string& hint) {
-  return g.mul(x, g.tanh(g.node("Softplus", {x}, hint + "_softplus"), hint + "_tanh"), hint);
 }
 
 std::string group_norm(OnnxGraph& g, const std::string& x, const torch::nn::GroupNormImpl& n, const std::string& key) {
@@ -50,30 +41,17 @@ std::string group_norm(OnnxGraph& g, const std::string& x, const torch::nn::Grou
                channel_param(g, n.bias, key + ".bias"), key);
 }
 
-std::string layer_norm(OnnxGraph& g, const std::string& x, const ChannelLayerNormImpl& n, const std::string& key) {
-  const auto mean = [&g](const std::string& v, const std::string& hint) {
-    return g.node("ReduceMean", {v}, hint, {onnx::MakeAttribute("axes", std::vector<int64_t>{1}),
-                                            onnx::MakeAttribute("keepdims", int64_t{1})});
-  };
-  const std::string d = g.sub(x, mean(x, key + "_mean"), key + "_centred");
-  const std::string var = mean(g.mul(d, d, key + "_sq"), key + "_var");
-  const std::string std_ =
-      g.node("Sqrt", {g.add(var, scalar_constant(g, n.eps, key + "_eps"), key + "_var_eps")}, key + "_std");
-  return g.add(g.mul(channel_param(g, n.weight, key + ".weight"), g.div(d, std_, key + "_normed"), key + "_scale"),
-               channel_param(g, n.bias, key + ".bias"), key);
-}
-
 std::string block(OnnxGraph& g, const std::string& x, const PlkBlockImpl& b, const std::string& key, bool real,
                   const std::string& type) {
-  std::string y = b.layer_norm ? layer_norm(g, x, *b.layer_norm, key + ".layer_norm") : x;
+  std::string y = b.layer_norm ? channel_layer_norm(g, x, *b.layer_norm, key + ".layer_norm") : x;
   const std::string mk = key + (real ? ".channel_mixer" : ".channe_mixer");
   y = export_conv2d(g, y, *b.channel_mixer->ptr(0)->as<torch::nn::Conv2dImpl>(), mk + ".0", type);
   y = real ? mish(g, y, mk + ".1") : gelu(g, y, mk + ".1");
   y = export_conv2d(g, y, *b.channel_mixer->ptr(2)->as<torch::nn::Conv2dImpl>(), mk + ".2", type);
   // partial large kernel: channels [0, P) through lk.conv (+ identity), [P, D) unchanged
   const int64_t p = b.pdim, end = std::numeric_limits<int32_t>::max();
-  const std::string x1 = g.slice(y, i64(g, 0, key + "_p0"), i64(g, p, key + "_p1"), {1}, key + ".lk_in");
-  const std::string x2 = g.slice(y, i64(g, p, key + "_q0"), i64(g, end, key + "_q1"), {1}, key + ".lk_pass");
+  const std::string x1 = g.slice(y, int64_vector(g, {0}, key + "_p0"), int64_vector(g, {p}, key + "_p1"), {1}, key + ".lk_in");
+  const std::string x2 = g.slice(y, int64_vector(g, {p}, key + "_q0"), int64_vector(g, {end}, key + "_q1"), {1}, key + ".lk_pass");
   std::string y1 = export_conv2d(g, x1, *b.lk_conv, key + ".lk.conv", type);
   if (b.with_idt) y1 = g.add(y1, x1, key + ".lk_idt");
   y = g.concat({y1, x2}, 1, key + ".lk");

@@ -230,6 +230,16 @@ TEST(OnnxRuntime, PlksrAndRealPlksrMatchLibTorch) {
                       "plksr");
 }
 
+TEST(OnnxRuntime, MosrMatchesLibTorch) {
+  // Gated CNN blocks (channel LayerNorm, Mish, the g/i/c channel split), the shortcut and the ps and gps
+  // (Reshape from the runtime H, W + ReduceMean over the 8 groups) upsamplers; dys is refused (test_onnx_mosr).
+  check_architectures({{"{type: mosr, n_block: 2, dim: 16, upsampler: ps, kernel_size: 7}", 4, true},
+                       {"{type: mosr, n_block: 2, dim: 8, upsampler: gps, kernel_size: 5}", 2, false},
+                       {"{type: mosr, n_block: 1, dim: 8, upsampler: gps, kernel_size: 3, expansion_ratio: 1.0}", 3, false},
+                       {"{type: mosr, n_block: 1, dim: 12, upsampler: ps, kernel_size: 3, conv_ratio: 0.5}", 3, false}},
+                      "mosr");
+}
+
 TEST(OnnxRuntime, SwinirDynamicSizesMatchLibTorch) {
   // Dynamic H, W: reflect padding of 17x23 to window multiples, the window partition and the shifted-window
   // mask computed in the graph from the runtime size (SwinIR issue 145), and the crop. 32x32 with

@@ -1,0 +1,32 @@
+#include "deploy/onnx_blocks.h"
+
+#include "deploy/onnx_export.h"
+
+namespace srlab::models {
+
+std::string int64_vector(OnnxGraph& g, const std::vector<int64_t>& v, const std::string& hint) {
+  return g.constant(torch::tensor(v, torch::kInt64), hint);
+}
+
+std::string channel_param(OnnxGraph& g, const torch::Tensor& t, const std::string& key) {
+  return g.initializer(key, t.reshape({-1, 1, 1}));
+}
+
+std::string mish(OnnxGraph& g, const std::string& x, const std::string& hint) {
+  return g.mul(x, g.tanh(g.node("Softplus", {x}, hint + "_softplus"), hint + "_tanh"), hint);
+}
+
+std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const ChannelLayerNormImpl& n, const std::string& key) {
+  const auto mean = [&g](const std::string& v, const std::string& hint) {
+    return g.node("ReduceMean", {v}, hint, {onnx::MakeAttribute("axes", std::vector<int64_t>{1}),
+                                            onnx::MakeAttribute("keepdims", int64_t{1})});
+  };
+  const std::string d = g.sub(x, mean(x, key + "_mean"), key + "_centred");
+  const std::string var = mean(g.mul(d, d, key + "_sq"), key + "_var");
+  const std::string std_ =
+      g.node("Sqrt", {g.add(var, scalar_constant(g, n.eps, key + "_eps"), key + "_var_eps")}, key + "_std");
+  return g.add(g.mul(channel_param(g, n.weight, key + ".weight"), g.div(d, std_, key + "_normed"), key + "_scale"),
+               channel_param(g, n.bias, key + ".bias"), key);
+}
+
+}  // namespace srlab::models
