@@ -32,7 +32,21 @@ torch::nn::BatchNorm2d batch_norm(int64_t dim) { return torch::nn::BatchNorm2d(t
 /// (B, H*W, C) -> (B, C, H, W) and (B, C, H, W) -> (B, H*W, C).
 torch::Tensor to_map(const torch::Tensor& t, int64_t h, int64_t w) { return swin_tokens_to_map(t, h, w); }
 torch::Tensor to_tokens(const torch::Tensor& m) { return m.permute({0, 2, 3, 1}).reshape({m.size(0), -1, m.size(1)}); }
+
+// torch::gelu with a layout-safe backward (see dat_gelu in the header).
+struct LayoutSafeGelu : public torch::autograd::Function<LayoutSafeGelu> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    ctx->save_for_backward({x});
+    return torch::gelu(x);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    const torch::Tensor x = ctx->get_saved_variables()[0];
+    return {at::gelu_backward(grads[0].contiguous(), x.contiguous())};
+  }
+};
 }  // namespace
+
+torch::Tensor dat_gelu(const torch::Tensor& x) { return LayoutSafeGelu::apply(x); }
 
 bool dat_block_shifted(int64_t group_index, int64_t block_index) {
   if (group_index % 2 == 0) return block_index > 0 && (block_index - 2) % 4 == 0;
@@ -50,14 +64,14 @@ DatInteraction register_dat_interaction(torch::nn::Module& parent, int64_t dim) 
     throw Error("dat: embed_dim must be >= 16 (the interaction module reduces it to embed_dim/16 channels), got " +
                 std::to_string(dim));
   DatInteraction a;
-  a.dwconv = parent.register_module("dwconv", torch::nn::Sequential(depthwise3x3(dim), batch_norm(dim), torch::nn::GELU()));
+  a.dwconv = parent.register_module("dwconv", torch::nn::Sequential(depthwise3x3(dim), batch_norm(dim), DatGelu()));
   a.channel_interaction = parent.register_module(
       "channel_interaction",
       torch::nn::Sequential(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)), conv1x1(dim, dim / 8),
-                            batch_norm(dim / 8), torch::nn::GELU(), conv1x1(dim / 8, dim)));
+                            batch_norm(dim / 8), DatGelu(), conv1x1(dim / 8, dim)));
   a.spatial_interaction = parent.register_module(
       "spatial_interaction",
-      torch::nn::Sequential(conv1x1(dim, dim / 16), batch_norm(dim / 16), torch::nn::GELU(), conv1x1(dim / 16, 1)));
+      torch::nn::Sequential(conv1x1(dim, dim / 16), batch_norm(dim / 16), DatGelu(), conv1x1(dim / 16, 1)));
   return a;
 }
 
@@ -210,7 +224,7 @@ DatSgfnImpl::DatSgfnImpl(int64_t dim, int64_t hidden) {
 }
 
 torch::Tensor DatSgfnImpl::forward(const torch::Tensor& x, int64_t height, int64_t width) {
-  const auto halves = torch::gelu(fc1->forward(x)).chunk(2, -1);
+  const auto halves = dat_gelu(fc1->forward(x)).chunk(2, -1);
   const torch::Tensor gate = swin_map_to_tokens(sg_conv->forward(to_map(sg_norm->forward(halves[1]), height, width)));
   return fc2->forward(halves[0] * gate);
 }

@@ -45,6 +45,21 @@ bool dat_block_shifted(int64_t group_index, int64_t block_index);
 std::pair<torch::Tensor, torch::Tensor> dat_shift_masks(int64_t height, int64_t width, int64_t split_h, int64_t split_w,
                                                         torch::Device device = torch::kCPU);
 
+/// GELU (erf form, as torch::gelu / nn.GELU) whose backward is correct for any memory layout of the incoming
+/// gradient. x any shape/dtype -> same. The forward is torch::gelu(x) itself; the backward hands
+/// at::gelu_backward a gradient and an input in the same (contiguous) layout. Reason: LibTorch 1.13's CPU
+/// at::gelu_backward (erf form, float32) returns wrong values (garbage that changes from call to call) when the
+/// gradient's strides differ from the input's, which DAT's AIM produces: its dwconv branch (NCHW) leaves as
+/// tokens through a permute, so the gradient arriving at that GELU is channels-last while its input is NCHW.
+torch::Tensor dat_gelu(const torch::Tensor& x);
+
+/// dat_gelu as a parameter-free module, for the nn.Sequential slots where the reference has nn.GELU().
+class DatGeluImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) { return dat_gelu(x); }
+};
+TORCH_MODULE(DatGelu);
+
 /// The AIM convolution branch and the two interaction maps (see the file comment), registered on the
 /// owning attention module under dwconv, channel_interaction, spatial_interaction.
 struct DatInteraction {

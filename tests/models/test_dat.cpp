@@ -1,10 +1,12 @@
 // DAT (models/arch/dat.h): the zoo fixture (dat_x4_e24) loaded with no hints against the reference output
 // and the manifest's hyperparameters, its exact key set, output shapes at odd sizes for both upsamplers,
-// gradients to every parameter, the rectangular-window helpers, split_size order from the index, the
-// detector's refusal of other architectures, config errors.
+// gradients to every parameter, the layout-safe GELU backward and training-mode gradients that are
+// deterministic and correct (the root cause of the resume mismatch), the rectangular-window helpers,
+// split_size order from the index, the detector's refusal of other architectures, config errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "tests/test_util.h"
@@ -13,6 +15,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "models/arch/dat.h"
+#include "models/arch/dat_blocks.h"
 #include "models/arch/registry.h"
 #include "models/weights/checkpoint.h"
 #include "models/weights/community_weights.h"
@@ -195,6 +198,63 @@ TEST(Dat, GradientsReachEveryParameter) {
     if (p.key().find("pos.pos3.2.bias") != std::string::npos) continue;
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
   }
+}
+
+TEST(Dat, GeluBackwardIsCorrectForAnyGradientLayout) {
+  // Regression: LibTorch 1.13's CPU gelu backward returns garbage when the gradient's strides differ from the
+  // input's (a channels-last gradient into an NCHW GELU, as in DAT's AIM dwconv branch); dat_gelu must not.
+  torch::manual_seed(2);
+  for (const bool four_d : {true, false}) {
+    const torch::Tensor x0 = four_d ? torch::randn({2, 16, 5, 7}) : torch::randn({2, 35, 16});
+    const torch::Tensor gy = four_d ? torch::randn({2, 5, 7, 16}).permute({0, 3, 1, 2}) : torch::randn({2, 16, 35}).transpose(1, 2);
+    ASSERT_FALSE(gy.is_contiguous());
+    const torch::Tensor cdf = 0.5 * (1.0 + torch::erf(x0 / std::sqrt(2.0)));
+    const torch::Tensor expected = gy * (cdf + x0 * torch::exp(-0.5 * x0 * x0) / std::sqrt(2.0 * M_PI));
+    for (int rep = 0; rep < 3; ++rep) {
+      const torch::Tensor x = x0.clone().requires_grad_(true);
+      const torch::Tensor y = sm::dat_gelu(x);
+      EXPECT_TRUE(torch::equal(y.detach(), torch::gelu(x0)));
+      y.backward(gy);
+      EXPECT_TRUE(torch::allclose(x.grad(), expected, 1e-5, 1e-6)) << "four_d " << four_d << " rep " << rep;
+    }
+  }
+}
+
+TEST(Dat, TrainingGradientsAreDeterministicAndCorrect) {
+  // The float gradient of a training-mode forward (BatchNorm on batch statistics) w.r.t. the input (it passes
+  // conv_first and every block) must be the same on every backward and agree with the double-precision one,
+  // itself checked against a central difference. Before dat_gelu the AIM branch fed uninitialised memory
+  // into it (float only), so a run and its resumed copy diverged (tests/train/arch_training_test.cpp).
+  const std::string yaml = "{type: dat, embed_dim: 32, split_size: [2, 4], depth: [2], num_heads: [2], expansion_factor: 2, "
+                           "img_size: 8, num_feat: 8, drop_path_rate: 0.0}";
+  torch::manual_seed(3);
+  auto g = build(yaml, 2);
+  torch::manual_seed(3);
+  auto g64 = build(yaml, 2);
+  {  // to double, keeping the int64 index buffers (Module::to(dtype) would convert those too)
+    torch::NoGradGuard ng;
+    for (auto& p : g64->parameters()) p.set_data(p.to(torch::kFloat64));
+    for (auto& b : g64->buffers())
+      if (b.is_floating_point()) b.set_data(b.to(torch::kFloat64));
+  }
+  g->train();
+  g64->train();
+  const torch::Tensor x0 = torch::rand({2, 3, 8, 8}), gy = torch::randn({2, 3, 16, 16});
+  const auto input_grad = [&](sm::Generator& net, torch::Dtype dtype) {
+    const torch::Tensor x = x0.to(dtype).clone().requires_grad_(true);
+    (net->forward(x) * gy.to(dtype)).sum().backward();
+    return x.grad();
+  };
+  const torch::Tensor first = input_grad(g, torch::kFloat32);
+  for (int rep = 1; rep < 3; ++rep) EXPECT_TRUE(torch::equal(input_grad(g, torch::kFloat32), first)) << "rep " << rep;
+  const torch::Tensor ref = input_grad(g64, torch::kFloat64);
+  EXPECT_LE((first.to(torch::kFloat64) - ref).abs().max().item<double>(), 1e-4 * ref.abs().max().item<double>());
+  // The double gradient along a random direction u against a central difference of the loss.
+  torch::NoGradGuard ng;
+  const torch::Tensor x64 = x0.to(torch::kFloat64), gy64 = gy.to(torch::kFloat64), u = torch::randn_like(x64);
+  const auto loss = [&](const torch::Tensor& x) { return (g64->forward(x) * gy64).sum().item<double>(); };
+  const double eps = 1e-6, numeric = (loss(x64 + eps * u) - loss(x64 - eps * u)) / (2 * eps);
+  EXPECT_NEAR((ref * u).sum().item<double>(), numeric, 1e-5 * std::max(1.0, std::abs(numeric)));
 }
 
 TEST(Dat, DetectorRoundTripsVariantsAndSplitOrder) {

@@ -105,8 +105,7 @@ gan: {d_start: 2}
 }
 
 // Issue 29: the zoo architectures train (pixel loss) without a non-finite loss, validate, and resume exactly
-// (small configs; LR patches are padded to the window multiples inside the models). DAT is not in this
-// list yet: its resumed run does not reproduce the straight run (open finding, see the README).
+// (small configs; LR patches are padded to the window multiples inside the models).
 TEST(ArchTraining, ZooArchitecturesTrainWithoutNaNAndResumeExactly) {
   struct Case {
     std::string tag, model;
@@ -122,7 +121,8 @@ TEST(ArchTraining, ZooArchitecturesTrainWithoutNaNAndResumeExactly) {
            {"rgt", "{type: rgt, embed_dim: 8, depth: [2], num_heads: [2], split_size: [2, 4], img_size: 8, mlp_ratio: 2}", 8},
            {"mosr", "{type: mosr, n_block: 1, dim: 8, kernel_size: 3}", 8},
            {"rcan", "{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 8, reduction: 4}", 8},
-           {"realcugan", "{type: realcugan}", 8}}) {
+           {"realcugan", "{type: realcugan}", 8},
+           {"dat", "{type: dat, embed_dim: 16, split_size: [2, 4], depth: [2], num_heads: [2], expansion_factor: 2, img_size: 8}", 8}}) {
     SCOPED_TRACE(c.tag);
     expect_trains_and_resumes("zoo_" + c.tag, c.model, c.lr_patch);
   }
