@@ -5,6 +5,7 @@
 # them), and its best.pt is exported with `srlab export --format pth`. Prints one line per architecture:
 # wall time, Set5 x4 validation PSNR of the last validation, parameters.
 #   bash scripts/zoo_train_check.sh [build/bin/srlab] [RUNS_DIR]
+#   ZOO_ARCHS="hat drct" bash scripts/zoo_train_check.sh      # a subset
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRLAB="${1:-build/bin/srlab}"
@@ -13,16 +14,16 @@ mkdir -p "$RUNS"
 declare -A MODEL=(
   [dat]="{type: dat, embed_dim: 32, split_size: [4, 8], depth: [2, 2], num_heads: [2, 2], expansion_factor: 2, upsampler: pixelshuffledirect, img_size: 16}"
   [omnisr]="{type: omnisr, num_feat: 32, block_num: 1, res_num: 2, window_size: 8}"
-  [hat]="{type: hat, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, img_size: 16, mlp_ratio: 2, upsampler: pixelshuffledirect}"
-  [drct]="{type: drct, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, img_size: 16, mlp_ratio: 2, gc: 8, upsampler: pixelshuffledirect}"
+  [hat]="{type: hat, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, img_size: 16, mlp_ratio: 2, compress_ratio: 3, squeeze_factor: 4}"
+  [drct]="{type: drct, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, img_size: 16, mlp_ratio: 2, gc: 8}"
   [atd]="{type: atd, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, num_tokens: 16, reducted_dim: 4, category_size: 64, convffn_kernel_size: 5, upsampler: pixelshuffledirect}"
-  [rgt]="{type: rgt, embed_dim: 24, depth: [2], num_heads: [2], split_size: [4, 8], img_size: 16, mlp_ratio: 2, upsampler: pixelshuffledirect}"
+  [rgt]="{type: rgt, embed_dim: 24, depth: [2], num_heads: [2], split_size: [4, 8], img_size: 16, mlp_ratio: 2}"
   [mosr]="{type: mosr, n_block: 4, dim: 32}"
   [rcan]="{type: rcan, n_resgroups: 2, n_resblocks: 4, n_feats: 32, reduction: 8}"
   [realcugan]="{type: realcugan}"
 )
 status=0
-for arch in "${!MODEL[@]}"; do
+for arch in ${ZOO_ARCHS:-${!MODEL[@]}}; do
   scale=4; [ "$arch" = realcugan ] && scale=2  # UpCunet2x (the x4 variant is far larger)
   val="\${data}/benchmarks/Set5/x$scale"
   t0=$(date +%s)
