@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "models/arch/atd.h"
+#include "models/arch/detect_util.h"
 
 namespace srlab::models {
 
@@ -14,39 +15,19 @@ namespace {
 const std::string kLayer0 = "layers.0.residual_group.layers.0.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const auto it = sd.find(key);
-  if (it == sd.end()) throw Error("ATD weights: tensor '" + key + "' is missing; the file is incomplete or not ATD");
-  if (it->second.dim() != dims)
-    throw Error(fmt::format("ATD weights: tensor '{}' has {} dimensions, expected {}", key, it->second.dim(), dims));
-  return it->second;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-/// Number of consecutive indices i = 0, 1, ... with "<prefix><i><suffix>" present.
-int count_indexed(const StateDict& sd, const std::string& prefix, const std::string& suffix) {
-  int n = 0;
-  while (has(sd, prefix + std::to_string(n) + suffix)) ++n;
-  return n;
-}
-
-/// Exact integer square root of `n`, or -1.
-int64_t exact_sqrt(int64_t n) {
-  if (n < 0) return -1;
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
+  return require_tensor(sd, key, dims, "ATD");
 }
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
 std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
-  if (has(sd, "conv_up1.weight")) {
+  if (has_key(sd, "conv_up1.weight")) {
     const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
     return {AtdUpsampler::kNearestConv, 4, feat};
   }
-  if (has(sd, "conv_before_upsample.0.weight")) {
+  if (has_key(sd, "conv_before_upsample.0.weight")) {
     const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
-    while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+    while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("ATD weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     if (convs == 1 && out == 9LL * feat) return {AtdUpsampler::kPixelShuffle, 3, feat};
@@ -55,7 +36,7 @@ std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
                               out, 4 * feat));
     return {AtdUpsampler::kPixelShuffle, 1 << convs, feat};
   }
-  if (has(sd, "upsample.0.weight")) {
+  if (has_key(sd, "upsample.0.weight")) {
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     const int64_t s = out % 3 == 0 ? exact_sqrt(out / 3) : -1;
     if (s < 1) throw Error(fmt::format("ATD weights: 'upsample.0.weight' has {} outputs, expected 3 x scale^2", out));
@@ -71,10 +52,10 @@ std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt
 std::optional<DetectedModel> detect_atd(const StateDict& sd) {
   // The dictionary and the ATD-CA / AC-MSA parameters exist in no other architecture (SwinIR, HAT, DRCT,
   // DAT and RGT share the layers.<i>.residual_group... prefix, HAT also relative_position_index_SA).
-  if (!has(sd, "relative_position_index_SA") || !has(sd, "layers.0.residual_group.td") ||
-      !has(sd, kLayer0 + "attn_atd.scale") || !has(sd, kLayer0 + "attn_aca.logit_scale"))
+  if (!has_key(sd, "relative_position_index_SA") || !has_key(sd, "layers.0.residual_group.td") ||
+      !has_key(sd, kLayer0 + "attn_atd.scale") || !has_key(sd, kLayer0 + "attn_aca.logit_scale"))
     return std::nullopt;
-  if (has(sd, "absolute_pos_embed"))
+  if (has_key(sd, "absolute_pos_embed"))
     throw Error("ATD weights with 'absolute_pos_embed' (ape=True) are not supported: the official SR models use none");
   const torch::Tensor& first = need(sd, "conv_first.weight", 4);
   if (first.size(1) != 3)
@@ -113,10 +94,10 @@ std::optional<DetectedModel> detect_atd(const StateDict& sd) {
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("ATD weights: convffn.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
                             hidden, o.embed_dim));
-  o.qkv_bias = has(sd, kLayer0 + "wqkv.bias");
-  o.patch_norm = has(sd, "patch_embed.norm.weight");
-  o.three_conv = !has(sd, "layers.0.conv.weight");
-  o.norm = !has(sd, "no_norm");
+  o.qkv_bias = has_key(sd, kLayer0 + "wqkv.bias");
+  o.patch_norm = has_key(sd, "patch_embed.norm.weight");
+  o.three_conv = !has_key(sd, "layers.0.conv.weight");
+  o.norm = !has_key(sd, "no_norm");
   // category_size is not stored: spandrel's rule (ATD-light, 128, is the pixelshuffledirect model of width 48).
   o.category_size = o.upsampler == AtdUpsampler::kPixelShuffleDirect && o.embed_dim == 48 ? 128 : 256;
 

@@ -18,19 +18,7 @@ namespace {
 const std::string kBlock0 = "layers.0.blocks.0.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const auto it = sd.find(key);
-  if (it == sd.end()) throw Error("DAT weights: tensor '" + key + "' is missing; the file is incomplete or not DAT");
-  if (it->second.dim() != dims)
-    throw Error(fmt::format("DAT weights: tensor '{}' has {} dimensions, expected {}", key, it->second.dim(), dims));
-  return it->second;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-int64_t exact_sqrt(int64_t n) {
-  if (n < 0) return -1;
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
+  return require_tensor(sd, key, dims, "DAT");
 }
 
 /// split_size [Mh, Mw] of the first spatial branch (attns.0 uses Mh x Mw windows): rpe_biases has
@@ -58,10 +46,10 @@ std::vector<int> detect_split_size(const StateDict& sd) {
 
 /// Scale and num_feat from the reconstruction keys (pixelshuffle) or upsample.0 (pixelshuffledirect).
 std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
-  if (has(sd, "conv_before_upsample.0.weight")) {
+  if (has_key(sd, "conv_before_upsample.0.weight")) {
     const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
-    while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+    while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("DAT weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     if (convs == 1 && out == 9LL * feat) return {false, 3, feat};
@@ -70,7 +58,7 @@ std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
                               out, 4 * feat));
     return {false, 1 << convs, feat};
   }
-  if (has(sd, "upsample.0.weight")) {
+  if (has_key(sd, "upsample.0.weight")) {
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     const int s = subpixel_scale(out);
     if (s < 1) throw Error(fmt::format("DAT weights: 'upsample.0.weight' has {} outputs, expected 3 x scale^2", out));
@@ -127,7 +115,7 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     int j = 0;
     while (j < o.depth[i] && !dat_block_shifted(static_cast<int64_t>(i), j)) j += 2;
     const std::string mk = fmt::format("layers.{}.blocks.{}.attn.attn_mask_0", i, j);
-    if (j >= o.depth[i] || !has(sd, mk)) continue;
+    if (j >= o.depth[i] || !has_key(sd, mk)) continue;
     const int64_t windows = need(sd, mk, 3).size(0);
     const int64_t side = exact_sqrt(windows * o.split_size[0] * o.split_size[1]);
     if (side < 1)
@@ -136,8 +124,8 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     o.img_size = static_cast<int>(side);
     break;
   }
-  o.three_conv = !has(sd, "conv_after_body.weight");
-  o.qkv_bias = has(sd, kBlock0 + "attn.qkv.bias");
+  o.three_conv = !has_key(sd, "conv_after_body.weight");
+  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = dat_validate(o);
   if (!key.empty()) throw Error("DAT weights: inferred " + key + " " + problem);

@@ -1,5 +1,9 @@
 #include "models/arch/detect_util.h"
 
+#include <cmath>
+
+#include "core/error.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -43,6 +47,30 @@ bool is_contiguous_from_zero(const std::vector<int>& indices) {
   for (size_t i = 0; i < indices.size(); ++i)
     if (indices[i] != static_cast<int>(i)) return false;
   return true;
+}
+
+const torch::Tensor& require_tensor(const StateDict& sd, const std::string& key, int64_t dims, const std::string& arch) {
+  const auto it = sd.find(key);
+  if (it == sd.end())
+    throw Error(arch + " weights: tensor '" + key + "' is missing; the file is incomplete or not " + arch);
+  if (it->second.dim() != dims)
+    throw Error(arch + " weights: tensor '" + key + "' has " + std::to_string(it->second.dim()) + " dimensions, expected " +
+                std::to_string(dims));
+  return it->second;
+}
+
+bool has_key(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
+
+int count_indexed(const StateDict& sd, const std::string& prefix, const std::string& suffix) {
+  int n = 0;
+  while (has_key(sd, prefix + std::to_string(n) + suffix)) ++n;
+  return n;
+}
+
+int64_t exact_sqrt(int64_t n) {
+  if (n < 0) return -1;
+  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
+  return r * r == n ? r : -1;
 }
 
 }  // namespace srlab::models

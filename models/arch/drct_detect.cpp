@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "models/arch/drct.h"
+#include "models/arch/detect_util.h"
 
 namespace srlab::models {
 
@@ -15,26 +16,15 @@ namespace {
 const std::string kSwin1 = "layers.0.swin1.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const auto it = sd.find(key);
-  if (it == sd.end()) throw Error("DRCT weights: tensor '" + key + "' is missing; the file is incomplete or not DRCT");
-  if (it->second.dim() != dims)
-    throw Error(fmt::format("DRCT weights: tensor '{}' has {} dimensions, expected {}", key, it->second.dim(), dims));
-  return it->second;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-int64_t exact_sqrt(int64_t n) {
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
+  return require_tensor(sd, key, dims, "DRCT");
 }
 
 std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_drct(const StateDict& sd) {
-  if (!has(sd, kSwin1 + "attn.relative_position_bias_table") || !has(sd, "layers.0.adjust1.weight")) return std::nullopt;
-  if (has(sd, "absolute_pos_embed"))
+  if (!has_key(sd, kSwin1 + "attn.relative_position_bias_table") || !has_key(sd, "layers.0.adjust1.weight")) return std::nullopt;
+  if (has_key(sd, "absolute_pos_embed"))
     throw Error("DRCT weights with 'absolute_pos_embed' (ape=True) are not supported: the official models use none");
   const torch::Tensor& first = need(sd, "conv_first.weight", 4);
   if (first.size(1) != 3)
@@ -42,7 +32,7 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
   DrctOptions o;
   o.embed_dim = static_cast<int>(first.size(0));
 
-  if (!has(sd, "conv_before_upsample.0.weight") || !has(sd, "conv_last.weight"))
+  if (!has_key(sd, "conv_before_upsample.0.weight") || !has_key(sd, "conv_last.weight"))
     throw Error("DRCT weights without the pixelshuffle upsampler (conv_before_upsample.0 / conv_last: the official "
                 "upsampler '' returns the features unchanged) are not super-resolution models SRLab loads");
   const int64_t feat = need(sd, "conv_before_upsample.0.weight", 4).size(0);
@@ -50,7 +40,7 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
     throw Error(fmt::format("DRCT weights: 'conv_before_upsample.0.weight' has {} outputs; the official DRCT fixes num_feat at {}",
                             feat, kDrctNumFeat));
   int convs = 0;
-  while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+  while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
   if (convs == 0) throw Error("DRCT weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
   const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
   if (convs == 1 && out == 9 * feat)
@@ -61,7 +51,7 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
     throw Error(fmt::format("DRCT weights: 'upsample.0.weight' has {} outputs, expected 4 x 64 or 9 x 64", out));
 
   int layers = 0;
-  while (has(sd, "layers." + std::to_string(layers) + ".swin1.attn.relative_position_bias_table")) ++layers;
+  while (has_key(sd, "layers." + std::to_string(layers) + ".swin1.attn.relative_position_bias_table")) ++layers;
   o.depths.assign(layers, 6);  // no trace in the weights: the reference's per-RDG default
   o.num_heads.clear();
   for (int i = 0; i < layers; ++i)
@@ -81,16 +71,16 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
   o.gc = static_cast<int>(need(sd, "layers.0.adjust1.weight", 4).size(0));
 
   const std::string mask_key = "layers.0.swin2.attn_mask";
-  if (has(sd, mask_key)) {
+  if (has_key(sd, mask_key)) {
     const int64_t per_side = exact_sqrt(need(sd, mask_key, 3).size(0));
     if (per_side < 1) throw Error("DRCT weights: '" + mask_key + "' does not hold a square number of windows");
     o.img_size = static_cast<int>(per_side * o.window_size);
   } else {
     o.img_size = o.window_size;  // swin2 unshifted: the official model had img_size <= window_size
   }
-  o.identity_resi = !has(sd, "conv_after_body.weight");
-  o.patch_norm = has(sd, "patch_embed.norm.weight");
-  o.qkv_bias = has(sd, kSwin1 + "attn.qkv.bias");
+  o.identity_resi = !has_key(sd, "conv_after_body.weight");
+  o.patch_norm = has_key(sd, "patch_embed.norm.weight");
+  o.qkv_bias = has_key(sd, kSwin1 + "attn.qkv.bias");
 
   const auto [key, problem] = drct_validate(o);
   if (!key.empty()) throw Error("DRCT weights: inferred " + key + " " + problem);

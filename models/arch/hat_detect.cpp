@@ -17,24 +17,7 @@ const std::string kGroup0 = "layers.0.residual_group.";
 const std::string kBlock0 = kGroup0 + "blocks.0.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const auto it = sd.find(key);
-  if (it == sd.end()) throw Error("HAT weights: tensor '" + key + "' is missing; the file is incomplete or not HAT");
-  if (it->second.dim() != dims)
-    throw Error(fmt::format("HAT weights: tensor '{}' has {} dimensions, expected {}", key, it->second.dim(), dims));
-  return it->second;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-int count_indexed(const StateDict& sd, const std::string& prefix, const std::string& suffix) {
-  int n = 0;
-  while (has(sd, prefix + std::to_string(n) + suffix)) ++n;
-  return n;
-}
-
-int64_t exact_sqrt(int64_t n) {
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
+  return require_tensor(sd, key, dims, "HAT");
 }
 
 /// The integer ratio r with dim / r == width (integer division), preferring dim / width when exact (the
@@ -60,9 +43,9 @@ std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt
 }  // namespace
 
 std::optional<DetectedModel> detect_hat(const StateDict& sd) {
-  if (!has(sd, kBlock0 + "conv_block.cab.0.weight") || !has(sd, kGroup0 + "overlap_attn.relative_position_bias_table"))
+  if (!has_key(sd, kBlock0 + "conv_block.cab.0.weight") || !has_key(sd, kGroup0 + "overlap_attn.relative_position_bias_table"))
     return std::nullopt;
-  if (has(sd, "absolute_pos_embed"))
+  if (has_key(sd, "absolute_pos_embed"))
     throw Error("HAT weights with 'absolute_pos_embed' (ape=True) are not supported: the official models use none");
   const torch::Tensor& first = need(sd, "conv_first.weight", 4);
   if (first.size(1) != 3)
@@ -71,12 +54,12 @@ std::optional<DetectedModel> detect_hat(const StateDict& sd) {
   o.embed_dim = static_cast<int>(first.size(0));
 
   // Reconstruction: conv_before_upsample.0 (C -> F), upsample.0, .2, ... (F -> 4F each, or one F -> 9F at x3).
-  if (!has(sd, "conv_before_upsample.0.weight") || !has(sd, "upsample.0.weight"))
+  if (!has_key(sd, "conv_before_upsample.0.weight") || !has_key(sd, "upsample.0.weight"))
     throw Error("HAT weights without the pixelshuffle upsampler (conv_before_upsample.0 / upsample.0; scale-1 "
                 "restoration models) are not super-resolution models SRLab loads");
   o.num_feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
   int convs = 0;
-  while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+  while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
   const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
   if (convs == 1 && out == 9LL * o.num_feat)
     o.scale = 3;
@@ -115,9 +98,9 @@ std::optional<DetectedModel> detect_hat(const StateDict& sd) {
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("HAT weights: mlp.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
                             hidden, o.embed_dim));
-  o.identity_resi = !has(sd, "conv_after_body.weight");
-  o.patch_norm = has(sd, "patch_embed.norm.weight");
-  o.qkv_bias = has(sd, kBlock0 + "attn.qkv.bias");
+  o.identity_resi = !has_key(sd, "conv_after_body.weight");
+  o.patch_norm = has_key(sd, "patch_embed.norm.weight");
+  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = hat_validate(o);
   if (!key.empty()) throw Error("HAT weights: inferred " + key + " " + problem);

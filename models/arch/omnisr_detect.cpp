@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "models/arch/arch_util.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/omnisr.h"
 #include "models/arch/state_dict_util.h"
 
@@ -16,11 +17,6 @@ namespace {
 const std::string kWhat = "OmniSR weights";
 const std::string kBlock0 = "residual_layer.0.residual_layer.0.layer.";
 
-/// Exact integer square root of `n`, or -1.
-int64_t exact_sqrt(int64_t n) {
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
-}
 }  // namespace
 
 std::optional<DetectedModel> detect_omnisr(const StateDict& sd) {

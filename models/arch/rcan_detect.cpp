@@ -4,19 +4,19 @@
 
 #include "core/error.h"
 #include "models/arch/rcan.h"
+#include "models/arch/detect_util.h"
 #include "models/arch/state_dict_util.h"
 
 namespace srlab::models {
 
 namespace {
 const std::string kWhat = "RCAN weights";
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
 }  // namespace
 
 std::optional<DetectedModel> detect_rcan(const StateDict& sd) {
-  const bool unshuffle = !has(sd, "head.0.weight") && has(sd, "head.1.weight");
-  if (!(has(sd, "head.0.weight") || unshuffle) || !has(sd, "tail.1.weight") || !has(sd, "body.0.body.0.body.0.weight") ||
-      !has(sd, "body.0.body.0.body.3.conv_du.0.weight"))
+  const bool unshuffle = !has_key(sd, "head.0.weight") && has_key(sd, "head.1.weight");
+  if (!(has_key(sd, "head.0.weight") || unshuffle) || !has_key(sd, "tail.1.weight") || !has_key(sd, "body.0.body.0.body.0.weight") ||
+      !has_key(sd, "body.0.body.0.body.3.conv_du.0.weight"))
     return std::nullopt;
   RcanOptions o;
   const torch::Tensor& last = tensor_of(sd, "tail.1.weight", 4, kWhat);
@@ -29,7 +29,7 @@ std::optional<DetectedModel> detect_rcan(const StateDict& sd) {
   const int64_t f = o.n_feats;
 
   int convs = 0;  // tail.0.0, tail.0.2, ...: one conv per pixel-shuffle stage
-  while (has(sd, "tail.0." + std::to_string(2 * convs) + ".weight")) ++convs;
+  while (has_key(sd, "tail.0." + std::to_string(2 * convs) + ".weight")) ++convs;
   int tail_scale = 1;
   for (int i = 0; i < convs; ++i) {
     const std::string key = "tail.0." + std::to_string(2 * i) + ".weight";
@@ -60,7 +60,7 @@ std::optional<DetectedModel> detect_rcan(const StateDict& sd) {
 
   o.n_resgroups = sequence_length(sd, "body") - 1;
   o.n_resblocks = sequence_length(sd, "body.0.body") - 1;
-  if (o.n_resgroups < 1 || !has(sd, "body." + std::to_string(o.n_resgroups) + ".weight"))
+  if (o.n_resgroups < 1 || !has_key(sd, "body." + std::to_string(o.n_resgroups) + ".weight"))
     throw Error(fmt::format("{}: the last body entry 'body.{}.weight' (the conv after the residual groups) is missing", kWhat,
                             o.n_resgroups));
   for (int g = 0; g < o.n_resgroups; ++g)
@@ -70,7 +70,7 @@ std::optional<DetectedModel> detect_rcan(const StateDict& sd) {
     throw Error(fmt::format("{}: 'body.0.body.0.body.3.conv_du.0.weight' has {} outputs, not n_feats / reduction for any "
                             "reduction (n_feats = {})", kWhat, squeezed, f));
   o.reduction = static_cast<int>(f / squeezed);
-  o.norm = has(sd, "sub_mean.weight");
+  o.norm = has_key(sd, "sub_mean.weight");
 
   const auto [key, problem] = rcan_validate(o);
   if (!key.empty()) throw Error(kWhat + ": inferred " + key + " " + problem);

@@ -16,20 +16,7 @@ namespace {
 const std::string kBlock0 = "layers.0.blocks.0.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const torch::Tensor* t = find_tensor(sd, key);
-  if (!t) throw Error("RGT weights: tensor '" + key + "' is missing; the file is incomplete or not RGT");
-  if (t->dim() != dims)
-    throw Error(fmt::format("RGT weights: tensor '{}' has {} dimensions, expected {}", key, t->dim(), dims));
-  return *t;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-/// Number of consecutive indices i = 0, 1, ... with "<prefix><i><suffix>" present.
-int count_indexed(const StateDict& sd, const std::string& prefix, const std::string& suffix) {
-  int n = 0;
-  while (has(sd, prefix + std::to_string(n) + suffix)) ++n;
-  return n;
+  return require_tensor(sd, key, dims, "RGT");
 }
 
 /// [Sh, Sw] of the L-SA windows. The shapes give Sh*Sw (relative_position_index rows) and
@@ -64,7 +51,7 @@ std::vector<int> detect_split_size(const StateDict& sd) {
 std::pair<int, int> detect_upsampler(const StateDict& sd) {
   const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
   int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
-  while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+  while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
   if (convs == 0) throw Error("RGT weights: 'upsample.0.weight' is missing (scale 1 models are not supported)");
   const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
   if (convs == 1 && out == 9LL * feat) return {3, feat};
@@ -105,8 +92,8 @@ std::optional<DetectedModel> detect_rgt(const StateDict& sd) {
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != fc1.size(0))
     throw Error(fmt::format("RGT weights: mlp.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
                             fc1.size(0), o.embed_dim));
-  o.qkv_bias = has(sd, kBlock0 + "attn.qkv.bias");
-  o.three_conv = !has(sd, "conv_after_body.weight");
+  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
+  o.three_conv = !has_key(sd, "conv_after_body.weight");
   for (int i = 0; i < layers; ++i)  // c_ratio: from the first RG-SA block (reference default 0.5 without one)
     if (o.depth[i] >= 2) {
       const torch::Tensor& conv = need(sd, "layers." + std::to_string(i) + ".blocks.1.attn.conv.weight", 4);
@@ -119,7 +106,7 @@ std::optional<DetectedModel> detect_rgt(const StateDict& sd) {
   for (int i = 0; i < layers && !found; ++i)
     for (int j = 0; j < o.depth[i] && !found; ++j) {
       const std::string key = fmt::format("layers.{}.blocks.{}.attn.attn_mask_0", i, j);
-      if (!rgt_block_shifted(i, j) || !has(sd, key)) continue;
+      if (!rgt_block_shifted(i, j) || !has_key(sd, key)) continue;
       const int64_t windows = need(sd, key, 3).size(0), area = windows * o.split_size[0] * o.split_size[1];
       const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(area))));
       if (side * side != area) throw Error("RGT weights: '" + key + "' does not hold the windows of a square img_size");

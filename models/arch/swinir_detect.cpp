@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "models/arch/swinir.h"
+#include "models/arch/detect_util.h"
 
 namespace srlab::models {
 
@@ -15,40 +16,21 @@ namespace {
 const std::string kBlock0 = "layers.0.residual_group.blocks.0.";
 
 const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  const auto it = sd.find(key);
-  if (it == sd.end()) throw Error("SwinIR weights: tensor '" + key + "' is missing; the file is incomplete or not SwinIR");
-  if (it->second.dim() != dims)
-    throw Error(fmt::format("SwinIR weights: tensor '{}' has {} dimensions, expected {}", key, it->second.dim(), dims));
-  return it->second;
-}
-
-bool has(const StateDict& sd, const std::string& key) { return sd.count(key) > 0; }
-
-/// Number of consecutive indices i = 0, 1, ... with "<prefix><i><suffix>" present.
-int count_indexed(const StateDict& sd, const std::string& prefix, const std::string& suffix) {
-  int n = 0;
-  while (has(sd, prefix + std::to_string(n) + suffix)) ++n;
-  return n;
-}
-
-/// Exact integer square root of `n`, or -1.
-int64_t exact_sqrt(int64_t n) {
-  const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
-  return r * r == n ? r : -1;
+  return require_tensor(sd, key, dims, "SwinIR");
 }
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
 std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
-  if (has(sd, "conv_before_upsample.0.weight")) {
+  if (has_key(sd, "conv_before_upsample.0.weight")) {
     const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
-    if (has(sd, "conv_up1.weight")) {
+    if (has_key(sd, "conv_up1.weight")) {
       int n = 0;  // conv_up1, conv_up2, conv_up3: one per x2 stage
-      while (has(sd, "conv_up" + std::to_string(n + 1) + ".weight")) ++n;
+      while (has_key(sd, "conv_up" + std::to_string(n + 1) + ".weight")) ++n;
       if (n > 3) throw Error(fmt::format("SwinIR weights: {} conv_up layers; the official nearest+conv has 1 to 3", n));
       return {SwinIrUpsampler::kNearestConv, 1 << n, feat};
     }
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
-    while (has(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
+    while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("SwinIR weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     if (convs == 1 && out == 9LL * feat) return {SwinIrUpsampler::kPixelShuffle, 3, feat};
@@ -57,7 +39,7 @@ std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
                               out, 4 * feat));
     return {SwinIrUpsampler::kPixelShuffle, 1 << convs, feat};
   }
-  if (has(sd, "upsample.0.weight")) {
+  if (has_key(sd, "upsample.0.weight")) {
     const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
     const int64_t s = out % 3 == 0 ? exact_sqrt(out / 3) : -1;
     if (s < 1)
@@ -72,10 +54,10 @@ std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt
 }  // namespace
 
 std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
-  if (!has(sd, kBlock0 + "attn.relative_position_bias_table") || !has(sd, kBlock0 + "norm1.weight")) return std::nullopt;
-  if (has(sd, "conv_first.1.weight"))
+  if (!has_key(sd, kBlock0 + "attn.relative_position_bias_table") || !has_key(sd, kBlock0 + "norm1.weight")) return std::nullopt;
+  if (has_key(sd, "conv_first.1.weight"))
     throw Error("SwinIR weights with 'conv_first.1.weight' (an input pixel-unshuffle, not in the official code) are not supported");
-  if (has(sd, "absolute_pos_embed"))
+  if (has_key(sd, "absolute_pos_embed"))
     throw Error("SwinIR weights with 'absolute_pos_embed' (ape=True) are not supported: the official SR models use none");
   const torch::Tensor& first = need(sd, "conv_first.weight", 4);
   if (first.size(1) != 3)
@@ -109,16 +91,16 @@ std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
   for (int i = 0; i < layers && shifted_layer < 0; ++i)
     if (o.depths[i] > 1) shifted_layer = i;
   const std::string mask_key = "layers." + std::to_string(shifted_layer) + ".residual_group.blocks.1.attn_mask";
-  if (shifted_layer >= 0 && has(sd, mask_key)) {
+  if (shifted_layer >= 0 && has_key(sd, mask_key)) {
     const int64_t per_side = exact_sqrt(need(sd, mask_key, 3).size(0));
     if (per_side < 1) throw Error("SwinIR weights: '" + mask_key + "' does not hold a square number of windows");
     o.img_size = static_cast<int>(per_side * o.window_size);
   } else if (shifted_layer >= 0) {
     o.img_size = o.window_size;  // second blocks unshifted: the official model had img_size <= window_size
   }
-  o.three_conv = !has(sd, "conv_after_body.weight");
-  o.patch_norm = has(sd, "patch_embed.norm.weight");
-  o.qkv_bias = has(sd, kBlock0 + "attn.qkv.bias");
+  o.three_conv = !has_key(sd, "conv_after_body.weight");
+  o.patch_norm = has_key(sd, "patch_embed.norm.weight");
+  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = swinir_validate(o);
   if (!key.empty()) throw Error("SwinIR weights: inferred " + key + " " + problem);
