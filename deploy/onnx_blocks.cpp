@@ -2,6 +2,8 @@
 
 #include "deploy/onnx_export.h"
 
+#include <cmath>
+
 namespace srlab::models {
 
 std::string int64_vector(OnnxGraph& g, const std::vector<int64_t>& v, const std::string& hint) {
@@ -27,6 +29,12 @@ std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const Channel
       g.node("Sqrt", {g.add(var, scalar_constant(g, n.eps, key + "_eps"), key + "_var_eps")}, key + "_std");
   return g.add(g.mul(channel_param(g, n.weight, key + ".weight"), g.div(d, std_, key + "_normed"), key + "_scale"),
                channel_param(g, n.bias, key + ".bias"), key);
+}
+
+std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint) {
+  const std::string e = g.node("Erf", {g.mul(x, scalar_constant(g, M_SQRT1_2, hint + ".rsqrt2"), hint + ".scaled")}, hint + ".erf");
+  const std::string one_plus = g.add(e, scalar_constant(g, 1.0, hint + ".one"), hint + ".one_plus");
+  return g.mul(g.mul(x, scalar_constant(g, 0.5, hint + ".half"), hint + ".half_x"), one_plus, hint);
 }
 
 }  // namespace srlab::models

@@ -2,6 +2,7 @@
 // Building blocks shared by several generator exporters (deploy/onnx_<arch>.cpp), emitted from ONNX
 // primitives with torch's definitions (opsets 13-17 have no Mish or channels-first LayerNorm op):
 //   Mish(x)             = x Tanh(Softplus(x))
+//   GELU(x)             = 0.5 x (1 + Erf(x / sqrt(2)))   (exact, torch's approximate='none')
 //   ChannelLayerNorm(x) = w * ((x - u) / Sqrt(mean((x - u)^2) + eps)) + b, u = mean over axis 1
 //                         (models/arch/plksr.h; ReduceMean over axis 1, keepdims)
 #include <string>
@@ -20,6 +21,9 @@ std::string channel_param(OnnxGraph& g, const torch::Tensor& t, const std::strin
 
 /// Mish (torch::mish / torch::nn::Mish) of `x`.
 std::string mish(OnnxGraph& g, const std::string& x, const std::string& hint);
+
+/// Exact GELU (torch::gelu, approximate 'none') of `x`; the nodes are named "<hint>.erf", "<hint>.half_x", ...
+std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint);
 
 /// ChannelLayerNormImpl::forward() of (N,C,H,W) `x`; initializers "<key>.weight" and "<key>.bias" of shape (C,1,1).
 std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const ChannelLayerNormImpl& n, const std::string& key);

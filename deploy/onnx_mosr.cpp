@@ -18,7 +18,7 @@ namespace srlab::models {
 
 namespace {
 
-const char* kType = "mosr";
+const char* kMosrType = "mosr";
 constexpr int64_t kGeoEnsemble = 8;  // GeoPixelShuffleImpl: the number of averaged predictions
 
 std::string channels(OnnxGraph& g, const std::string& x, int64_t begin, int64_t end, const std::string& hint) {
@@ -27,13 +27,13 @@ std::string channels(OnnxGraph& g, const std::string& x, int64_t begin, int64_t 
 
 std::string gated_block(OnnxGraph& g, const std::string& x, const GatedCnnBlockImpl& b, const std::string& key) {
   const int64_t e = b.hidden, k = b.conv_channels;
-  const std::string t = export_conv2d(g, channel_layer_norm(g, x, *b.norm, key + ".norm"), *b.fc1, key + ".fc1", kType);
+  const std::string t = export_conv2d(g, channel_layer_norm(g, x, *b.norm, key + ".norm"), *b.fc1, key + ".fc1", kMosrType);
   const std::string gate = channels(g, t, 0, e, key + ".g");
-  const std::string c = export_conv2d(g, channels(g, t, 2 * e - k, 2 * e, key + ".c"), *b.conv, key + ".conv", kType);
+  const std::string c = export_conv2d(g, channels(g, t, 2 * e - k, 2 * e, key + ".c"), *b.conv, key + ".conv", kMosrType);
   // torch::cat({i, conv(c)}, 1) with an empty i (K = E) is conv(c) itself.
   const std::string ic = e == k ? c : g.concat({channels(g, t, e, 2 * e - k, key + ".i"), c}, 1, key + ".cat");
   const std::string y = mish(g, export_conv2d(g, g.mul(mish(g, gate, key + ".g_mish"), ic, key + ".gated"), *b.fc2,
-                                              key + ".fc2", kType),
+                                              key + ".fc2", kMosrType),
                              key + ".mish");
   return g.add(y, g.sub(x, scalar_constant(g, 0.5, key + ".half"), key + ".shift"), key);
 }
@@ -44,19 +44,19 @@ std::string sequential(OnnxGraph& g, const std::string& x, const torch::nn::Sequ
     const auto m = seq.ptr(i);
     const std::string k = key + "." + std::to_string(i);
     if (const auto* conv = m->as<torch::nn::Conv2dImpl>())
-      y = export_conv2d(g, y, *conv, k, kType);
+      y = export_conv2d(g, y, *conv, k, kMosrType);
     else if (const auto* b = m->as<GatedCnnBlockImpl>())
       y = gated_block(g, y, *b, k);
     else if (m->as<torch::nn::MishImpl>())
       y = mish(g, y, k);
     else
-      refuse_onnx_export(kType, "'" + k + "' is a " + m->name() + ", not a Conv2d, GatedCNNBlock or Mish");
+      refuse_onnx_export(kMosrType, "'" + k + "' is a " + m->name() + ", not a Conv2d, GatedCNNBlock or Mish");
   }
   return y;
 }
 
 std::string geo_pixel_shuffle(OnnxGraph& g, const std::string& x, const GeoPixelShuffleImpl& u) {
-  const std::string k = export_conv2d(g, x, *u.in_to_k, "upsampler.in_to_k", kType);
+  const std::string k = export_conv2d(g, x, *u.in_to_k, "upsampler.in_to_k", kMosrType);
   const int64_t per = u.in_to_k->options.out_channels() / kGeoEnsemble;  // 3*s*s
   // view({N, 8, -1, H, W}): N copied (0), H and W from the runtime shape.
   const std::string hw = g.slice(g.shape(k, "upsampler.shape"), int64_vector(g, {2}, "upsampler.hw_begin"),
@@ -73,17 +73,17 @@ std::string export_mosr(const GeneratorImpl& gen, OnnxGraph& g, const std::strin
   const auto* net = dynamic_cast<const MosrImpl*>(&gen);
   if (!net) refuse_onnx_export(gen.type(), "registered as mosr but is not a MosrImpl");
   if (net->dys)
-    refuse_onnx_export(kType, "the DySample upsampler (upsampler: dys) has no exporter (it needs GridSample with "
+    refuse_onnx_export(kMosrType, "the DySample upsampler (upsampler: dys) has no exporter (it needs GridSample with "
                               "runtime-computed sampling grids); use upsampler ps or gps to export");
   const std::string body = sequential(g, lr, *net->gblocks, "gblocks");
   const auto& sc = *net->shortcut;
   const std::string short_block = sequential(g, lr, *sc.block, "shortcut.block");
   const std::string short_out =
-      g.add(short_block, export_conv2d(g, lr, *sc.conv11, "shortcut.conv11", kType), "shortcut");
+      g.add(short_block, export_conv2d(g, lr, *sc.conv11, "shortcut.conv11", kMosrType), "shortcut");
   const std::string x = g.add(body, g.sub(short_out, scalar_constant(g, 0.5, "shortcut_half"), "shortcut_shift"), "sum");
   if (net->gps) return geo_pixel_shuffle(g, x, *net->gps);
-  if (!net->ps) refuse_onnx_export(kType, "no upsampler module");
-  return g.depth_to_space(export_conv2d(g, x, *net->ps->ptr(0)->as<torch::nn::Conv2dImpl>(), "upsampler.0", kType),
+  if (!net->ps) refuse_onnx_export(kMosrType, "no upsampler module");
+  return g.depth_to_space(export_conv2d(g, x, *net->ps->ptr(0)->as<torch::nn::Conv2dImpl>(), "upsampler.0", kMosrType),
                           net->scale(), "pixel_shuffle");
 }
 

@@ -21,13 +21,6 @@ namespace srlab::models {
 
 namespace {
 
-std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint) {
-  const std::string erf = g.node("Erf", {g.mul(x, scalar_constant(g, M_SQRT1_2, hint + "_rsqrt2"), hint + "_scaled")},
-                                 hint + "_erf");
-  const std::string one_plus = g.add(erf, scalar_constant(g, 1.0, hint + "_one"), hint + "_1p");
-  return g.mul(g.mul(x, scalar_constant(g, 0.5, hint + "_half"), hint + "_halfx"), one_plus, hint);
-}
-
 std::string group_norm(OnnxGraph& g, const std::string& x, const torch::nn::GroupNormImpl& n, const std::string& key) {
   const int64_t groups = n.options.num_groups();
   const std::string grouped = g.reshape(x, g.constant(torch::tensor({int64_t{0}, groups, int64_t{-1}}), key + "_gshape"),

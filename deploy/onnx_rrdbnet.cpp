@@ -14,7 +14,7 @@ namespace srlab::models {
 
 namespace {
 
-const char* kType = "rrdbnet";
+const char* kRrdbnetType = "rrdbnet";
 
 std::string rdb(OnnxGraph& graph, const ResidualDenseBlockImpl& block, const std::string& x, const std::string& key,
                 const std::string& res_scale) {
@@ -25,7 +25,7 @@ std::string rdb(OnnxGraph& graph, const ResidualDenseBlockImpl& block, const std
   for (int j = 0; j < 5; ++j) {
     const std::string ck = key + ".conv" + std::to_string(j + 1);
     const std::string in = feats.size() == 1 ? x : graph.concat(feats, 1, ck + ".cat");
-    const std::string y = export_conv2d(graph, in, *convs[j], ck, kType);
+    const std::string y = export_conv2d(graph, in, *convs[j], ck, kRrdbnetType);
     if (j < 4)
       feats.push_back(graph.leaky_relu(y, 0.2f, ck + ".lrelu"));
     else
@@ -61,7 +61,7 @@ std::string export_rrdbnet(const GeneratorImpl& g, OnnxGraph& graph, const std::
         graph.concat({graph.constant(torch::zeros({6}, torch::kInt64), "pads_begin"), pad_hw}, 0, "pads");
     x = graph.pixel_unshuffle(graph.pad(lr, pads, "reflect", "reflect_pad"), r, 3, "pixel_unshuffle");
   }
-  const std::string first = export_conv2d(graph, x, *net->conv_first, "conv_first", kType);
+  const std::string first = export_conv2d(graph, x, *net->conv_first, "conv_first", kRrdbnetType);
 
   const std::string res_scale = scalar_constant(graph, 0.2, "res_scale");
   std::string h = first;
@@ -73,14 +73,14 @@ std::string export_rrdbnet(const GeneratorImpl& g, OnnxGraph& graph, const std::
     t = rdb(graph, *block.rdb3, t, key + ".rdb3", res_scale);
     h = graph.add(graph.mul(t, res_scale, key + ".scale"), h, key + ".add");
   }
-  std::string feat = graph.add(first, export_conv2d(graph, h, *net->conv_body, "conv_body", kType), "trunk_skip");
+  std::string feat = graph.add(first, export_conv2d(graph, h, *net->conv_body, "conv_body", kRrdbnetType), "trunk_skip");
 
   feat = graph.resize(feat, 2, OnnxResizeMode::kNearest, "up1_nearest");
-  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_up1, "conv_up1", kType), 0.2f, "conv_up1.lrelu");
+  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_up1, "conv_up1", kRrdbnetType), 0.2f, "conv_up1.lrelu");
   feat = graph.resize(feat, 2, OnnxResizeMode::kNearest, "up2_nearest");
-  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_up2, "conv_up2", kType), 0.2f, "conv_up2.lrelu");
-  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_hr, "conv_hr", kType), 0.2f, "conv_hr.lrelu");
-  std::string out = export_conv2d(graph, feat, *net->conv_last, "conv_last", kType);
+  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_up2, "conv_up2", kRrdbnetType), 0.2f, "conv_up2.lrelu");
+  feat = graph.leaky_relu(export_conv2d(graph, feat, *net->conv_hr, "conv_hr", kRrdbnetType), 0.2f, "conv_hr.lrelu");
+  std::string out = export_conv2d(graph, feat, *net->conv_last, "conv_last", kRrdbnetType);
 
   if (r > 1) {  // crop the padded rows/columns back off: out[:, :, :s*h, :s*w]
     const std::string ends = graph.mul(hw, graph.constant(torch::tensor({s, s}), "scale"), "output_hw");

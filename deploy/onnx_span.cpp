@@ -9,7 +9,7 @@ namespace srlab::models {
 
 namespace {
 
-const char* kType = "span";
+const char* kSpanType = "span";
 
 std::string conv3xc(OnnxGraph& graph, const std::string& x, const Conv3XCImpl& c, const std::string& key) {
   auto [w, b] = c.fold();
@@ -59,9 +59,9 @@ std::string export_span(const GeneratorImpl& g, OnnxGraph& graph, const std::str
   }
   const std::string b6 = conv3xc(graph, b, *net->conv_2, "conv_2");
   const std::string cat = graph.concat({f0, b6, b1, b5_inner}, 1, "cat");
-  const std::string out = export_conv2d(graph, cat, *net->conv_cat, "conv_cat", kType);
+  const std::string out = export_conv2d(graph, cat, *net->conv_cat, "conv_cat", kSpanType);
   const auto& up = *net->upsampler->ptr(0)->as<torch::nn::Conv2dImpl>();
-  return graph.depth_to_space(export_conv2d(graph, out, up, "upsampler.0", kType), net->scale(), "pixel_shuffle");
+  return graph.depth_to_space(export_conv2d(graph, out, up, "upsampler.0", kSpanType), net->scale(), "pixel_shuffle");
 }
 
 bool folded_branch(const std::string& key) {

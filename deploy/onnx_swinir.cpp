@@ -10,6 +10,7 @@
 //     equal that formula at export time and are then not stored (refused when they differ).
 // LayerNorm is emitted as ReduceMean/Sub/Mul/Sqrt/Div (opset 13-17; LayerNormalization is opset 17),
 // GELU as 0.5 x (1 + Erf(x / sqrt 2)) (Gelu is opset 20), Linear as MatMul with the transposed weight.
+#include "deploy/onnx_blocks.h"
 #include "deploy/onnx_export.h"
 #include "models/arch/swinir.h"
 
@@ -20,7 +21,7 @@ namespace srlab::models {
 
 namespace {
 
-const char* kType = "swinir";
+const char* kSwinIrType = "swinir";
 constexpr int64_t kEnd = std::numeric_limits<int32_t>::max();  // Slice ends are clamped to the dims
 
 /// Values that depend on the runtime input size, shared by every block.
@@ -61,11 +62,6 @@ std::string linear(OnnxGraph& g, const std::string& x, const torch::nn::LinearIm
   return l.bias.defined() ? g.add(y, g.initializer(key + ".bias", l.bias), key) : y;
 }
 
-std::string gelu(OnnxGraph& g, const std::string& x, const std::string& key) {
-  const std::string e = g.node("Erf", {g.mul(x, scalar_constant(g, M_SQRT1_2, key + ".rsqrt2"), key + ".scaled")}, key + ".erf");
-  const std::string one_plus = g.add(e, scalar_constant(g, 1.0, key + ".one"), key + ".one_plus");
-  return g.mul(g.mul(x, scalar_constant(g, 0.5, key + ".half"), key + ".half_x"), one_plus, key);
-}
 
 /// Window attention on (B*nW, M^2, C) windows.
 std::string window_attention(OnnxGraph& g, const std::string& x, const WindowAttentionImpl& a, const std::string& key,
@@ -128,10 +124,10 @@ std::string swin_block(OnnxGraph& g, const std::string& t, const SwinTransformer
 }
 
 std::string resi_conv(OnnxGraph& g, const std::string& x, const SwinResiConv& rc, const std::string& key) {
-  if (!rc.three_conv()) return export_conv2d(g, x, *rc.first, key, kType);
-  std::string y = g.leaky_relu(export_conv2d(g, x, *rc.first, key + ".0", kType), kSwinLeakySlope, key + ".1");
-  y = g.leaky_relu(export_conv2d(g, y, *rc.mid, key + ".2", kType), kSwinLeakySlope, key + ".3");
-  return export_conv2d(g, y, *rc.last, key + ".4", kType);
+  if (!rc.three_conv()) return export_conv2d(g, x, *rc.first, key, kSwinIrType);
+  std::string y = g.leaky_relu(export_conv2d(g, x, *rc.first, key + ".0", kSwinIrType), kSwinLeakySlope, key + ".1");
+  y = g.leaky_relu(export_conv2d(g, y, *rc.mid, key + ".2", kSwinIrType), kSwinLeakySlope, key + ".3");
+  return export_conv2d(g, y, *rc.last, key + ".4", kSwinIrType);
 }
 
 /// The shifted-window mask of swin_shift_attention_mask() for the runtime padded size.
@@ -168,7 +164,7 @@ void check_mask_buffers(const SwinIrImpl& net, OnnxGraph& g) {
     const auto& o = net.options();
     const torch::Tensor want = swin_shift_attention_mask(o.img_size, o.img_size, o.window_size, net.block_shift());
     if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), want))
-      refuse_onnx_export(kType, "buffer '" + kv.key() + "' differs from the shifted-window mask of img_size " +
+      refuse_onnx_export(kSwinIrType, "buffer '" + kv.key() + "' differs from the shifted-window mask of img_size " +
                                     std::to_string(o.img_size) + " (a modified weight file?); the exported graph computes the mask");
     g.mark_reproduced(kv.key());
   }
@@ -203,7 +199,7 @@ std::string export_swinir(const GeneratorImpl& gen, OnnxGraph& g, const std::str
   const std::string mean = g.constant(torch::tensor({kSwinIrRgbMean[0], kSwinIrRgbMean[1], kSwinIrRgbMean[2]}).view({1, 3, 1, 1}), "rgb_mean");
   const std::string range = scalar_constant(g, o.img_range, "img_range");
   x = g.mul(g.sub(x, mean, "centered"), range, "scaled");
-  const std::string first = export_conv2d(g, x, *net->conv_first, "conv_first", kType);
+  const std::string first = export_conv2d(g, x, *net->conv_first, "conv_first", kSwinIrType);
   std::string t = g.transpose(g.reshape(first, i64(g, {0, 0, -1}, "flat_shape"), "flat"), {0, 2, 1}, "tokens");
   if (o.patch_norm) t = layer_norm(g, t, *net->patch_norm, "patch_embed.norm");
   for (size_t i = 0; i < net->layers.size(); ++i) {
@@ -225,23 +221,23 @@ std::string export_swinir(const GeneratorImpl& gen, OnnxGraph& g, const std::str
   const int64_t sc = o.scale;
   std::string y;
   if (o.upsampler == SwinIrUpsampler::kPixelShuffleDirect) {
-    y = g.depth_to_space(export_conv2d(g, f, *net->upsample[0], "upsample.0", kType), sc, "upsample.1");
+    y = g.depth_to_space(export_conv2d(g, f, *net->upsample[0], "upsample.0", kSwinIrType), sc, "upsample.1");
   } else {
-    y = g.leaky_relu(export_conv2d(g, f, *net->conv_before_upsample, "conv_before_upsample.0", kType), 0.01f, "conv_before_upsample.1");
+    y = g.leaky_relu(export_conv2d(g, f, *net->conv_before_upsample, "conv_before_upsample.0", kSwinIrType), 0.01f, "conv_before_upsample.1");
     if (o.upsampler == SwinIrUpsampler::kPixelShuffle) {
       for (size_t k = 0; k < net->upsample.size(); ++k)
-        y = g.depth_to_space(export_conv2d(g, y, *net->upsample[k], "upsample." + std::to_string(2 * k), kType), sc == 3 ? 3 : 2,
+        y = g.depth_to_space(export_conv2d(g, y, *net->upsample[k], "upsample." + std::to_string(2 * k), kSwinIrType), sc == 3 ? 3 : 2,
                              "upsample." + std::to_string(2 * k + 1));
     } else {
       const torch::nn::Conv2d ups[3] = {net->conv_up1, net->conv_up2, net->conv_up3};
       for (int k = 0; k < 3 && !ups[k].is_empty(); ++k) {
         const std::string key = "conv_up" + std::to_string(k + 1);
-        y = g.leaky_relu(export_conv2d(g, g.resize(y, 2, OnnxResizeMode::kNearest, key + ".nearest"), *ups[k], key, kType),
+        y = g.leaky_relu(export_conv2d(g, g.resize(y, 2, OnnxResizeMode::kNearest, key + ".nearest"), *ups[k], key, kSwinIrType),
                          static_cast<float>(kSwinLeakySlope), key + ".lrelu");
       }
-      y = g.leaky_relu(export_conv2d(g, y, *net->conv_hr, "conv_hr", kType), static_cast<float>(kSwinLeakySlope), "conv_hr.lrelu");
+      y = g.leaky_relu(export_conv2d(g, y, *net->conv_hr, "conv_hr", kSwinIrType), static_cast<float>(kSwinLeakySlope), "conv_hr.lrelu");
     }
-    y = export_conv2d(g, y, *net->conv_last, "conv_last", kType);
+    y = export_conv2d(g, y, *net->conv_last, "conv_last", kSwinIrType);
   }
   y = g.add(g.div(y, range, "unscaled"), mean, "uncentered");
   const std::string ends = g.mul(hw, i64(g, {sc, sc}, "scale"), "output_hw");

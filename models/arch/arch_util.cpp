@@ -38,4 +38,27 @@ void check_scale(const std::string& arch, int scale, const std::vector<int>& sup
     throw Error(arch + " does not support scale " + std::to_string(scale) + "; use " + list_text(supported));
 }
 
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
+}
+
+torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
+
+torch::nn::Linear trunc_normal_linear(int64_t in, int64_t out, bool bias) {
+  torch::nn::Linear l(torch::nn::LinearOptions(in, out).bias(bias));
+  torch::NoGradGuard ng;
+  l->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
+  if (l->bias.defined()) l->bias.zero_();
+  return l;
+}
+
+bool parse_resi_connection(const core::Config& params) {
+  const std::string r = params.get<std::string>("resi_connection", "1conv");
+  if (r == "1conv") return false;
+  if (r == "3conv") return true;
+  params.fail("resi_connection", "unknown value '" + r + "'; use 1conv or 3conv");
+}
+
+torch::Tensor crop_border(const torch::Tensor& x, int64_t m) { return x.slice(2, m, x.size(2) - m).slice(3, m, x.size(3) - m); }
+
 }  // namespace srlab::models

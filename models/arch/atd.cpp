@@ -12,12 +12,7 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (official: nn.LeakyReLU(inplace=True), PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
 torch::Tensor lrelu(const torch::Tensor& x, double slope) {
   return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(slope));
@@ -46,14 +41,8 @@ AtdUpsampler parse_upsampler(const core::Config& params) {
                                "(real-world, x4); ATD without upsampler (denoising, JPEG) is not an SR model");
 }
 
-bool parse_resi_connection(const core::Config& params) {
-  const std::string r = params.get<std::string>("resi_connection", "1conv");
-  if (r == "1conv") return false;
-  if (r == "3conv") return true;
-  params.fail("resi_connection", "unknown value '" + r + "'; use 1conv or 3conv");
-}
 
-const char* kSummary =
+const char* kAtdSummary =
     "ATD (Zhang et al. 2024), official layout (LabShuHangGU/Adaptive-Token-Dictionary atd_arch.py); params:\n"
     "      upsampler: pixelshuffle | pixelshuffledirect | nearest+conv (default pixelshuffle; scales 2,3,4,8;\n"
     "                 nearest+conv 4)\n"
@@ -152,7 +141,7 @@ void AtdImpl::build_upsampler() {
   conv_before_upsample = conv3x3(c, f);
   register_module("conv_before_upsample",
                   torch::nn::Sequential(conv_before_upsample,
-                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   if (options_.upsampler == AtdUpsampler::kPixelShuffle) {
     torch::nn::Sequential seq;
     const int64_t r = s == 3 ? 3 : 2, stages = s == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(s)));
@@ -185,7 +174,7 @@ torch::Tensor AtdImpl::deep_features(const torch::Tensor& f) {
 torch::Tensor AtdImpl::reconstruct(const torch::Tensor& f) {
   const int64_t s = options_.scale;
   if (options_.upsampler == AtdUpsampler::kPixelShuffleDirect) return torch::pixel_shuffle(upsample[0]->forward(f), s);
-  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kBeforeUpsampleSlope);
+  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
   if (options_.upsampler == AtdUpsampler::kPixelShuffle) {
     for (auto& conv : upsample) y = torch::pixel_shuffle(conv->forward(y), s == 3 ? 3 : 2);
     return conv_last->forward(y);
@@ -237,6 +226,6 @@ Generator make_atd(const core::Config& params, int scale) {
   return std::make_shared<AtdImpl>(o);
 }
 
-void register_atd() { register_generator("atd", make_atd, kSummary, detect_atd); }
+void register_atd() { register_generator("atd", make_atd, kAtdSummary, detect_atd); }
 
 }  // namespace srlab::models

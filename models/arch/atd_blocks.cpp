@@ -5,22 +5,14 @@
 
 #include "core/error.h"
 #include "models/arch/atd.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
 namespace F = torch::nn::functional;
 
 namespace {
-/// Official _init_weights for Linear layers: timm trunc_normal_ std 0.02 (bounds +-2), zero bias.
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
-  torch::nn::Linear l(torch::nn::LinearOptions(in, out).bias(bias));
-  torch::NoGradGuard ng;
-  l->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
-  if (l->bias.defined()) l->bias.zero_();
-  return l;
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 /// Gathers rows of x (B, N, D) along N with index (B, N): out[b][i] = x[b][index[b][i]].
 torch::Tensor gather_tokens(const torch::Tensor& x, const torch::Tensor& index) {
@@ -30,9 +22,9 @@ torch::Tensor gather_tokens(const torch::Tensor& x, const torch::Tensor& index) 
 
 AtdCrossAttentionImpl::AtdCrossAttentionImpl(int64_t dim, int64_t num_tokens_, int64_t reducted_dim, bool qkv_bias)
     : num_tokens(num_tokens_) {
-  wq = register_module("wq", linear(dim, reducted_dim, qkv_bias));
-  wk = register_module("wk", linear(dim, reducted_dim, qkv_bias));
-  wv = register_module("wv", linear(dim, dim, qkv_bias));
+  wq = register_module("wq", trunc_normal_linear(dim, reducted_dim, qkv_bias));
+  wk = register_module("wk", trunc_normal_linear(dim, reducted_dim, qkv_bias));
+  wv = register_module("wv", trunc_normal_linear(dim, dim, qkv_bias));
   scale = register_parameter("scale", torch::full({num_tokens}, 0.5));
 }
 
@@ -50,7 +42,7 @@ std::pair<torch::Tensor, torch::Tensor> AtdCrossAttentionImpl::forward(const tor
 AtdCategoryAttentionImpl::AtdCategoryAttentionImpl(int64_t dim, int64_t num_heads_, int64_t category_size_, bool qkv_bias)
     : num_heads(num_heads_), category_size(category_size_) {
   logit_scale = register_parameter("logit_scale", torch::full({1, 1}, std::log(10.0)));
-  proj = register_module("proj", linear(dim, dim, qkv_bias));
+  proj = register_module("proj", trunc_normal_linear(dim, dim, qkv_bias));
 }
 
 torch::Tensor AtdCategoryAttentionImpl::forward(const torch::Tensor& qkv, const torch::Tensor& sim) {
@@ -81,7 +73,7 @@ AtdWindowAttentionImpl::AtdWindowAttentionImpl(int64_t dim, int64_t window, int6
     torch::NoGradGuard ng;
     relative_position_bias_table.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
   }
-  proj = register_module("proj", linear(dim, dim, true));
+  proj = register_module("proj", trunc_normal_linear(dim, dim, true));
 }
 
 torch::Tensor AtdWindowAttentionImpl::forward(const torch::Tensor& qkv, const torch::Tensor& rpi, const torch::Tensor& mask) {
@@ -89,11 +81,11 @@ torch::Tensor AtdWindowAttentionImpl::forward(const torch::Tensor& qkv, const to
 }
 
 AtdConvFfnImpl::AtdConvFfnImpl(int64_t dim, int64_t hidden, int64_t k) {
-  fc1 = register_module("fc1", linear(dim, hidden, true));
+  fc1 = register_module("fc1", trunc_normal_linear(dim, hidden, true));
   auto dw = register_module("dwconv", std::make_shared<torch::nn::Module>());
   dwconv = torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, hidden, k).stride(1).padding((k - 1) / 2).groups(hidden));
   dw->register_module("depthwise_conv", torch::nn::Sequential(dwconv, torch::nn::GELU()));
-  fc2 = register_module("fc2", linear(hidden, dim, true));
+  fc2 = register_module("fc2", trunc_normal_linear(hidden, dim, true));
 }
 
 torch::Tensor AtdConvFfnImpl::forward(const torch::Tensor& x, int64_t height, int64_t width) {
@@ -113,7 +105,7 @@ AtdLayerImpl::AtdLayerImpl(const AtdLayerOptions& o) : options_(o) {
     norm3_bias = n3->register_parameter("bias", torch::zeros({o.num_tokens}));
     sigma = register_parameter("sigma", torch::zeros({o.num_tokens, 1}));
   }
-  wqkv = register_module("wqkv", linear(o.dim, 3 * o.dim, o.qkv_bias));
+  wqkv = register_module("wqkv", trunc_normal_linear(o.dim, 3 * o.dim, o.qkv_bias));
   attn_win = register_module("attn_win", AtdWindowAttention(o.dim, o.window, o.num_heads));
   attn_atd = register_module("attn_atd", AtdCrossAttention(o.dim, o.num_tokens, o.reducted_dim, o.qkv_bias));
   attn_aca = register_module("attn_aca", AtdCategoryAttention(o.dim, o.num_heads, o.category_size, o.qkv_bias));

@@ -14,22 +14,19 @@ namespace srlab::models {
 namespace {
 const std::string kLayer0 = "layers.0.residual_group.layers.0.";
 
-const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  return require_tensor(sd, key, dims, "ATD");
-}
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
 std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
   if (has_key(sd, "conv_up1.weight")) {
-    const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
+    const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "ATD").size(0));
     return {AtdUpsampler::kNearestConv, 4, feat};
   }
   if (has_key(sd, "conv_before_upsample.0.weight")) {
-    const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
+    const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "ATD").size(0));
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
     while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("ATD weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "ATD").size(0);
     if (convs == 1 && out == 9LL * feat) return {AtdUpsampler::kPixelShuffle, 3, feat};
     if (out != 4LL * feat)
       throw Error(fmt::format("ATD weights: 'upsample.0.weight' has {} outputs, expected 4 x num_feat ({}) or 9 x num_feat",
@@ -37,7 +34,7 @@ std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
     return {AtdUpsampler::kPixelShuffle, 1 << convs, feat};
   }
   if (has_key(sd, "upsample.0.weight")) {
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "ATD").size(0);
     const int64_t s = out % 3 == 0 ? exact_sqrt(out / 3) : -1;
     if (s < 1) throw Error(fmt::format("ATD weights: 'upsample.0.weight' has {} outputs, expected 3 x scale^2", out));
     return {AtdUpsampler::kPixelShuffleDirect, static_cast<int>(s), 64};
@@ -46,7 +43,6 @@ std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
               "models; SRLab loads the pixelshuffle, pixelshuffledirect and nearest+conv variants");
 }
 
-std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_atd(const StateDict& sd) {
@@ -57,14 +53,14 @@ std::optional<DetectedModel> detect_atd(const StateDict& sd) {
     return std::nullopt;
   if (has_key(sd, "absolute_pos_embed"))
     throw Error("ATD weights with 'absolute_pos_embed' (ape=True) are not supported: the official SR models use none");
-  const torch::Tensor& first = need(sd, "conv_first.weight", 4);
+  const torch::Tensor& first = require_tensor(sd, "conv_first.weight", 4, "ATD");
   if (first.size(1) != 3)
     throw Error(fmt::format("ATD weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   AtdOptions o;
   std::tie(o.upsampler, o.scale, o.num_feat) = detect_upsampler(sd);
   o.embed_dim = static_cast<int>(first.size(0));
 
-  const torch::Tensor& rpi = need(sd, "relative_position_index_SA", 2);
+  const torch::Tensor& rpi = require_tensor(sd, "relative_position_index_SA", 2, "ATD");
   const int64_t window = exact_sqrt(rpi.size(0));
   if (window < 1 || rpi.size(1) != rpi.size(0))
     throw Error(fmt::format("ATD weights: 'relative_position_index_SA' has shape {}, expected (window^2, window^2)",
@@ -80,16 +76,16 @@ std::optional<DetectedModel> detect_atd(const StateDict& sd) {
     if (depth == 0) throw Error("ATD weights: 'layers." + std::to_string(i) + ".residual_group.td' without transformer layers");
     o.depths.push_back(depth);
     const std::string table = p + "0.attn_win.relative_position_bias_table";
-    const torch::Tensor& t = need(sd, table, 2);
+    const torch::Tensor& t = require_tensor(sd, table, 2, "ATD");
     if (t.size(0) != (2 * window - 1) * (2 * window - 1))
       throw Error(fmt::format("ATD weights: '{}' has {} rows, expected (2 x window - 1)^2 = {} for window {}", table, t.size(0),
                               (2 * window - 1) * (2 * window - 1), window));
     o.num_heads.push_back(static_cast<int>(t.size(1)));
   }
-  o.num_tokens = static_cast<int>(need(sd, kLayer0 + "attn_atd.scale", 1).size(0));
-  o.reducted_dim = static_cast<int>(need(sd, kLayer0 + "attn_atd.wq.weight", 2).size(0));
-  o.convffn_kernel_size = static_cast<int>(need(sd, kLayer0 + "convffn.dwconv.depthwise_conv.0.weight", 4).size(2));
-  const int64_t hidden = need(sd, kLayer0 + "convffn.fc1.weight", 2).size(0);
+  o.num_tokens = static_cast<int>(require_tensor(sd, kLayer0 + "attn_atd.scale", 1, "ATD").size(0));
+  o.reducted_dim = static_cast<int>(require_tensor(sd, kLayer0 + "attn_atd.wq.weight", 2, "ATD").size(0));
+  o.convffn_kernel_size = static_cast<int>(require_tensor(sd, kLayer0 + "convffn.dwconv.depthwise_conv.0.weight", 4, "ATD").size(2));
+  const int64_t hidden = require_tensor(sd, kLayer0 + "convffn.fc1.weight", 2, "ATD").size(0);
   o.mlp_ratio = static_cast<double>(hidden) / o.embed_dim;
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("ATD weights: convffn.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",

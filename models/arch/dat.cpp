@@ -11,16 +11,10 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (official: nn.LeakyReLU(inplace=True), PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
-const std::vector<int> kScales{2, 3, 4, 8};
+const std::vector<int> kDatScales{2, 3, 4, 8};
 }  // namespace
 
 std::pair<std::string, std::string> dat_validate(const DatOptions& o) {
@@ -57,7 +51,7 @@ std::pair<std::string, std::string> dat_validate(const DatOptions& o) {
 }
 
 DatImpl::DatImpl(const DatOptions& o) : options_(o) {
-  check_scale("dat", o.scale, kScales);
+  check_scale("dat", o.scale, kDatScales);
   const auto [key, problem] = dat_validate(o);
   if (!key.empty()) throw Error("dat: " + key + " " + problem);
   const int64_t c = o.embed_dim;
@@ -97,7 +91,7 @@ DatImpl::DatImpl(const DatOptions& o) : options_(o) {
   }
   conv_before_upsample = conv3x3(c, f);
   register_module("conv_before_upsample",
-                  torch::nn::Sequential(conv_before_upsample, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                  torch::nn::Sequential(conv_before_upsample, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   torch::nn::Sequential seq;
   const int64_t stages = s == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(s)));
   for (int64_t i = 0; i < stages; ++i) {
@@ -140,7 +134,7 @@ torch::Tensor DatImpl::forward(torch::Tensor lr) {
   if (options_.direct_upsampler) {
     y = torch::pixel_shuffle(upsample[0]->forward(deep), s);
   } else {
-    y = F::leaky_relu(conv_before_upsample->forward(deep), F::LeakyReLUFuncOptions().negative_slope(kBeforeUpsampleSlope));
+    y = F::leaky_relu(conv_before_upsample->forward(deep), F::LeakyReLUFuncOptions().negative_slope(kLeakyReluDefaultSlope));
     for (auto& conv : upsample) y = torch::pixel_shuffle(conv->forward(y), s == 3 ? 3 : 2);
     y = conv_last->forward(y);
   }

@@ -4,22 +4,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
 namespace F = torch::nn::functional;
 
 namespace {
-/// Official initialisation of Linear layers (timm trunc_normal_ std 0.02 with bounds +-2, zero bias).
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias = true) {
-  torch::nn::Linear l(torch::nn::LinearOptions(in, out).bias(bias));
-  torch::NoGradGuard ng;
-  l->weight.normal_(0.0, 0.02).clamp_(-2.0, 2.0);
-  if (l->bias.defined()) l->bias.zero_();
-  return l;
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 torch::nn::Conv2d conv1x1(int64_t in, int64_t out) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1)); }
 
@@ -133,8 +125,8 @@ DatSpatialAttentionImpl::DatSpatialAttentionImpl(const DatBlockOptions& o)
   if (o.dim % 2 != 0 || o.num_heads < 2)
     throw Error("dat: the spatial attention splits embed_dim and num_heads in halves: embed_dim must be even and "
                 "num_heads >= 2, got " + std::to_string(o.dim) + " and " + std::to_string(o.num_heads));
-  qkv = register_module("qkv", linear(o.dim, 3 * o.dim, o.qkv_bias));
-  proj = register_module("proj", linear(o.dim, o.dim));
+  qkv = register_module("qkv", trunc_normal_linear(o.dim, 3 * o.dim, o.qkv_bias));
+  proj = register_module("proj", trunc_normal_linear(o.dim, o.dim));
   auto list = register_module("attns", torch::nn::ModuleList());
   attns.push_back(DatWindowBranch(o.dim / 2, o.split_h, o.split_w, o.num_heads / 2));
   attns.push_back(DatWindowBranch(o.dim / 2, o.split_w, o.split_h, o.num_heads / 2));
@@ -191,8 +183,8 @@ DatChannelAttentionImpl::DatChannelAttentionImpl(int64_t dim, int64_t num_heads_
   if (num_heads < 1 || dim % num_heads != 0)
     throw Error("dat: embed_dim " + std::to_string(dim) + " is not divisible by num_heads " + std::to_string(num_heads));
   temperature = register_parameter("temperature", torch::ones({num_heads, 1, 1}));
-  qkv = register_module("qkv", linear(dim, 3 * dim, qkv_bias));
-  proj = register_module("proj", linear(dim, dim));
+  qkv = register_module("qkv", trunc_normal_linear(dim, 3 * dim, qkv_bias));
+  proj = register_module("proj", trunc_normal_linear(dim, dim));
   aim = register_dat_interaction(*this, dim);
 }
 
@@ -216,11 +208,11 @@ DatSgfnImpl::DatSgfnImpl(int64_t dim, int64_t hidden) {
   if (hidden < 2 || hidden % 2 != 0)
     throw Error("dat: the SGFN hidden width int(embed_dim * expansion_factor) must be even and >= 2, got " +
                 std::to_string(hidden));
-  fc1 = register_module("fc1", linear(dim, hidden));
+  fc1 = register_module("fc1", trunc_normal_linear(dim, hidden));
   sg = register_module("sg", std::make_shared<torch::nn::Module>());
   sg_norm = sg->register_module("norm", layer_norm(hidden / 2));
   sg_conv = sg->register_module("conv", depthwise3x3(hidden / 2));
-  fc2 = register_module("fc2", linear(hidden / 2, dim));
+  fc2 = register_module("fc2", trunc_normal_linear(hidden / 2, dim));
 }
 
 torch::Tensor DatSgfnImpl::forward(const torch::Tensor& x, int64_t height, int64_t width) {

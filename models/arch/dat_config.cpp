@@ -13,14 +13,8 @@ bool parse_direct_upsampler(const core::Config& params) {
   params.fail("upsampler", "unknown upsampler '" + u + "'; use pixelshuffle (DAT, DAT-S, DAT-2) or pixelshuffledirect (DAT-light)");
 }
 
-bool parse_resi_connection(const core::Config& params) {
-  const std::string r = params.get<std::string>("resi_connection", "1conv");
-  if (r == "1conv") return false;
-  if (r == "3conv") return true;
-  params.fail("resi_connection", "unknown value '" + r + "'; use 1conv or 3conv");
-}
 
-const char* kSummary =
+const char* kDatSummary =
     "DAT (Chen et al. 2023, Dual Aggregation Transformer), official layout (zhengchen1999/DAT dat_arch.py); params:\n"
     "      upsampler: pixelshuffle | pixelshuffledirect (DAT-light) (scales 2,3,4,8)   embed_dim: 180 (even, >= 16)\n"
     "      split_size: [2,4] ([Mh,Mw] windows; official models [8,32], DAT-S [8,16])   depth: [2,2,2,2] (blocks per group)\n"
@@ -50,6 +44,6 @@ Generator make_dat(const core::Config& params, int scale) {
   return std::make_shared<DatImpl>(o);
 }
 
-void register_dat() { register_generator("dat", make_dat, kSummary, detect_dat); }
+void register_dat() { register_generator("dat", make_dat, kDatSummary, detect_dat); }
 
 }  // namespace srlab::models

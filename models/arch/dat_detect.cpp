@@ -15,19 +15,16 @@
 namespace srlab::models {
 
 namespace {
-const std::string kBlock0 = "layers.0.blocks.0.";
+const std::string kDatBlock0 = "layers.0.blocks.0.";
 
-const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  return require_tensor(sd, key, dims, "DAT");
-}
 
 /// split_size [Mh, Mw] of the first spatial branch (attns.0 uses Mh x Mw windows): rpe_biases has
 /// R = (2Mh-1)(2Mw-1) rows and relative_position_index is (P, P) with P = Mh*Mw, so Mh + Mw = (4P+1-R)/2
 /// and Mh*Mw = P give the two sides; which one is Mh follows from the index's row stride (2Mw - 1).
 std::vector<int> detect_split_size(const StateDict& sd) {
-  const std::string rk = kBlock0 + "attn.attns.0.rpe_biases", ik = kBlock0 + "attn.attns.0.relative_position_index";
-  const torch::Tensor& rpe = need(sd, rk, 2);
-  const torch::Tensor& index = need(sd, ik, 2);
+  const std::string rk = kDatBlock0 + "attn.attns.0.rpe_biases", ik = kDatBlock0 + "attn.attns.0.relative_position_index";
+  const torch::Tensor& rpe = require_tensor(sd, rk, 2, "DAT");
+  const torch::Tensor& index = require_tensor(sd, ik, 2, "DAT");
   const int64_t r = rpe.size(0), p = index.size(0);
   if (rpe.size(1) != 2 || index.size(1) != p || p < 1)
     throw Error(fmt::format("DAT weights: '{}' [{}, {}] and '{}' [{}, {}] are not a window's offset table and index", rk,
@@ -47,11 +44,11 @@ std::vector<int> detect_split_size(const StateDict& sd) {
 /// Scale and num_feat from the reconstruction keys (pixelshuffle) or upsample.0 (pixelshuffledirect).
 std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
   if (has_key(sd, "conv_before_upsample.0.weight")) {
-    const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
+    const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "DAT").size(0));
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
     while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("DAT weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "DAT").size(0);
     if (convs == 1 && out == 9LL * feat) return {false, 3, feat};
     if (out != 4LL * feat)
       throw Error(fmt::format("DAT weights: 'upsample.0.weight' has {} outputs, expected 4 x num_feat ({}) or 9 x num_feat",
@@ -59,7 +56,7 @@ std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
     return {false, 1 << convs, feat};
   }
   if (has_key(sd, "upsample.0.weight")) {
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "DAT").size(0);
     const int s = subpixel_scale(out);
     if (s < 1) throw Error(fmt::format("DAT weights: 'upsample.0.weight' has {} outputs, expected 3 x scale^2", out));
     return {true, s, 64};
@@ -68,16 +65,15 @@ std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
               "not super-resolution models");
 }
 
-std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_dat(const StateDict& sd) {
   // The SGFN spatial gate and the AIM convolution branch are DAT's own (RGT has mlp.fc1 and gamma; SwinIR,
   // HAT, DRCT and ATD nest blocks under residual_group).
-  if (!has_keys(sd, {"before_RG.1.weight", kBlock0 + "ffn.sg.conv.weight", kBlock0 + "attn.dwconv.0.weight",
-                     kBlock0 + "attn.attns.0.rpe_biases"}))
+  if (!has_keys(sd, {"before_RG.1.weight", kDatBlock0 + "ffn.sg.conv.weight", kDatBlock0 + "attn.dwconv.0.weight",
+                     kDatBlock0 + "attn.attns.0.rpe_biases"}))
     return std::nullopt;
-  const torch::Tensor& first = need(sd, "conv_first.weight", 4);
+  const torch::Tensor& first = require_tensor(sd, "conv_first.weight", 4, "DAT");
   if (first.size(1) != 3)
     throw Error(fmt::format("DAT weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   DatOptions o;
@@ -98,13 +94,13 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     // DCTB (odd blocks): temperature (heads,1,1); with one block only the spatial branch's heads/2 remain
     // (an odd head count then builds the same model as the even one below it).
     if (blocks.size() >= 2)
-      o.num_heads.push_back(static_cast<int>(need(sd, p + "1.attn.temperature", 3).size(0)));
+      o.num_heads.push_back(static_cast<int>(require_tensor(sd, p + "1.attn.temperature", 3, "DAT").size(0)));
     else
-      o.num_heads.push_back(2 * static_cast<int>(need(sd, p + "0.attn.attns.0.pos.pos3.2.weight", 2).size(0)));
+      o.num_heads.push_back(2 * static_cast<int>(require_tensor(sd, p + "0.attn.attns.0.pos.pos3.2.weight", 2, "DAT").size(0)));
   }
   o.split_size = detect_split_size(sd);
 
-  const int64_t hidden = need(sd, kBlock0 + "ffn.fc1.weight", 2).size(0);
+  const int64_t hidden = require_tensor(sd, kDatBlock0 + "ffn.fc1.weight", 2, "DAT").size(0);
   o.expansion_factor = static_cast<double>(hidden) / o.embed_dim;
   if (static_cast<int64_t>(o.embed_dim * o.expansion_factor) != hidden)
     throw Error(fmt::format("DAT weights: ffn.fc1 width {} is not int(embed_dim {} x expansion_factor) for any representable "
@@ -116,7 +112,7 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     while (j < o.depth[i] && !dat_block_shifted(static_cast<int64_t>(i), j)) j += 2;
     const std::string mk = fmt::format("layers.{}.blocks.{}.attn.attn_mask_0", i, j);
     if (j >= o.depth[i] || !has_key(sd, mk)) continue;
-    const int64_t windows = need(sd, mk, 3).size(0);
+    const int64_t windows = require_tensor(sd, mk, 3, "DAT").size(0);
     const int64_t side = exact_sqrt(windows * o.split_size[0] * o.split_size[1]);
     if (side < 1)
       throw Error(fmt::format("DAT weights: '{}' holds {} windows of {}x{}, not a square image", mk, windows,
@@ -125,7 +121,7 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     break;
   }
   o.three_conv = !has_key(sd, "conv_after_body.weight");
-  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
+  o.qkv_bias = has_key(sd, kDatBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = dat_validate(o);
   if (!key.empty()) throw Error("DAT weights: inferred " + key + " " + problem);

@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "core/error.h"
 
 #include <algorithm>
@@ -72,5 +75,7 @@ int64_t exact_sqrt(int64_t n) {
   const auto r = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
   return r * r == n ? r : -1;
 }
+
+std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 
 }  // namespace srlab::models

@@ -41,4 +41,7 @@ int64_t exact_sqrt(int64_t n);
 /// True when `indices` is exactly 0, 1, ..., n-1.
 bool is_contiguous_from_zero(const std::vector<int>& indices);
 
+/// "[a, b, c]": an int list as the detectors' summaries and messages print it.
+std::string int_list(const std::vector<int>& v);
+
 }  // namespace srlab::models

@@ -12,22 +12,17 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (official nn.LeakyReLU(inplace=True): PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
 /// LeakyReLU slope after adjust1..adjust4 and the weight of the RDG's residual.
 constexpr double kDenseSlope = 0.2, kResidualScale = 0.2;
-/// The DIV2K RGB mean the official code subtracts.
-constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
-const std::vector<int> kScales{2, 3, 4, 8};
+const std::vector<int> kDrctScales{2, 3, 4, 8};
 constexpr int kLayersPerRdg = 5;
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
 }
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
-const char* kSummary =
+const char* kDrctSummary =
     "DRCT (Hsu et al. 2024), official layout (ming053l/DRCT DRCT_arch.py); scales 2,3,4,8; params:\n"
     "      embed_dim: 180   depths: [6,6,6,6,6,6] (one RDG per entry)   num_heads: [6,6,6,6,6,6] (per RDG)\n"
     "      window_size: 16   mlp_ratio: 2.0   img_size: 64 (patch size of the stored attn_mask)   gc: 32\n"
@@ -97,7 +92,7 @@ torch::Tensor RdgImpl::forward(const torch::Tensor& x, int64_t height, int64_t w
 }
 
 DrctImpl::DrctImpl(const DrctOptions& o) : options_(o) {
-  check_scale("drct", o.scale, kScales);
+  check_scale("drct", o.scale, kDrctScales);
   const auto [key, problem] = drct_validate(o);
   if (!key.empty()) throw Error("drct: " + key + " " + problem);
   const int64_t c = o.embed_dim, f = kDrctNumFeat;
@@ -133,7 +128,7 @@ DrctImpl::DrctImpl(const DrctOptions& o) : options_(o) {
   conv_before_upsample = conv(c, f, 3);
   register_module("conv_before_upsample",
                   torch::nn::Sequential(conv_before_upsample,
-                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   torch::nn::Sequential seq;
   const int64_t r = o.scale == 3 ? 3 : 2;
   const int64_t stages = o.scale == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(o.scale)));
@@ -152,7 +147,7 @@ torch::Tensor DrctImpl::forward(torch::Tensor lr) {
   const double range = options_.img_range;
   const torch::Tensor x0 = reflect_pad_to_multiple(lr, options_.window_size);
   const int64_t ph = x0.size(2), pw = x0.size(3);
-  const torch::Tensor mean = torch::tensor({kRgbMean[0], kRgbMean[1], kRgbMean[2]}).view({1, 3, 1, 1}).to(lr.options());
+  const torch::Tensor mean = torch::tensor({kDiv2kRgbMean[0], kDiv2kRgbMean[1], kDiv2kRgbMean[2]}).view({1, 3, 1, 1}).to(lr.options());
   const torch::Tensor f = conv_first->forward((x0 - mean) * range);
   torch::Tensor t = swin_map_to_tokens(f);
   if (options_.patch_norm) t = patch_norm->forward(t);
@@ -164,7 +159,7 @@ torch::Tensor DrctImpl::forward(torch::Tensor lr) {
   for (auto& layer : layers) t = layer->forward(t, ph, pw, mask);
   const torch::Tensor body = swin_tokens_to_map(norm->forward(t), ph, pw);
   torch::Tensor y = (options_.identity_resi ? body : conv_after_body(body)) + f;
-  y = F::leaky_relu(conv_before_upsample->forward(y), F::LeakyReLUFuncOptions().negative_slope(kBeforeUpsampleSlope));
+  y = F::leaky_relu(conv_before_upsample->forward(y), F::LeakyReLUFuncOptions().negative_slope(kLeakyReluDefaultSlope));
   for (auto& up : upsample) y = torch::pixel_shuffle(up->forward(y), s == 3 ? 3 : 2);
   y = conv_last->forward(y) / range + mean;
   if (ph == h && pw == w) return y;
@@ -172,7 +167,7 @@ torch::Tensor DrctImpl::forward(torch::Tensor lr) {
 }
 
 Generator make_drct(const core::Config& params, int scale) {
-  check_scale(params, "drct", scale, kScales);
+  check_scale(params, "drct", scale, kDrctScales);
   DrctOptions o;
   o.scale = scale;
   o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
@@ -195,6 +190,6 @@ Generator make_drct(const core::Config& params, int scale) {
   return std::make_shared<DrctImpl>(o);
 }
 
-void register_drct() { register_generator("drct", make_drct, kSummary, detect_drct); }
+void register_drct() { register_generator("drct", make_drct, kDrctSummary, detect_drct); }
 
 }  // namespace srlab::models

@@ -15,18 +15,14 @@ namespace srlab::models {
 namespace {
 const std::string kSwin1 = "layers.0.swin1.";
 
-const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  return require_tensor(sd, key, dims, "DRCT");
-}
 
-std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_drct(const StateDict& sd) {
   if (!has_key(sd, kSwin1 + "attn.relative_position_bias_table") || !has_key(sd, "layers.0.adjust1.weight")) return std::nullopt;
   if (has_key(sd, "absolute_pos_embed"))
     throw Error("DRCT weights with 'absolute_pos_embed' (ape=True) are not supported: the official models use none");
-  const torch::Tensor& first = need(sd, "conv_first.weight", 4);
+  const torch::Tensor& first = require_tensor(sd, "conv_first.weight", 4, "DRCT");
   if (first.size(1) != 3)
     throw Error(fmt::format("DRCT weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   DrctOptions o;
@@ -35,14 +31,14 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
   if (!has_key(sd, "conv_before_upsample.0.weight") || !has_key(sd, "conv_last.weight"))
     throw Error("DRCT weights without the pixelshuffle upsampler (conv_before_upsample.0 / conv_last: the official "
                 "upsampler '' returns the features unchanged) are not super-resolution models SRLab loads");
-  const int64_t feat = need(sd, "conv_before_upsample.0.weight", 4).size(0);
+  const int64_t feat = require_tensor(sd, "conv_before_upsample.0.weight", 4, "DRCT").size(0);
   if (feat != kDrctNumFeat)
     throw Error(fmt::format("DRCT weights: 'conv_before_upsample.0.weight' has {} outputs; the official DRCT fixes num_feat at {}",
                             feat, kDrctNumFeat));
   int convs = 0;
   while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
   if (convs == 0) throw Error("DRCT weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
-  const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+  const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "DRCT").size(0);
   if (convs == 1 && out == 9 * feat)
     o.scale = 3;
   else if (out == 4 * feat)
@@ -56,23 +52,23 @@ std::optional<DetectedModel> detect_drct(const StateDict& sd) {
   o.num_heads.clear();
   for (int i = 0; i < layers; ++i)
     o.num_heads.push_back(
-        static_cast<int>(need(sd, "layers." + std::to_string(i) + ".swin1.attn.relative_position_bias_table", 2).size(1)));
-  const int64_t rows = need(sd, kSwin1 + "attn.relative_position_bias_table", 2).size(0);
+        static_cast<int>(require_tensor(sd, "layers." + std::to_string(i) + ".swin1.attn.relative_position_bias_table", 2, "DRCT").size(1)));
+  const int64_t rows = require_tensor(sd, kSwin1 + "attn.relative_position_bias_table", 2, "DRCT").size(0);
   const int64_t side = exact_sqrt(rows);
   if (side < 1 || side % 2 == 0)
     throw Error(fmt::format("DRCT weights: swin1 relative_position_bias_table has {} rows, expected (2 x window - 1)^2", rows));
   o.window_size = static_cast<int>((side + 1) / 2);
 
-  const int64_t hidden = need(sd, kSwin1 + "mlp.fc1.weight", 2).size(0);
+  const int64_t hidden = require_tensor(sd, kSwin1 + "mlp.fc1.weight", 2, "DRCT").size(0);
   o.mlp_ratio = static_cast<double>(hidden) / o.embed_dim;
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("DRCT weights: swin1 mlp.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
                             hidden, o.embed_dim));
-  o.gc = static_cast<int>(need(sd, "layers.0.adjust1.weight", 4).size(0));
+  o.gc = static_cast<int>(require_tensor(sd, "layers.0.adjust1.weight", 4, "DRCT").size(0));
 
   const std::string mask_key = "layers.0.swin2.attn_mask";
   if (has_key(sd, mask_key)) {
-    const int64_t per_side = exact_sqrt(need(sd, mask_key, 3).size(0));
+    const int64_t per_side = exact_sqrt(require_tensor(sd, mask_key, 3, "DRCT").size(0));
     if (per_side < 1) throw Error("DRCT weights: '" + mask_key + "' does not hold a square number of windows");
     o.img_size = static_cast<int>(per_side * o.window_size);
   } else {

@@ -10,11 +10,8 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{2, 3, 4};
+const std::vector<int> kEdsrScales{2, 3, 4};
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
 /// The first invalid option as {key, problem}, or {"", ""} when all are valid.
 std::pair<std::string, std::string> validate(const EdsrOptions& o) {
@@ -41,7 +38,7 @@ torch::Tensor ResidualBlockNoBNImpl::forward(const torch::Tensor& x) {
 
 EdsrImpl::EdsrImpl(const EdsrOptions& options, std::string type_name)
     : options_(options), type_name_(std::move(type_name)) {
-  check_scale("edsr", options.scale, kScales);
+  check_scale("edsr", options.scale, kEdsrScales);
   const auto [key, problem] = validate(options);
   if (!key.empty()) throw Error("edsr: " + key + " " + problem);
   const int64_t f = options.num_feat;
@@ -89,7 +86,7 @@ int64_t edsr_parameter_count(const EdsrOptions& o) {
 }
 
 Generator make_edsr(const core::Config& params, int scale) {
-  check_scale(params, "edsr", scale, kScales);
+  check_scale(params, "edsr", scale, kEdsrScales);
   EdsrOptions o;
   o.scale = scale;
   o.num_feat = params.get<int>("num_feat", o.num_feat);
@@ -109,7 +106,7 @@ Generator make_edsr(const core::Config& params, int scale) {
 }
 
 Generator make_edsr_baseline(const core::Config& params, int scale) {
-  check_scale(params, "edsr_baseline", scale, kScales);
+  check_scale(params, "edsr_baseline", scale, kEdsrScales);
   EdsrOptions o;  // defaults are the EDSR-baseline sizes
   o.scale = scale;
   return std::make_shared<EdsrImpl>(o, "edsr_baseline");

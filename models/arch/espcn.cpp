@@ -10,7 +10,7 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-const std::vector<int> kScales{2, 3, 4};
+const std::vector<int> kEspcnScales{2, 3, 4};
 
 void check_num_feat(int num_feat) {
   if (num_feat < 2 || num_feat % 2 != 0)
@@ -20,7 +20,7 @@ void check_num_feat(int num_feat) {
 }  // namespace
 
 EspcnImpl::EspcnImpl(const EspcnOptions& options) : options_(options) {
-  check_scale("espcn", options.scale, kScales);
+  check_scale("espcn", options.scale, kEspcnScales);
   check_num_feat(options.num_feat);
   const int64_t f = options.num_feat;
   const int64_t s = options.scale;
@@ -68,7 +68,7 @@ int64_t espcn_parameter_count(const EspcnOptions& o) {
 }
 
 Generator make_espcn(const core::Config& params, int scale) {
-  check_scale(params, "espcn", scale, kScales);
+  check_scale(params, "espcn", scale, kEspcnScales);
   EspcnOptions o;
   o.scale = scale;
   o.num_feat = params.get<int>("num_feat", 64);

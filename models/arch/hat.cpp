@@ -12,19 +12,11 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (official nn.LeakyReLU(inplace=True): PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
-/// The DIV2K RGB mean the official code subtracts.
-constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
-const std::vector<int> kScales{2, 3, 4, 8};
+const std::vector<int> kHatScales{2, 3, 4, 8};
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
-const char* kSummary =
+const char* kHatSummary =
     "HAT (Chen et al. 2023), official layout (XPixelGroup/HAT hat_arch.py); scales 2,3,4,8; params:\n"
     "      embed_dim: 96 (divisible by each num_heads)   depths: [6,6,6,6] (HABs per RHAG)   num_heads: [6,6,6,6]\n"
     "      window_size: 16   compress_ratio: 3   squeeze_factor: 30   conv_scale: 0.01   overlap_ratio: 0.5\n"
@@ -70,7 +62,7 @@ std::pair<std::string, std::string> hat_validate(const HatOptions& o) {
 }
 
 HatImpl::HatImpl(const HatOptions& o) : options_(o) {
-  check_scale("hat", o.scale, kScales);
+  check_scale("hat", o.scale, kHatScales);
   const auto [key, problem] = hat_validate(o);
   if (!key.empty()) throw Error("hat: " + key + " " + problem);
   const int64_t c = o.embed_dim, m = o.window_size, f = o.num_feat;
@@ -110,7 +102,7 @@ HatImpl::HatImpl(const HatOptions& o) : options_(o) {
   conv_before_upsample = conv3x3(c, f);
   register_module("conv_before_upsample",
                   torch::nn::Sequential(conv_before_upsample,
-                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   torch::nn::Sequential seq;
   const int64_t r = o.scale == 3 ? 3 : 2;
   const int64_t stages = o.scale == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(o.scale)));
@@ -127,7 +119,7 @@ torch::Tensor HatImpl::forward(torch::Tensor lr) {
   check_lr_batch(lr, "hat");
   const int64_t h = lr.size(2), w = lr.size(3), s = options_.scale, shift = options_.shift();
   const double range = options_.img_range;
-  const torch::Tensor mean = torch::tensor({kRgbMean[0], kRgbMean[1], kRgbMean[2]}).view({1, 3, 1, 1}).to(lr.options());
+  const torch::Tensor mean = torch::tensor({kDiv2kRgbMean[0], kDiv2kRgbMean[1], kDiv2kRgbMean[2]}).view({1, 3, 1, 1}).to(lr.options());
   const torch::Tensor x = reflect_pad_to_multiple((lr - mean) * range, options_.window_size);
   const int64_t ph = x.size(2), pw = x.size(3);
   const torch::Tensor f = conv_first->forward(x);
@@ -138,7 +130,7 @@ torch::Tensor HatImpl::forward(torch::Tensor lr) {
   for (auto& layer : layers) t = layer->forward(t, ph, pw, relative_position_index_SA, relative_position_index_OCA, mask);
   const torch::Tensor body = swin_tokens_to_map(norm->forward(t), ph, pw);
   torch::Tensor y = (options_.identity_resi ? body : conv_after_body(body)) + f;
-  y = F::leaky_relu(conv_before_upsample->forward(y), F::LeakyReLUFuncOptions().negative_slope(kBeforeUpsampleSlope));
+  y = F::leaky_relu(conv_before_upsample->forward(y), F::LeakyReLUFuncOptions().negative_slope(kLeakyReluDefaultSlope));
   for (auto& up : upsample) y = torch::pixel_shuffle(up->forward(y), s == 3 ? 3 : 2);
   y = conv_last->forward(y) / range + mean;
   if (ph == h && pw == w) return y;
@@ -146,7 +138,7 @@ torch::Tensor HatImpl::forward(torch::Tensor lr) {
 }
 
 Generator make_hat(const core::Config& params, int scale) {
-  check_scale(params, "hat", scale, kScales);
+  check_scale(params, "hat", scale, kHatScales);
   HatOptions o;
   o.scale = scale;
   o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
@@ -173,6 +165,6 @@ Generator make_hat(const core::Config& params, int scale) {
   return std::make_shared<HatImpl>(o);
 }
 
-void register_hat() { register_generator("hat", make_hat, kSummary, detect_hat); }
+void register_hat() { register_generator("hat", make_hat, kHatSummary, detect_hat); }
 
 }  // namespace srlab::models

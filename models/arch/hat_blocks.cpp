@@ -5,13 +5,13 @@
 
 #include "core/error.h"
 #include "models/arch/hat.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
 namespace F = torch::nn::functional;
 
 namespace {
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));

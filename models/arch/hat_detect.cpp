@@ -14,11 +14,8 @@ namespace srlab::models {
 
 namespace {
 const std::string kGroup0 = "layers.0.residual_group.";
-const std::string kBlock0 = kGroup0 + "blocks.0.";
+const std::string kHatBlock0 = kGroup0 + "blocks.0.";
 
-const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  return require_tensor(sd, key, dims, "HAT");
-}
 
 /// The integer ratio r with dim / r == width (integer division), preferring dim / width when exact (the
 /// reference _inv_int_div for integer ratios); throws naming `key` when there is none.
@@ -39,15 +36,14 @@ double overlap_ratio_for(int64_t m, int64_t mo) {
   return (static_cast<double>(mo - m) + 0.5) / static_cast<double>(m);
 }
 
-std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_hat(const StateDict& sd) {
-  if (!has_key(sd, kBlock0 + "conv_block.cab.0.weight") || !has_key(sd, kGroup0 + "overlap_attn.relative_position_bias_table"))
+  if (!has_key(sd, kHatBlock0 + "conv_block.cab.0.weight") || !has_key(sd, kGroup0 + "overlap_attn.relative_position_bias_table"))
     return std::nullopt;
   if (has_key(sd, "absolute_pos_embed"))
     throw Error("HAT weights with 'absolute_pos_embed' (ape=True) are not supported: the official models use none");
-  const torch::Tensor& first = need(sd, "conv_first.weight", 4);
+  const torch::Tensor& first = require_tensor(sd, "conv_first.weight", 4, "HAT");
   if (first.size(1) != 3)
     throw Error(fmt::format("HAT weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   HatOptions o;
@@ -57,10 +53,10 @@ std::optional<DetectedModel> detect_hat(const StateDict& sd) {
   if (!has_key(sd, "conv_before_upsample.0.weight") || !has_key(sd, "upsample.0.weight"))
     throw Error("HAT weights without the pixelshuffle upsampler (conv_before_upsample.0 / upsample.0; scale-1 "
                 "restoration models) are not super-resolution models SRLab loads");
-  o.num_feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
+  o.num_feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "HAT").size(0));
   int convs = 0;
   while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
-  const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+  const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "HAT").size(0);
   if (convs == 1 && out == 9LL * o.num_feat)
     o.scale = 3;
   else if (out == 4LL * o.num_feat)
@@ -75,32 +71,32 @@ std::optional<DetectedModel> detect_hat(const StateDict& sd) {
   for (int i = 0; i < layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".residual_group.";
     o.depths.push_back(count_indexed(sd, p + "blocks.", ".norm1.weight"));
-    o.num_heads.push_back(static_cast<int>(need(sd, p + "overlap_attn.relative_position_bias_table", 2).size(1)));
+    o.num_heads.push_back(static_cast<int>(require_tensor(sd, p + "overlap_attn.relative_position_bias_table", 2, "HAT").size(1)));
   }
-  const std::string sa_table = kBlock0 + "attn.relative_position_bias_table";
-  const int64_t side = exact_sqrt(need(sd, sa_table, 2).size(0));
+  const std::string sa_table = kHatBlock0 + "attn.relative_position_bias_table";
+  const int64_t side = exact_sqrt(require_tensor(sd, sa_table, 2, "HAT").size(0));
   if (side < 1 || side % 2 == 0)
-    throw Error(fmt::format("HAT weights: '{}' has {} rows, expected (2 x window - 1)^2", sa_table, need(sd, sa_table, 2).size(0)));
+    throw Error(fmt::format("HAT weights: '{}' has {} rows, expected (2 x window - 1)^2", sa_table, require_tensor(sd, sa_table, 2, "HAT").size(0)));
   o.window_size = static_cast<int>((side + 1) / 2);
   const std::string oca_table = kGroup0 + "overlap_attn.relative_position_bias_table";
-  const int64_t oca_side = exact_sqrt(need(sd, oca_table, 2).size(0));  // M + Mo - 1
+  const int64_t oca_side = exact_sqrt(require_tensor(sd, oca_table, 2, "HAT").size(0));  // M + Mo - 1
   if (oca_side < 2 * o.window_size - 1)
     throw Error(fmt::format("HAT weights: '{}' has {} rows, expected (window + overlap window - 1)^2 with window {}",
-                            oca_table, need(sd, oca_table, 2).size(0), o.window_size));
+                            oca_table, require_tensor(sd, oca_table, 2, "HAT").size(0), o.window_size));
   o.overlap_ratio = overlap_ratio_for(o.window_size, oca_side + 1 - o.window_size);
 
-  const std::string cab0 = kBlock0 + "conv_block.cab.0.weight", att1 = kBlock0 + "conv_block.cab.3.attention.1.weight";
-  o.compress_ratio = inverse_int_div(o.embed_dim, need(sd, cab0, 4).size(0), "compress_ratio", cab0);
-  o.squeeze_factor = inverse_int_div(o.embed_dim, need(sd, att1, 4).size(0), "squeeze_factor", att1);
+  const std::string cab0 = kHatBlock0 + "conv_block.cab.0.weight", att1 = kHatBlock0 + "conv_block.cab.3.attention.1.weight";
+  o.compress_ratio = inverse_int_div(o.embed_dim, require_tensor(sd, cab0, 4, "HAT").size(0), "compress_ratio", cab0);
+  o.squeeze_factor = inverse_int_div(o.embed_dim, require_tensor(sd, att1, 4, "HAT").size(0), "squeeze_factor", att1);
 
-  const int64_t hidden = need(sd, kBlock0 + "mlp.fc1.weight", 2).size(0);
+  const int64_t hidden = require_tensor(sd, kHatBlock0 + "mlp.fc1.weight", 2, "HAT").size(0);
   o.mlp_ratio = static_cast<double>(hidden) / o.embed_dim;
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("HAT weights: mlp.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
                             hidden, o.embed_dim));
   o.identity_resi = !has_key(sd, "conv_after_body.weight");
   o.patch_norm = has_key(sd, "patch_embed.norm.weight");
-  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
+  o.qkv_bias = has_key(sd, kHatBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = hat_validate(o);
   if (!key.empty()) throw Error("HAT weights: inferred " + key + " " + problem);

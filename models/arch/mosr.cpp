@@ -7,22 +7,23 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
 constexpr int64_t kGeoEnsemble = 8;    ///< GPS: the number of averaged predictions
 constexpr int64_t kDySampleGroups = 4; ///< the reference builds DySample with its default groups
 
-torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t k, int64_t groups = 1) {
+torch::nn::Conv2d mosr_conv(int64_t in, int64_t out, int64_t k, int64_t groups = 1) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).padding(k / 2).groups(groups).bias(true));
 }
 
 /// normal(0, 0.02) weight and zero bias (the reference's trunc_normal_(std=0.02): bounds +-2 never reached).
-torch::nn::Conv2d small_init(torch::nn::Conv2d c) {
+torch::nn::Conv2d mosr_small_init(torch::nn::Conv2d c) {
   torch::NoGradGuard no_grad;
   c->weight.normal_(0.0, 0.02);
   c->bias.zero_();
   return c;
 }
 }  // namespace
+
+const std::vector<int> kMosrScales{1, 2, 3, 4, 8};
 
 std::string mosr_upsampler_name(MosrUpsampler u) {
   switch (u) {
@@ -57,9 +58,9 @@ GatedCnnBlockImpl::GatedCnnBlockImpl(int64_t dim, double expansion_ratio, int64_
       conv_channels(static_cast<int64_t>(conv_ratio * dim)),
       drop_path(drop_path_) {
   norm = register_module("norm", ChannelLayerNorm(dim, 1e-6));
-  fc1 = register_module("fc1", small_init(conv2d(dim, 2 * hidden, 3)));
-  conv = register_module("conv", small_init(conv2d(conv_channels, conv_channels, kernel_size, conv_channels)));
-  fc2 = register_module("fc2", small_init(conv2d(hidden, dim, 3)));
+  fc1 = register_module("fc1", mosr_small_init(mosr_conv(dim, 2 * hidden, 3)));
+  conv = register_module("conv", mosr_small_init(mosr_conv(conv_channels, conv_channels, kernel_size, conv_channels)));
+  fc2 = register_module("fc2", mosr_small_init(mosr_conv(hidden, dim, 3)));
 }
 
 torch::Tensor GatedCnnBlockImpl::forward(const torch::Tensor& x) {
@@ -77,16 +78,16 @@ torch::Tensor GatedCnnBlockImpl::forward(const torch::Tensor& x) {
 }
 
 MosrConvBlockImpl::MosrConvBlockImpl(int64_t in_channels, int64_t out_channels) {
-  block = register_module("block", torch::nn::Sequential(conv2d(in_channels, out_channels, 3), torch::nn::Mish(),
-                                                         conv2d(out_channels, out_channels, 3), torch::nn::Mish()));
-  conv11 = register_module("conv11", conv2d(in_channels, out_channels, 1));
+  block = register_module("block", torch::nn::Sequential(mosr_conv(in_channels, out_channels, 3), torch::nn::Mish(),
+                                                         mosr_conv(out_channels, out_channels, 3), torch::nn::Mish()));
+  conv11 = register_module("conv11", mosr_conv(in_channels, out_channels, 1));
 }
 
 torch::Tensor MosrConvBlockImpl::forward(const torch::Tensor& x) { return block->forward(x) + conv11->forward(x); }
 
 GeoPixelShuffleImpl::GeoPixelShuffleImpl(int64_t dim, int64_t scale_, int64_t out_channels, int64_t kernel_size)
     : scale(scale_) {
-  in_to_k = register_module("in_to_k", conv2d(dim, scale * scale * out_channels * kGeoEnsemble, kernel_size));
+  in_to_k = register_module("in_to_k", mosr_conv(dim, scale * scale * out_channels * kGeoEnsemble, kernel_size));
 }
 
 torch::Tensor GeoPixelShuffleImpl::forward(const torch::Tensor& x) {
@@ -96,26 +97,26 @@ torch::Tensor GeoPixelShuffleImpl::forward(const torch::Tensor& x) {
 }
 
 MosrImpl::MosrImpl(const MosrOptions& o) : options_(o) {
-  check_scale("mosr", o.scale, kScales);
+  check_scale("mosr", o.scale, kMosrScales);
   const auto [key, problem] = mosr_invalid_option(o);
   if (!key.empty()) throw Error("mosr: " + key + " " + problem);
   const int64_t d = o.dim, s = o.scale;
-  gblocks = torch::nn::Sequential(conv2d(3, d, 3));
+  gblocks = torch::nn::Sequential(mosr_conv(3, d, 3));
   for (int k = 0; k < o.n_block; ++k) {
     // torch.linspace(0, drop_path, n_block)
     const double rate = o.n_block > 1 ? o.drop_path * k / (o.n_block - 1) : 0.0;
     gblocks->push_back(GatedCnnBlock(d, o.expansion_ratio, o.kernel_size, o.conv_ratio, rate));
   }
-  gblocks->push_back(conv2d(d, 2 * d, 3));
+  gblocks->push_back(mosr_conv(d, 2 * d, 3));
   gblocks->push_back(torch::nn::Mish());
-  gblocks->push_back(conv2d(2 * d, d, 3));
+  gblocks->push_back(mosr_conv(2 * d, d, 3));
   gblocks->push_back(torch::nn::Mish());
-  gblocks->push_back(conv2d(d, d, 1));
+  gblocks->push_back(mosr_conv(d, d, 1));
   register_module("gblocks", gblocks);
   shortcut = register_module("shortcut", MosrConvBlock(3, d));
   switch (o.upsampler) {
     case MosrUpsampler::kPixelShuffle:
-      ps = register_module("upsampler", torch::nn::Sequential(conv2d(d, 3 * s * s, 3), torch::nn::PixelShuffle(s)));
+      ps = register_module("upsampler", torch::nn::Sequential(mosr_conv(d, 3 * s * s, 3), torch::nn::PixelShuffle(s)));
       break;
     case MosrUpsampler::kGeoPixelShuffle:
       gps = register_module("upsampler", GeoPixelShuffle(d, s, 3));

@@ -48,6 +48,9 @@
 
 namespace srlab::models {
 
+/// The scales MoSR supports (1, 2, 3, 4, 8).
+extern const std::vector<int> kMosrScales;
+
 enum class MosrUpsampler { kPixelShuffle, kGeoPixelShuffle, kDySample };
 
 /// YAML name of an upsampler: "ps", "gps", "dys".

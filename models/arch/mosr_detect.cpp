@@ -11,7 +11,6 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
 /// Layers of gblocks that are not GatedCNNBlocks: the first conv and conv, Mish, conv, Mish, conv at the end.
 constexpr int kExtraLayers = 6;
 
@@ -33,7 +32,7 @@ int square_scale(int64_t channels, int64_t factor) {
 }  // namespace
 
 Generator make_mosr(const core::Config& params, int scale) {
-  check_scale(params, "mosr", scale, kScales);
+  check_scale(params, "mosr", scale, kMosrScales);
   MosrOptions o;
   o.scale = scale;
   o.n_block = params.get<int>("n_block", o.n_block);
@@ -109,7 +108,7 @@ std::optional<DetectedModel> detect_mosr(const StateDict& sd) {
     upsampler = "ps";
     scale = pixel_shuffle_scale(tensor_of(sd, "upsampler.0.weight", 4, what), 3, "upsampler.0.weight", what);
   }
-  check_scale("mosr", scale, kScales);
+  check_scale("mosr", scale, kMosrScales);
 
   std::ostringstream y;
   y.precision(17);

@@ -14,7 +14,7 @@ namespace {
 /// Smallest padded side ESA runs at: conv2 (3x3, stride 2) must leave >= 7 rows for the 7x7 max-pool.
 constexpr int64_t kMinPaddedSide = 15;
 
-const char* kSummary =
+const char* kOmniSrSummary =
     "OmniSR (Wang et al., CVPR 2023), official/spandrel layout; params num_feat (multiple of 4, default 64), "
     "block_num (OSA blocks per group, 1), res_num (OSAGs, 1), window_size (8), pe (relative position bias, true), "
     "bias (true); scales 1,2,3,4,8";
@@ -86,6 +86,6 @@ Generator make_omnisr(const core::Config& params, int scale) {
   return std::make_shared<OmniSrImpl>(o);
 }
 
-void register_omnisr() { register_generator("omnisr", make_omnisr, kSummary, detect_omnisr); }
+void register_omnisr() { register_generator("omnisr", make_omnisr, kOmniSrSummary, detect_omnisr); }
 
 }  // namespace srlab::models

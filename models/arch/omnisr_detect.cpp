@@ -15,12 +15,12 @@ namespace srlab::models {
 
 namespace {
 const std::string kWhat = "OmniSR weights";
-const std::string kBlock0 = "residual_layer.0.residual_layer.0.layer.";
+const std::string kOmniSrBlock0 = "residual_layer.0.residual_layer.0.layer.";
 
 }  // namespace
 
 std::optional<DetectedModel> detect_omnisr(const StateDict& sd) {
-  for (const std::string& k : {kBlock0 + "0.fn.0.weight", std::string("input.weight"), std::string("up.0.weight")})
+  for (const std::string& k : {kOmniSrBlock0 + "0.fn.0.weight", std::string("input.weight"), std::string("up.0.weight")})
     if (!sd.count(k)) return std::nullopt;
   const torch::Tensor& in = tensor_of(sd, "input.weight", 4, kWhat);
   if (in.size(1) != 3)
@@ -39,7 +39,7 @@ std::optional<DetectedModel> detect_omnisr(const StateDict& sd) {
                               "block_num", kWhat, p, n, o.block_num));
     require_key(sd, p + "." + std::to_string(n) + ".weight", kWhat);  // the group's closing 1x1 conv
   }
-  const std::string table_key = kBlock0 + "2.fn.rel_pos_bias.weight";
+  const std::string table_key = kOmniSrBlock0 + "2.fn.rel_pos_bias.weight";
   o.pe = sd.count(table_key) > 0;
   if (o.pe) {
     const torch::Tensor& table = tensor_of(sd, table_key, 2, kWhat);

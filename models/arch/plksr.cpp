@@ -6,14 +6,13 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
 
-torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t k) {
+torch::nn::Conv2d plksr_conv(int64_t in, int64_t out, int64_t k) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).padding(k / 2));
 }
 
 /// The reference's trunc_normal_(std=0.02) (bounds +-2 = 100 sigma: a plain normal in practice).
-torch::nn::Conv2d small_init(torch::nn::Conv2d c) {
+torch::nn::Conv2d plksr_small_init(torch::nn::Conv2d c) {
   torch::NoGradGuard no_grad;
   c->weight.normal_(0.0, 0.02);
   return c;
@@ -24,6 +23,8 @@ std::shared_ptr<torch::nn::Module> holder(torch::nn::Module& parent, const std::
   return parent.register_module(name, std::make_shared<torch::nn::Module>());
 }
 }  // namespace
+
+const std::vector<int> kPlksrScales{1, 2, 3, 4, 8};
 
 ChannelLayerNormImpl::ChannelLayerNormImpl(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({dim}));
@@ -42,22 +43,22 @@ PlkBlockImpl::PlkBlockImpl(const PlksrOptions& o) {
   if (real && o.layer_norm) layer_norm = register_module("layer_norm", ChannelLayerNorm(d));
   const CcmType ccm = real ? CcmType::kDccm : o.ccm_type;
   const int64_t k0 = ccm == CcmType::kIccm ? 1 : 3, k2 = ccm == CcmType::kCcm ? 1 : 3;
-  channel_mixer = torch::nn::Sequential(conv2d(d, 2 * d, k0));
+  channel_mixer = torch::nn::Sequential(plksr_conv(d, 2 * d, k0));
   if (real)
     channel_mixer->push_back(torch::nn::Mish());
   else
     channel_mixer->push_back(torch::nn::GELU());
-  channel_mixer->push_back(small_init(conv2d(2 * d, d, k2)));
+  channel_mixer->push_back(plksr_small_init(plksr_conv(2 * d, d, k2)));
   register_module(real ? "channel_mixer" : "channe_mixer", channel_mixer);
   pdim = static_cast<int64_t>(d * o.split_ratio);
   with_idt = !real && o.with_idt;
-  lk_conv = small_init(conv2d(pdim, pdim, o.kernel_size));
+  lk_conv = plksr_small_init(plksr_conv(pdim, pdim, o.kernel_size));
   holder(*this, "lk")->register_module("conv", lk_conv);
   if (o.use_ea) {
-    attn_conv = small_init(conv2d(d, d, 3));
+    attn_conv = plksr_small_init(plksr_conv(d, d, 3));
     holder(*this, "attn")->register_module("f", torch::nn::Sequential(attn_conv, torch::nn::Sigmoid()));
   }
-  refine = register_module("refine", small_init(conv2d(d, d, 1)));
+  refine = register_module("refine", plksr_small_init(plksr_conv(d, d, 1)));
   if (real && !o.layer_norm) norm = register_module("norm", torch::nn::GroupNorm(o.norm_groups, d));
 }
 
@@ -94,14 +95,14 @@ std::pair<std::string, std::string> plksr_invalid_option(const PlksrOptions& o) 
 }
 
 PlksrImpl::PlksrImpl(const PlksrOptions& o) : options_(o) {
-  check_scale(type(), o.scale, kScales);
+  check_scale(type(), o.scale, kPlksrScales);
   const auto [key, problem] = plksr_invalid_option(o);
   if (!key.empty()) throw Error(type() + ": " + key + " " + problem);
   const int64_t s = o.scale, out = 3 * s * s;
-  feats = torch::nn::Sequential(small_init(conv2d(3, o.dim, 3)));
+  feats = torch::nn::Sequential(plksr_small_init(plksr_conv(3, o.dim, 3)));
   for (int i = 0; i < o.n_blocks; ++i) feats->push_back(PlkBlock(o));
   if (o.variant == PlksrVariant::kRealPlksr) feats->push_back(torch::nn::Dropout2d(o.dropout));
-  feats->push_back(small_init(conv2d(o.dim, out, 3)));
+  feats->push_back(plksr_small_init(plksr_conv(o.dim, out, 3)));
   register_module("feats", feats);
   if (o.dysample) {
     DySampleOptions d;

@@ -51,6 +51,9 @@
 
 namespace srlab::models {
 
+/// The scales PLKSR and RealPLKSR supports (1, 2, 3, 4, 8).
+extern const std::vector<int> kPlksrScales;
+
 enum class PlksrVariant { kPlksr, kRealPlksr };
 enum class CcmType { kCcm, kIccm, kDccm };
 

@@ -9,7 +9,6 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
 
 /// Reads the parameters both variants share.
 PlksrOptions read_common(const core::Config& params, int scale, PlksrVariant variant) {
@@ -41,7 +40,7 @@ std::string detect_common(const StateDict& sd, int extra, const std::string& wha
   if (blocks < 1) throw Error(what + ": found " + std::to_string(len) + " feats layers, too few for any block");
   const std::string last = "feats." + std::to_string(len - 1) + ".weight";
   scale = pixel_shuffle_scale(tensor_of(sd, last, 4, what), 3, last, what);
-  check_scale("PLKSR", scale, kScales);
+  check_scale("PLKSR", scale, kPlksrScales);
   for (int i = 1; i <= blocks; ++i) require_key(sd, "feats." + std::to_string(i) + ".refine.weight", what);
   const torch::Tensor& lk = tensor_of(sd, "feats.1.lk.conv.weight", 4, what);
   // split_ratio = p / dim (as spandrel), printed with 17 digits so that int(dim * ratio) = p again.
@@ -70,7 +69,7 @@ void refuse_sparse(const StateDict& sd, const std::string& what) {
 }  // namespace
 
 Generator make_plksr(const core::Config& params, int scale) {
-  check_scale(params, "plksr", scale, kScales);
+  check_scale(params, "plksr", scale, kPlksrScales);
   PlksrOptions o = read_common(params, scale, PlksrVariant::kPlksr);
   const std::string ccm = params.get<std::string>("ccm_type", "CCM");
   if (ccm == "CCM")
@@ -86,7 +85,7 @@ Generator make_plksr(const core::Config& params, int scale) {
 }
 
 Generator make_realplksr(const core::Config& params, int scale) {
-  check_scale(params, "realplksr", scale, kScales);
+  check_scale(params, "realplksr", scale, kPlksrScales);
   PlksrOptions o = read_common(params, scale, PlksrVariant::kRealPlksr);
   o.norm_groups = params.get<int>("norm_groups", o.norm_groups);
   o.layer_norm = params.get<bool>("layer_norm", o.layer_norm);

@@ -9,10 +9,8 @@
 namespace srlab::models {
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
+const std::vector<int> kRcanScales{1, 2, 3, 4, 8};
 const std::vector<std::string> kActModes{"relu", "leaky_relu", "elu", "silu", "gelu", "none"};
-/// DIV2K RGB mean of the reference's MeanShift layers (std 1).
-constexpr double kRgbMean[3] = {0.4488, 0.4371, 0.4040};
 
 /// The reference's default_conv: k x k, padding k/2, bias.
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
@@ -35,7 +33,7 @@ torch::nn::Conv2d mean_shift(double rgb_range, double sign) {
   torch::NoGradGuard ng;
   c->weight.copy_(torch::eye(3).view({3, 3, 1, 1}));
   for (int i = 0; i < 3; ++i)  // float32 product, as the reference's sign * rgb_range * Tensor(rgb_mean)
-    c->bias[i].fill_(static_cast<float>(sign * rgb_range) * static_cast<float>(kRgbMean[i]));
+    c->bias[i].fill_(static_cast<float>(sign * rgb_range) * kDiv2kRgbMean[i]);
   return c;
 }
 }  // namespace
@@ -71,7 +69,7 @@ RcanResidualGroupImpl::RcanResidualGroupImpl(int64_t channels, int64_t kernel_si
 torch::Tensor RcanResidualGroupImpl::forward(const torch::Tensor& x) { return body->forward(x) + x; }
 
 std::pair<std::string, std::string> rcan_validate(const RcanOptions& o) {
-  if (std::find(kScales.begin(), kScales.end(), o.scale) == kScales.end())
+  if (std::find(kRcanScales.begin(), kRcanScales.end(), o.scale) == kRcanScales.end())
     return {"scale", "must be 1, 2, 3, 4 or 8, got " + std::to_string(o.scale)};
   if (o.unshuffle_mod && o.scale > 2)
     return {"unshuffle_mod", "the pixel-unshuffle stem supports scales 1 and 2 only (the reference ignores it above x2), got x" +
@@ -154,7 +152,7 @@ Generator make_rcan(const core::Config& params, int scale) {
   o.rgb_range = params.get<double>("rgb_range", o.rgb_range);
   o.act_mode = params.get<std::string>("act_mode", o.act_mode);
   o.unshuffle_mod = params.get<bool>("unshuffle_mod", o.unshuffle_mod);
-  if (std::find(kScales.begin(), kScales.end(), scale) == kScales.end()) check_scale(params, "rcan", scale, kScales);
+  if (std::find(kRcanScales.begin(), kRcanScales.end(), scale) == kRcanScales.end()) check_scale(params, "rcan", scale, kRcanScales);
   const auto [key, problem] = rcan_validate(o);
   if (!key.empty()) params.fail(key, problem);
   return std::make_shared<RcanImpl>(o);

@@ -11,9 +11,8 @@ namespace srlab::models {
 
 namespace {
 namespace F = torch::nn::functional;
-const std::vector<int> kScales{2, 3, 4};
+const std::vector<int> kRealCuganScales{2, 3, 4};
 
-torch::Tensor crop(const torch::Tensor& x, int64_t m) { return x.slice(2, m, x.size(2) - m).slice(3, m, x.size(3) - m); }
 
 /// Rounds n up to a multiple of m (the reference's ((n - 1) // m + 1) * m).
 int64_t round_up(int64_t n, int64_t m) { return ((n - 1) / m + 1) * m; }
@@ -24,7 +23,7 @@ torch::Tensor nearest_up(const torch::Tensor& x, double s) {
 }  // namespace
 
 std::pair<std::string, std::string> realcugan_validate(const RealCuganOptions& o) {
-  if (std::find(kScales.begin(), kScales.end(), o.scale) == kScales.end())
+  if (std::find(kRealCuganScales.begin(), kRealCuganScales.end(), o.scale) == kRealCuganScales.end())
     return {"scale", "must be 2, 3 or 4, got " + std::to_string(o.scale)};
   if (o.fast && o.scale != 2) return {"fast", "the fast variant (UpCunet2x_fast) is x2 only, got x" + std::to_string(o.scale)};
   if (o.fast && o.pro) return {"fast", "the fast variant has no pro version; set pro: false"};
@@ -61,8 +60,8 @@ torch::Tensor RealCuganImpl::forward(torch::Tensor lr) {
   x = reflect_pad2d_any(x, margin, margin + pw - w0, margin, margin + ph - h0);
   if (options_.fast) x = F::pixel_unshuffle(x, 2);
   const torch::Tensor u = unet1->forward(x);
-  x = unet2->forward(u) + crop(u, 20);
-  if (conv_final) x = F::pixel_shuffle(crop(conv_final->forward(x), 1), 2);
+  x = unet2->forward(u) + crop_border(u, 20);
+  if (conv_final) x = F::pixel_shuffle(crop_border(conv_final->forward(x), 1), 2);
   x = x.slice(2, 0, h0 * s).slice(3, 0, w0 * s);
   if (conv_final) x = x + nearest_up(x00, static_cast<double>(s));
   if (options_.pro) x = (x - 0.15) / 0.7;
@@ -70,7 +69,7 @@ torch::Tensor RealCuganImpl::forward(torch::Tensor lr) {
 }
 
 Generator make_realcugan(const core::Config& params, int scale) {
-  check_scale(params, "realcugan", scale, kScales);
+  check_scale(params, "realcugan", scale, kRealCuganScales);
   RealCuganOptions o;
   o.scale = scale;
   o.pro = params.get<bool>("pro", o.pro);

@@ -1,5 +1,6 @@
 // Real-CUGAN building blocks (models/arch/realcugan.h): SE block, U-Net conv pair, UNet1 / UNet1x3, UNet2.
 #include "models/arch/realcugan.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
@@ -25,7 +26,6 @@ void kaiming_init(torch::nn::Module& m) {
       torch::nn::init::kaiming_normal_(p.value(), 0, torch::kFanOut, torch::kReLU);
 }
 
-torch::Tensor crop(const torch::Tensor& x, int64_t m) { return x.slice(2, m, x.size(2) - m).slice(3, m, x.size(3) - m); }
 }  // namespace
 
 CuganSeBlockImpl::CuganSeBlockImpl(int64_t channels) {
@@ -66,7 +66,7 @@ torch::Tensor CuganUNet1Impl::forward(const torch::Tensor& x) {
   const torch::Tensor x1 = conv1->forward(x);
   torch::Tensor x2 = lrelu(conv1_down->forward(x1));
   x2 = lrelu(conv2_up->forward(conv2->forward(x2)));
-  const torch::Tensor x3 = lrelu(conv3->forward(crop(x1, 4) + x2));
+  const torch::Tensor x3 = lrelu(conv3->forward(crop_border(x1, 4) + x2));
   return conv_bottom->forward(x3);
 }
 
@@ -89,9 +89,9 @@ torch::Tensor CuganUNet2Impl::forward(const torch::Tensor& x) {
   torch::Tensor x2 = conv2->forward(lrelu(conv1_down->forward(x1)));
   torch::Tensor x3 = conv3->forward(lrelu(conv2_down->forward(x2)));
   x3 = lrelu(conv3_up->forward(x3));
-  torch::Tensor x4 = conv4->forward(crop(x2, 4) + x3);
+  torch::Tensor x4 = conv4->forward(crop_border(x2, 4) + x3);
   x4 = lrelu(conv4_up->forward(x4));
-  const torch::Tensor x5 = lrelu(conv5->forward(crop(x1, 16) + x4));
+  const torch::Tensor x5 = lrelu(conv5->forward(crop_border(x1, 16) + x4));
   return conv_bottom->forward(x5);
 }
 

@@ -11,16 +11,8 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (reference: nn.LeakyReLU(inplace=True), PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
-/// The DIV2K RGB mean the reference subtracts.
-constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 /// Pads (N,C,H,W) at the bottom by `pad_h` rows and at the right by `pad_w` columns with reflection,
 /// repeating the reflection while the pad exceeds size - 1 (replicating a single row/column).
@@ -119,7 +111,7 @@ RgtImpl::RgtImpl(const RgtOptions& o) : options_(o) {
   conv_before_upsample = conv3x3(c, f);
   register_module("conv_before_upsample",
                   torch::nn::Sequential(conv_before_upsample,
-                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                                        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   torch::nn::Sequential seq;
   const int64_t stages = s == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(s)));
   const int64_t r = s == 3 ? 3 : 2;
@@ -163,11 +155,11 @@ torch::Tensor RgtImpl::forward(torch::Tensor lr) {
   const int64_t h = lr.size(2), w = lr.size(3), s = options_.scale;
   const auto [ph, pw] = padded_size(h, w);
   torch::Tensor x = ph > h || pw > w ? pad_reflect(lr, ph - h, pw - w) : lr;
-  const torch::Tensor mean = torch::tensor({kRgbMean[0], kRgbMean[1], kRgbMean[2]}).view({1, 3, 1, 1}).to(x.options());
+  const torch::Tensor mean = torch::tensor({kDiv2kRgbMean[0], kDiv2kRgbMean[1], kDiv2kRgbMean[2]}).view({1, 3, 1, 1}).to(x.options());
   const double range = options_.img_range;
   x = (x - mean) * range;
   torch::Tensor y = F::leaky_relu(conv_before_upsample->forward(deep_features(conv_first->forward(x))),
-                                  F::LeakyReLUFuncOptions().negative_slope(kBeforeUpsampleSlope));
+                                  F::LeakyReLUFuncOptions().negative_slope(kLeakyReluDefaultSlope));
   const int64_t r = s == 3 ? 3 : 2;
   for (auto& up : upsample) y = torch::pixel_shuffle(up->forward(y), r);
   y = conv_last->forward(y);
@@ -179,7 +171,7 @@ torch::Tensor RgtImpl::forward(torch::Tensor lr) {
 // --- YAML factory and registration ---
 
 namespace {
-const char* kSummary =
+const char* kRgtSummary =
     "RGT (Chen et al. ICLR 2024), reference layout (zhengchen1999/RGT rgt_arch.py); params:\n"
     "      embed_dim: 180 (even, divisible by each num_heads)   depth: [2,2,2,2] (blocks per group; official [6]*8)\n"
     "      num_heads: [2,2,2,2] (per group, >= 2; official 6)   mlp_ratio: 4.0 (official 2)   qkv_bias: true\n"
@@ -211,6 +203,6 @@ Generator make_rgt(const core::Config& params, int scale) {
   return std::make_shared<RgtImpl>(o);
 }
 
-void register_rgt() { register_generator("rgt", make_rgt, kSummary, detect_rgt); }
+void register_rgt() { register_generator("rgt", make_rgt, kRgtSummary, detect_rgt); }
 
 }  // namespace srlab::models

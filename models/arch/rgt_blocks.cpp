@@ -3,13 +3,13 @@
 
 #include "core/error.h"
 #include "models/arch/rgt.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
 namespace F = torch::nn::functional;
 
 namespace {
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 torch::nn::Conv2d depthwise(int64_t dim, int64_t kernel, int64_t stride, int64_t padding) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, dim, kernel).stride(stride).padding(padding).groups(dim));
@@ -26,7 +26,7 @@ torch::Tensor offset_table(int64_t win_h, int64_t win_w) {
 /// A Linear of in -> out with PyTorch's default init. in == 0 (the DPB of small models) is built as
 /// PyTorch does it: a (out, 0) weight and a zero bias (bound 0 when fan_in is 0); LibTorch's init
 /// would divide by fan_in 0, so it is built with in = 1 and the weight then emptied.
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias = true) {
+torch::nn::Linear rgt_linear(int64_t in, int64_t out, bool bias = true) {
   torch::nn::Linear l(torch::nn::LinearOptions(std::max<int64_t>(in, 1), out).bias(bias));
   if (in == 0) {
     torch::NoGradGuard ng;
@@ -60,10 +60,10 @@ int64_t rgt_reduction_steps(int64_t height, int64_t width, bool training) {
 
 RgtDynamicPosBiasImpl::RgtDynamicPosBiasImpl(int64_t dim, int64_t num_heads) {
   const int64_t pd = dim / 4;
-  pos_proj = register_module("pos_proj", linear(2, pd));
+  pos_proj = register_module("pos_proj", rgt_linear(2, pd));
   const auto stage = [&](const std::string& name, torch::nn::LayerNorm& ln, torch::nn::Linear& lin, int64_t out) {
     ln = layer_norm(pd);
-    lin = linear(pd, out);
+    lin = rgt_linear(pd, out);
     register_module(name, torch::nn::Sequential(ln, torch::nn::ReLU(), lin));
   };
   stage("pos1", ln1, lin1, pd);
@@ -113,8 +113,8 @@ torch::Tensor RgtWindowAttentionImpl::forward(const torch::Tensor& q_in, const t
 RgtLocalAttentionImpl::RgtLocalAttentionImpl(int64_t dim, int64_t heads, int64_t sh, int64_t sw, bool qkv_bias,
                                              bool shifted_, int64_t img)
     : split_h(sh), split_w(sw), img_size(img), shifted(shifted_) {
-  qkv = register_module("qkv", linear(dim, 3 * dim, qkv_bias));
-  proj = register_module("proj", linear(dim, dim));
+  qkv = register_module("qkv", rgt_linear(dim, 3 * dim, qkv_bias));
+  proj = register_module("proj", rgt_linear(dim, dim));
   attn0 = RgtWindowAttention(dim / 2, heads / 2, sh, sw);
   attn1 = RgtWindowAttention(dim / 2, heads / 2, sw, sh);
   register_module("attns", torch::nn::ModuleList(attn0, attn1));
@@ -171,11 +171,11 @@ RgtRecursiveAttentionImpl::RgtRecursiveAttentionImpl(int64_t dim, int64_t heads,
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(dim, cr, 1)));
   norm = layer_norm(cr);
   register_module("norm_act", torch::nn::Sequential(norm, torch::nn::GELU()));
-  q = register_module("q", linear(dim, cr, qkv_bias));
-  k = register_module("k", linear(cr, cr, qkv_bias));
-  v = register_module("v", linear(cr, dim, qkv_bias));
+  q = register_module("q", rgt_linear(dim, cr, qkv_bias));
+  k = register_module("k", rgt_linear(cr, cr, qkv_bias));
+  v = register_module("v", rgt_linear(cr, dim, qkv_bias));
   cpe = register_module("cpe", depthwise(dim, 3, 1, 1));
-  proj = register_module("proj", linear(dim, dim));
+  proj = register_module("proj", rgt_linear(dim, dim));
 }
 
 torch::Tensor RgtRecursiveAttentionImpl::forward(const torch::Tensor& x, int64_t height, int64_t width) {
@@ -204,11 +204,11 @@ torch::Tensor RgtRecursiveAttentionImpl::forward(const torch::Tensor& x, int64_t
 // --- MLP, block, group ---
 
 RgtMlpImpl::RgtMlpImpl(int64_t dim, int64_t hidden) {
-  fc1 = register_module("fc1", linear(dim, hidden));
+  fc1 = register_module("fc1", rgt_linear(dim, hidden));
   auto sg = register_module("sg", std::make_shared<torch::nn::Module>());
   sg_norm = sg->register_module("norm", layer_norm(hidden / 2));
   sg_conv = sg->register_module("conv", depthwise(hidden / 2, 3, 1, 1));
-  fc2 = register_module("fc2", linear(hidden / 2, dim));
+  fc2 = register_module("fc2", rgt_linear(hidden / 2, dim));
 }
 
 torch::Tensor RgtMlpImpl::forward(const torch::Tensor& x, int64_t height, int64_t width) {

@@ -10,13 +10,10 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-const std::vector<int> kScales{1, 2, 4};
+const std::vector<int> kRrdbnetScales{1, 2, 4};
 constexpr double kSlope = 0.2;     // LeakyReLU negative slope (ESRGAN)
 constexpr double kResScale = 0.2;  // residual scaling inside ResidualDenseBlock and RRDB (ESRGAN Sec. 3.1)
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
 torch::Tensor lrelu(const torch::Tensor& x) {
   return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kSlope));
@@ -69,7 +66,7 @@ torch::Tensor RrdbImpl::forward(const torch::Tensor& x) {
 }
 
 RrdbNetImpl::RrdbNetImpl(const RrdbNetOptions& options) : options_(options) {
-  check_scale("rrdbnet", options.scale, kScales);
+  check_scale("rrdbnet", options.scale, kRrdbnetScales);
   const auto [key, problem] = validate(options);
   if (!key.empty()) throw Error("rrdbnet: " + key + " " + problem);
   const int64_t f = options.num_feat, r = unshuffle_factor();
@@ -121,7 +118,7 @@ int64_t rrdbnet_parameter_count(const RrdbNetOptions& o) {
 }
 
 Generator make_rrdbnet(const core::Config& params, int scale) {
-  check_scale(params, "rrdbnet", scale, kScales);
+  check_scale(params, "rrdbnet", scale, kRrdbnetScales);
   RrdbNetOptions o;
   o.scale = scale;
   o.num_feat = params.get<int>("num_feat", o.num_feat);

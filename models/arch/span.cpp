@@ -9,20 +9,20 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-const std::vector<int> kScales{1, 2, 3, 4, 8};
+const std::vector<int> kSpanScales{1, 2, 3, 4, 8};
 constexpr int kBlocks = 6;
 
-torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t k, int64_t pad) {
+torch::nn::Conv2d span_conv(int64_t in, int64_t out, int64_t k, int64_t pad) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).padding(pad).bias(true));
 }
 }  // namespace
 
 Conv3XCImpl::Conv3XCImpl(int64_t c_in, int64_t c_out, int64_t gain) {
-  sk = register_module("sk", conv2d(c_in, c_out, 1, 0));
-  conv = register_module("conv", torch::nn::Sequential(conv2d(c_in, c_in * gain, 1, 0),
-                                                       conv2d(c_in * gain, c_out * gain, 3, 0),
-                                                       conv2d(c_out * gain, c_out, 1, 0)));
-  eval_conv = register_module("eval_conv", conv2d(c_in, c_out, 3, 1));
+  sk = register_module("sk", span_conv(c_in, c_out, 1, 0));
+  conv = register_module("conv", torch::nn::Sequential(span_conv(c_in, c_in * gain, 1, 0),
+                                                       span_conv(c_in * gain, c_out * gain, 3, 0),
+                                                       span_conv(c_out * gain, c_out, 1, 0)));
+  eval_conv = register_module("eval_conv", span_conv(c_in, c_out, 3, 1));
 }
 
 std::pair<torch::Tensor, torch::Tensor> Conv3XCImpl::fold() const {
@@ -81,15 +81,15 @@ std::pair<torch::Tensor, torch::Tensor> SpabImpl::forward(const torch::Tensor& x
 }
 
 SpanImpl::SpanImpl(const SpanOptions& options) : options_(options) {
-  check_scale("span", options.scale, kScales);
+  check_scale("span", options.scale, kSpanScales);
   if (options.feature_channels < 1)
     throw Error("span: feature_channels must be >= 1, got " + std::to_string(options.feature_channels));
   const int64_t f = options.feature_channels, s = options.scale;
   conv_1 = register_module("conv_1", Conv3XC(3, f));
   for (int i = 1; i <= kBlocks; ++i) blocks.push_back(register_module("block_" + std::to_string(i), Spab(f)));
-  conv_cat = register_module("conv_cat", conv2d(4 * f, f, 1, 0));
+  conv_cat = register_module("conv_cat", span_conv(4 * f, f, 1, 0));
   conv_2 = register_module("conv_2", Conv3XC(f, f));
-  upsampler = register_module("upsampler", torch::nn::Sequential(conv2d(f, 3 * s * s, 3, 1), torch::nn::PixelShuffle(s)));
+  upsampler = register_module("upsampler", torch::nn::Sequential(span_conv(f, 3 * s * s, 3, 1), torch::nn::PixelShuffle(s)));
   if (!options.norm) no_norm = register_buffer("no_norm", torch::zeros({1}));
 }
 
@@ -126,7 +126,7 @@ std::vector<std::pair<std::string, Conv3XC>> SpanImpl::conv3xc_layers() const {
 }
 
 Generator make_span(const core::Config& params, int scale) {
-  check_scale(params, "span", scale, kScales);
+  check_scale(params, "span", scale, kSpanScales);
   SpanOptions o;
   o.scale = scale;
   o.feature_channels = params.get<int>("feature_channels", o.feature_channels);
@@ -150,7 +150,7 @@ std::optional<DetectedModel> detect_span(const StateDict& sd) {
   for (int i = 1; i <= kBlocks; ++i)
     require_key(sd, "block_" + std::to_string(i) + ".c3_r.sk.weight", arch);
   const int scale = pixel_shuffle_scale(tensor_of(sd, "upsampler.0.weight", 4, arch), 3, "upsampler.0.weight", arch);
-  check_scale("span", scale, kScales);
+  check_scale("span", scale, kSpanScales);
   const bool norm = !sd.count("no_norm");
   return DetectedModel{"type: span\nfeature_channels: " + std::to_string(f) + "\nnorm: " + (norm ? "true" : "false") + "\n",
                        scale};

@@ -10,11 +10,8 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-const std::vector<int> kScales{2, 3, 4};
+const std::vector<int> kSrvggScales{2, 3, 4};
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
 /// The first invalid option as {key, problem}, or {"", ""} when all are valid.
 std::pair<std::string, std::string> validate(const SrvggOptions& o) {
@@ -25,7 +22,7 @@ std::pair<std::string, std::string> validate(const SrvggOptions& o) {
 }  // namespace
 
 SrvggCompactImpl::SrvggCompactImpl(const SrvggOptions& options) : options_(options) {
-  check_scale("srvgg_compact", options.scale, kScales);
+  check_scale("srvgg_compact", options.scale, kSrvggScales);
   const auto [key, problem] = validate(options);
   if (!key.empty()) throw Error("srvgg_compact: " + key + " " + problem);
   const int64_t f = options.num_feat, s = options.scale;
@@ -70,7 +67,7 @@ int64_t srvgg_parameter_count(const SrvggOptions& o) {
 }
 
 Generator make_srvgg_compact(const core::Config& params, int scale) {
-  check_scale(params, "srvgg_compact", scale, kScales);
+  check_scale(params, "srvgg_compact", scale, kSrvggScales);
   SrvggOptions o;
   o.scale = scale;
   o.num_feat = params.get<int>("num_feat", o.num_feat);

@@ -10,12 +10,7 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-/// LeakyReLU slope of conv_before_upsample (official: nn.LeakyReLU(inplace=True), PyTorch's default).
-constexpr double kBeforeUpsampleSlope = 0.01;
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
 
 torch::Tensor lrelu(const torch::Tensor& x, double slope) {
   return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(slope));
@@ -27,7 +22,6 @@ torch::Tensor nearest_x2(const torch::Tensor& x) {
                                .mode(torch::kNearest));
 }
 
-torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 }  // namespace
 
 std::string swinir_upsampler_name(SwinIrUpsampler u) {
@@ -115,7 +109,7 @@ void SwinIrImpl::build_upsampler() {
   }
   conv_before_upsample = conv3x3(c, f);
   register_module("conv_before_upsample",
-                  torch::nn::Sequential(conv_before_upsample, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kBeforeUpsampleSlope))));
+                  torch::nn::Sequential(conv_before_upsample, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
   if (options_.upsampler == SwinIrUpsampler::kPixelShuffle) {
     torch::nn::Sequential seq;
     const int64_t stages = s == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(s)));
@@ -153,7 +147,7 @@ torch::Tensor SwinIrImpl::deep_features(const torch::Tensor& f) {
 torch::Tensor SwinIrImpl::reconstruct(const torch::Tensor& f) {
   const int64_t s = options_.scale;
   if (options_.upsampler == SwinIrUpsampler::kPixelShuffleDirect) return torch::pixel_shuffle(upsample[0]->forward(f), s);
-  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kBeforeUpsampleSlope);
+  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
   if (options_.upsampler == SwinIrUpsampler::kPixelShuffle) {
     for (auto& conv : upsample) y = torch::pixel_shuffle(conv->forward(y), s == 3 ? 3 : 2);
     return conv_last->forward(y);

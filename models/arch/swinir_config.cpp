@@ -16,14 +16,8 @@ SwinIrUpsampler parse_upsampler(const core::Config& params) {
                                "(real-world); SwinIR without upsampler (denoising, JPEG) is not an SR model");
 }
 
-bool parse_resi_connection(const core::Config& params) {
-  const std::string r = params.get<std::string>("resi_connection", "1conv");
-  if (r == "1conv") return false;
-  if (r == "3conv") return true;
-  params.fail("resi_connection", "unknown value '" + r + "'; use 1conv or 3conv");
-}
 
-const char* kSummary =
+const char* kSwinIrSummary =
     "SwinIR (Liang et al. 2021), official layout (JingyunLiang/SwinIR network_swinir.py); params:\n"
     "      upsampler: pixelshuffle | pixelshuffledirect | nearest+conv (default pixelshuffle; scales 2,3,4,8;\n"
     "                 nearest+conv 2,4,8)\n"
@@ -56,6 +50,6 @@ Generator make_swinir(const core::Config& params, int scale) {
   return std::make_shared<SwinIrImpl>(o);
 }
 
-void register_swinir() { register_generator("swinir", make_swinir, kSummary, detect_swinir); }
+void register_swinir() { register_generator("swinir", make_swinir, kSwinIrSummary, detect_swinir); }
 
 }  // namespace srlab::models

@@ -13,16 +13,13 @@
 namespace srlab::models {
 
 namespace {
-const std::string kBlock0 = "layers.0.residual_group.blocks.0.";
+const std::string kSwinIrBlock0 = "layers.0.residual_group.blocks.0.";
 
-const torch::Tensor& need(const StateDict& sd, const std::string& key, int64_t dims) {
-  return require_tensor(sd, key, dims, "SwinIR");
-}
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
 std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
   if (has_key(sd, "conv_before_upsample.0.weight")) {
-    const int feat = static_cast<int>(need(sd, "conv_before_upsample.0.weight", 4).size(0));
+    const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "SwinIR").size(0));
     if (has_key(sd, "conv_up1.weight")) {
       int n = 0;  // conv_up1, conv_up2, conv_up3: one per x2 stage
       while (has_key(sd, "conv_up" + std::to_string(n + 1) + ".weight")) ++n;
@@ -32,7 +29,7 @@ std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
     while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
     if (convs == 0) throw Error("SwinIR weights: 'conv_before_upsample.0.weight' without 'upsample.0.weight'");
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "SwinIR").size(0);
     if (convs == 1 && out == 9LL * feat) return {SwinIrUpsampler::kPixelShuffle, 3, feat};
     if (out != 4LL * feat)
       throw Error(fmt::format("SwinIR weights: 'upsample.0.weight' has {} outputs, expected 4 x num_feat ({}) or 9 x num_feat",
@@ -40,7 +37,7 @@ std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
     return {SwinIrUpsampler::kPixelShuffle, 1 << convs, feat};
   }
   if (has_key(sd, "upsample.0.weight")) {
-    const int64_t out = need(sd, "upsample.0.weight", 4).size(0);
+    const int64_t out = require_tensor(sd, "upsample.0.weight", 4, "SwinIR").size(0);
     const int64_t s = out % 3 == 0 ? exact_sqrt(out / 3) : -1;
     if (s < 1)
       throw Error(fmt::format("SwinIR weights: 'upsample.0.weight' has {} outputs, expected 3 x scale^2", out));
@@ -50,16 +47,15 @@ std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
               "models; SRLab loads the pixelshuffle, pixelshuffledirect and nearest+conv variants");
 }
 
-std::string int_list(const std::vector<int>& v) { return fmt::format("[{}]", fmt::join(v, ", ")); }
 }  // namespace
 
 std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
-  if (!has_key(sd, kBlock0 + "attn.relative_position_bias_table") || !has_key(sd, kBlock0 + "norm1.weight")) return std::nullopt;
+  if (!has_key(sd, kSwinIrBlock0 + "attn.relative_position_bias_table") || !has_key(sd, kSwinIrBlock0 + "norm1.weight")) return std::nullopt;
   if (has_key(sd, "conv_first.1.weight"))
     throw Error("SwinIR weights with 'conv_first.1.weight' (an input pixel-unshuffle, not in the official code) are not supported");
   if (has_key(sd, "absolute_pos_embed"))
     throw Error("SwinIR weights with 'absolute_pos_embed' (ape=True) are not supported: the official SR models use none");
-  const torch::Tensor& first = need(sd, "conv_first.weight", 4);
+  const torch::Tensor& first = require_tensor(sd, "conv_first.weight", 4, "SwinIR");
   if (first.size(1) != 3)
     throw Error(fmt::format("SwinIR weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   SwinIrOptions o;
@@ -72,15 +68,15 @@ std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
   for (int i = 0; i < layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".residual_group.blocks.";
     o.depths.push_back(count_indexed(sd, p, ".norm1.weight"));
-    o.num_heads.push_back(static_cast<int>(need(sd, p + "0.attn.relative_position_bias_table", 2).size(1)));
+    o.num_heads.push_back(static_cast<int>(require_tensor(sd, p + "0.attn.relative_position_bias_table", 2, "SwinIR").size(1)));
   }
-  const int64_t table_rows = need(sd, kBlock0 + "attn.relative_position_bias_table", 2).size(0);
+  const int64_t table_rows = require_tensor(sd, kSwinIrBlock0 + "attn.relative_position_bias_table", 2, "SwinIR").size(0);
   const int64_t side = exact_sqrt(table_rows);
   if (side < 1 || side % 2 == 0)
     throw Error(fmt::format("SwinIR weights: relative_position_bias_table has {} rows, expected (2 x window - 1)^2", table_rows));
   o.window_size = static_cast<int>((side + 1) / 2);
 
-  const int64_t hidden = need(sd, kBlock0 + "mlp.fc1.weight", 2).size(0);
+  const int64_t hidden = require_tensor(sd, kSwinIrBlock0 + "mlp.fc1.weight", 2, "SwinIR").size(0);
   o.mlp_ratio = static_cast<double>(hidden) / o.embed_dim;
   if (static_cast<int64_t>(o.embed_dim * o.mlp_ratio) != hidden)
     throw Error(fmt::format("SwinIR weights: mlp.fc1 width {} is not int(embed_dim {} x mlp_ratio) for any representable ratio",
@@ -92,7 +88,7 @@ std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
     if (o.depths[i] > 1) shifted_layer = i;
   const std::string mask_key = "layers." + std::to_string(shifted_layer) + ".residual_group.blocks.1.attn_mask";
   if (shifted_layer >= 0 && has_key(sd, mask_key)) {
-    const int64_t per_side = exact_sqrt(need(sd, mask_key, 3).size(0));
+    const int64_t per_side = exact_sqrt(require_tensor(sd, mask_key, 3, "SwinIR").size(0));
     if (per_side < 1) throw Error("SwinIR weights: '" + mask_key + "' does not hold a square number of windows");
     o.img_size = static_cast<int>(per_side * o.window_size);
   } else if (shifted_layer >= 0) {
@@ -100,7 +96,7 @@ std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
   }
   o.three_conv = !has_key(sd, "conv_after_body.weight");
   o.patch_norm = has_key(sd, "patch_embed.norm.weight");
-  o.qkv_bias = has_key(sd, kBlock0 + "attn.qkv.bias");
+  o.qkv_bias = has_key(sd, kSwinIrBlock0 + "attn.qkv.bias");
 
   const auto [key, problem] = swinir_validate(o);
   if (!key.empty()) throw Error("SwinIR weights: inferred " + key + " " + problem);

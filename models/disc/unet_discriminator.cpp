@@ -8,10 +8,10 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-constexpr double kSlope = 0.2;
+constexpr double kUnetSlope = 0.2;
 constexpr int64_t kMultiple = 8;  // three stride-2 levels
 
-torch::Tensor lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kSlope)); }
+torch::Tensor unet_lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kUnetSlope)); }
 
 torch::Tensor up2(const torch::Tensor& x) {
   return F::interpolate(x, F::InterpolateFuncOptions()
@@ -52,18 +52,18 @@ torch::Tensor UnetDiscriminatorSNImpl::forward(torch::Tensor x) {
                 " (shape " + c10::str(x.sizes()) + "); crop the input to a multiple of 8");
   const bool skip = options_.skip_connection;
   auto& c = sn_convs;
-  const torch::Tensor x0 = lrelu(conv0->forward(x));
-  const torch::Tensor x1 = lrelu(c[0]->forward(x0));
-  const torch::Tensor x2 = lrelu(c[1]->forward(x1));
-  const torch::Tensor x3 = lrelu(c[2]->forward(x2));
-  torch::Tensor x4 = lrelu(c[3]->forward(up2(x3)));
+  const torch::Tensor x0 = unet_lrelu(conv0->forward(x));
+  const torch::Tensor x1 = unet_lrelu(c[0]->forward(x0));
+  const torch::Tensor x2 = unet_lrelu(c[1]->forward(x1));
+  const torch::Tensor x3 = unet_lrelu(c[2]->forward(x2));
+  torch::Tensor x4 = unet_lrelu(c[3]->forward(up2(x3)));
   if (skip) x4 = x4 + x2;
-  torch::Tensor x5 = lrelu(c[4]->forward(up2(x4)));
+  torch::Tensor x5 = unet_lrelu(c[4]->forward(up2(x4)));
   if (skip) x5 = x5 + x1;
-  torch::Tensor x6 = lrelu(c[5]->forward(up2(x5)));
+  torch::Tensor x6 = unet_lrelu(c[5]->forward(up2(x5)));
   if (skip) x6 = x6 + x0;
-  torch::Tensor out = lrelu(c[6]->forward(x6));
-  out = lrelu(c[7]->forward(out));
+  torch::Tensor out = unet_lrelu(c[6]->forward(x6));
+  out = unet_lrelu(c[7]->forward(out));
   return conv9->forward(out);
 }
 

@@ -10,14 +10,14 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-constexpr double kSlope = 0.2;
+constexpr double kVggSlope = 0.2;
 constexpr int64_t kHidden = 100;  // linear1 width
 constexpr int64_t kFinalSize = 4; // spatial size after the last stride-2 stage
 
 int num_stages(int input_size) { return input_size == 256 ? 6 : 5; }
 int64_t stage_channels(int64_t num_feat, int s) { return num_feat * std::min<int64_t>(int64_t{1} << s, 8); }
 
-torch::Tensor lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kSlope)); }
+torch::Tensor vgg_lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kVggSlope)); }
 
 void check_options(const VggDiscriminatorOptions& o) {
   if (o.num_in_ch < 1) throw Error("vgg128: num_in_ch must be >= 1, got " + std::to_string(o.num_in_ch));
@@ -66,9 +66,9 @@ torch::Tensor VggStyleDiscriminatorImpl::forward(torch::Tensor x) {
   for (size_t i = 0; i < convs_.size(); ++i) {
     x = convs_[i]->forward(x);
     if (!bns_[i].is_empty()) x = bns_[i]->forward(x);
-    x = lrelu(x);
+    x = vgg_lrelu(x);
   }
-  x = lrelu(linear1->forward(x.flatten(1)));
+  x = vgg_lrelu(linear1->forward(x.flatten(1)));
   return linear2->forward(x);
 }
 

@@ -15,7 +15,7 @@
 #include "train/distributed.h"
 #include "train/launch.h"
 
-namespace {
+namespace bench_allreduce {
 
 // Tensors with the generator's parameter shapes and random gradients.
 std::vector<torch::Tensor> gradients_like(const std::string& model_yaml) {
@@ -59,4 +59,4 @@ BENCHMARK_CAPTURE(BM_AllReduce, rrdbnet_x4, std::string("{type: rrdbnet}"))
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-}  // namespace
+}  // namespace bench_allreduce

@@ -11,7 +11,7 @@
 #include "data/datasets/loader.h"
 #include "data/datasets/paired_dataset.h"
 
-namespace {
+namespace bench_data {
 
 using srlab::data::ResizeKernel;
 
@@ -85,4 +85,4 @@ void BM_DatasetLoadT91_x4(benchmark::State& state) {
 }
 BENCHMARK(BM_DatasetLoadT91_x4)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
-}  // namespace
+}  // namespace bench_data

@@ -16,7 +16,7 @@
 #include "data/image/image_io.h"
 #include "data/datasets/prepare.h"
 
-namespace {
+namespace bench_degradation {
 
 namespace fs = std::filesystem;
 
@@ -128,4 +128,4 @@ void BM_PrepareT91(benchmark::State& state) {
 }
 BENCHMARK(BM_PrepareT91)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
 
-}  // namespace
+}  // namespace bench_degradation

@@ -18,7 +18,7 @@
 #include "train/gan_step.h"
 #include "train/train_config.h"
 
-namespace {
+namespace bench_gan_step {
 
 void BM_GanStep(benchmark::State& state, const std::string& losses_yaml) {
   const int threads = srlab::core::configure_threads();
@@ -88,4 +88,4 @@ BENCHMARK_CAPTURE(BM_GanStep, creative_noperc_x4,
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-}  // namespace
+}  // namespace bench_gan_step

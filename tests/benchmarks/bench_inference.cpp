@@ -12,7 +12,7 @@
 #include "core/runtime.h"
 #include "models/arch/registry.h"
 
-namespace {
+namespace bench_inference {
 
 void BM_Inference(benchmark::State& state, const std::string& model_yaml) {
   const int threads = srlab::core::configure_threads();
@@ -40,4 +40,4 @@ SRLAB_INFERENCE(swinir_light_x4,
                 "{type: swinir, upsampler: pixelshuffledirect, embed_dim: 60, depths: [6, 6, 6, 6], "
                 "num_heads: [6, 6, 6, 6], window_size: 8, mlp_ratio: 2, img_size: 64}");
 
-}  // namespace
+}  // namespace bench_inference

@@ -8,7 +8,7 @@
 #include "core/runtime.h"
 #include "models/features/lpips.h"
 
-namespace {
+namespace bench_lpips {
 
 void BM_Lpips_512(benchmark::State& state) {
   srlab::core::configure_threads();
@@ -24,4 +24,4 @@ void BM_Lpips_512(benchmark::State& state) {
 }
 BENCHMARK(BM_Lpips_512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-}  // namespace
+}  // namespace bench_lpips

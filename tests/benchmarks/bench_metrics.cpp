@@ -12,7 +12,7 @@
 #include "eval/metrics.h"
 #include "eval/niqe.h"
 
-namespace {
+namespace bench_metrics {
 
 constexpr int64_t kSize = 512;
 
@@ -90,4 +90,4 @@ void BM_Niqe(benchmark::State& state) {
 }
 BENCHMARK(BM_Niqe)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-}  // namespace
+}  // namespace bench_metrics

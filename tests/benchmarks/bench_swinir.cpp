@@ -11,7 +11,7 @@
 #include "models/arch/registry.h"
 #include "tests/benchmarks/train_step_bench.h"
 
-namespace {
+namespace bench_swinir {
 
 const std::string kLight =
     "{type: swinir, upsampler: pixelshuffledirect, embed_dim: 60, depths: [6, 6, 6, 6], num_heads: [6, 6, 6, 6], "
@@ -29,4 +29,4 @@ void BM_SwinIRTrainStep(benchmark::State& state) {
 
 BENCHMARK(BM_SwinIRTrainStep)->Args({16, 48})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-}  // namespace
+}  // namespace bench_swinir

@@ -9,7 +9,7 @@
 #include "models/arch/registry.h"
 #include "tests/benchmarks/train_step_bench.h"
 
-namespace {
+namespace bench_train_step {
 
 void BM_TrainStep(benchmark::State& state, const std::string& model_yaml) {
   constexpr int64_t kBatch = 16, kPatch = 32, kScale = 4;
@@ -39,4 +39,4 @@ BENCHMARK_CAPTURE(BM_TrainStep, plksr_tiny_x4, std::string("{type: plksr, dim: 6
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-}  // namespace
+}  // namespace bench_train_step

@@ -19,7 +19,7 @@
 #include "models/weights/checkpoint.h"
 #include "models/weights/community_weights.h"
 
-namespace {
+namespace bench_weight_load {
 namespace fs = std::filesystem;
 using namespace srlab::models;
 
@@ -112,4 +112,4 @@ void BM_ReadPthWeightFile_CrcChecked(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadPthWeightFile_CrcChecked)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-}  // namespace
+}  // namespace bench_weight_load

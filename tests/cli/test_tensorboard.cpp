@@ -14,7 +14,7 @@
 #include "tests/test_util.h"
 #include "train/scalar_sink.h"
 
-namespace {
+namespace test_tensorboard {
 using namespace srlab;
 namespace fs = std::filesystem;
 using srlab::testing::error_of;
@@ -36,8 +36,6 @@ fs::path only_event_file(const fs::path& dir) {
   EXPECT_EQ(found.size(), 1u);
   return found.empty() ? fs::path() : found.front();
 }
-
-}  // namespace
 
 TEST(TensorBoardCrc, Crc32cTestVectors) {
   EXPECT_EQ(cli::crc32c("123456789"), 0xE3069283u);  // the CRC catalogue's check value
@@ -192,3 +190,5 @@ TEST(TensorBoardSink, ScalarLogDropsNaNAndAFailingSinkOnce) {
   const std::string msg = error_of([] { cli::tensorboard_sink_factory()("/no/such/run", 0, false); });
   EXPECT_NE(msg.find("/no/such/run/events.out.tfevents."), std::string::npos) << msg;
 }
+
+}  // namespace test_tensorboard

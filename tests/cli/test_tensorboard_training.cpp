@@ -18,7 +18,7 @@
 #include "train/train_config.h"
 #include "tests/train/helpers.h"
 
-namespace {
+namespace test_tensorboard_training {
 using namespace srlab;
 namespace fs = std::filesystem;
 
@@ -105,8 +105,6 @@ void expect_matches_csv(const fs::path& run_dir, const Points& pts) {
   EXPECT_EQ(pts.size(), rows);
 }
 
-}  // namespace
-
 TEST(TensorBoardTraining, EventFileHoldsTheMetricsCsvRows) {
   const train::TrainSummary s = run(tiny_config("tb_rows"));
   const std::vector<fs::path> files = event_files(s.run_dir);
@@ -184,3 +182,5 @@ TEST(TensorBoardTraining, ResumeFromAnOlderCheckpointPurgesTheOrphanedPoints) {
   expect_matches_csv(first.run_dir, pts);
   EXPECT_EQ(pts.size(), 5u);  // 2, 3, 4 from the first session, 6, 8 from the third
 }
+
+}  // namespace test_tensorboard_training

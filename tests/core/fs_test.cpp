@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using srlab::testing::error_of;
 using namespace srlab::core;
 
-namespace {
+namespace test_fs_test {
 
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("srlab_fs_test_" + std::to_string(::getpid()) + "_" +
@@ -48,8 +48,6 @@ pid_t dead_pid() {
   ::waitpid(pid, &status, 0);
   return pid;
 }
-
-}  // namespace
 
 TEST(WritePath, KeepRefusesAnExistingTargetAndReplaceReplacesIt) {
   TempDir t;
@@ -215,3 +213,5 @@ TEST(PathKind, FoldersAndFilesAreNamedForWhatTheyAre) {
   EXPECT_TRUE(fs::is_directory(t.path / "a" / "b"));
 }
 }  // namespace
+
+}  // namespace test_fs_test

@@ -11,7 +11,7 @@
 #include "tests/data/helpers.h"
 
 namespace srlab::data {
-namespace {
+namespace test_blur_kernels {
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -159,5 +159,6 @@ TEST(BlurKernels, OptionsFromYamlAreValidated) {
       [] { KernelSamplerOptions::read(core::Config::parse("sigma: [3, 1]"), {}); }, "lo <= hi");
 }
 
-}  // namespace
 }  // namespace srlab::data
+
+}  // namespace test_blur_kernels

@@ -5,11 +5,10 @@
 
 using namespace srlab::data;
 
-namespace {
+namespace test_color {
 torch::Tensor pixel(double r, double g, double b) {
   return torch::tensor({r, g, b}, torch::kFloat64).view({3, 1, 1});
 }
-}  // namespace
 
 TEST(Color, HandValuesOfMatlabRgb2ycbcr) {
   // MATLAB rgb2ycbcr: white -> (235, 128, 128), black -> (16, 128, 128).
@@ -60,3 +59,5 @@ TEST(Color, Errors) {
   EXPECT_THROW(rgb_to_ycbcr(torch::ones({3, 2, 2}, torch::kUInt8)), srlab::Error);
   EXPECT_THROW(ycbcr_to_rgb(torch::Tensor()), srlab::Error);
 }
+
+}  // namespace test_color

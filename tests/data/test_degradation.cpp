@@ -15,7 +15,7 @@
 #include "tests/data/helpers.h"
 
 namespace srlab::data {
-namespace {
+namespace test_degradation {
 
 cv::Mat constant_image(int h, int w, float v) { return cv::Mat(h, w, CV_32FC3, cv::Scalar(v, v, v)); }
 
@@ -208,5 +208,6 @@ TEST(Degradation, PreviewGridHoldsHrAndEverySample) {
   EXPECT_EQ(cv::norm(tile, tensor_to_mat(hr, 8), cv::NORM_INF), 0.0);
 }
 
-}  // namespace
 }  // namespace srlab::data
+
+}  // namespace test_degradation

@@ -18,7 +18,7 @@ using namespace srlab::data;
 using srlab::data::testing::expect_error_containing;
 using srlab::data::testing::TempDir;
 
-namespace {
+namespace test_hdf5_pairs {
 
 struct Sample {
   torch::Tensor hr, lr;
@@ -88,8 +88,6 @@ std::vector<fs::path> files_in(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename());
   return out;
 }
-
-}  // namespace
 
 TEST(Hdf5Pairs, PatchesRoundTripBitExact) {
   torch::manual_seed(1);
@@ -409,3 +407,5 @@ TEST(Hdf5Pairs, StoredPairsConstructorValidates) {
   expect_error_containing([&] { PairedImageDataset(2, {pair(random_u8(3, 4, 4), torch::Tensor())}); }, "undefined");
   expect_error_containing([&] { PairedImageDataset(1, {pair(random_u8(4, 4, 4), random_u8(4, 4, 4))}); }, "1 or 3");
 }
+
+}  // namespace test_hdf5_pairs

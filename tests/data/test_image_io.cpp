@@ -14,7 +14,7 @@ using namespace srlab::data;
 using srlab::data::testing::expect_error_containing;
 using srlab::data::testing::TempDir;
 
-namespace {
+namespace test_image_io {
 void truncate_file(const fs::path& p, double keep_fraction) {
   std::string bytes;
   {
@@ -24,7 +24,6 @@ void truncate_file(const fs::path& p, double keep_fraction) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() * keep_fraction));
 }
-}  // namespace
 
 TEST(ImageIO, Png8RoundTripEqualsQuantize) {
   TempDir tmp;
@@ -223,3 +222,5 @@ TEST(ImageIO, ToUint8MatchesQuantizeLevels) {
   EXPECT_TRUE(torch::equal(to_uint8(t), torch::tensor({1, 255, 0, 255}, torch::kUInt8)));
   expect_error_containing([] { to_uint8(torch::zeros({2}, torch::kInt32)); }, "floating");
 }
+
+}  // namespace test_image_io

@@ -21,7 +21,7 @@ using namespace srlab::data;
 using srlab::data::testing::expect_error_containing;
 using srlab::data::testing::TempDir;
 
-namespace {
+namespace test_reliability {
 size_t count_files(const fs::path& dir) {
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
@@ -37,7 +37,6 @@ PrepareOptions images_options(const fs::path& in, const fs::path& out) {
   o.threads = 1;
   return o;
 }
-}  // namespace
 
 TEST(Hdf5Reliability, FullDiskFailsWithAClearErrorAndCleansUp) {
   srlab::testing::SmallTmpfs disk("1m");
@@ -117,3 +116,5 @@ TEST(ImageReliability, GrayAlphaPngStaysGrayAlpha) {
     EXPECT_TRUE(torch::allclose(img.alpha, quantize(alpha, depth), 0, 1e-6));
   }
 }
+
+}  // namespace test_reliability

@@ -18,7 +18,7 @@
 #include "tests/data/helpers.h"
 
 namespace srlab::data {
-namespace {
+namespace test_tensor_degrade {
 
 using testing::expect_error_containing;
 using testing::psnr01;
@@ -177,5 +177,6 @@ TEST(TensorDegrade, BadInputIsReportedClearly) {
   expect_error_containing([&] { apply_degradation_plan(torch::rand({3, 3, 32, 32}), p); }, "HR batch");
 }
 
-}  // namespace
 }  // namespace srlab::data
+
+}  // namespace test_tensor_degrade

@@ -9,7 +9,7 @@
 using namespace srlab::data;
 using srlab::data::testing::expect_error_containing;
 
-namespace {
+namespace test_transforms {
 // LR with distinct values and HR = its nearest-neighbour upsampling: any correctly aligned crop and
 // identical augmentation keeps "HR == nearest(LR)".
 Pair make_pair(int64_t h, int64_t w, int s) {
@@ -20,7 +20,6 @@ Pair make_pair(int64_t h, int64_t w, int s) {
 bool hr_is_nearest_of_lr(const Pair& p, int s) {
   return torch::equal(p.hr, p.lr.repeat_interleave(s, 1).repeat_interleave(s, 2));
 }
-}  // namespace
 
 TEST(Transforms, ModCrop) {
   const auto x = torch::rand({3, 17, 22});
@@ -109,3 +108,5 @@ TEST(Transforms, ApplyAugmentMapping) {
   EXPECT_TRUE(torch::equal(apply_augment(x, {true, false, true}),
                            torch::tensor({2.f, 5.f, 1.f, 4.f, 0.f, 3.f}).view({1, 3, 2})));
 }
+
+}  // namespace test_transforms

@@ -19,7 +19,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_export {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_onnx_export.yaml");
@@ -75,8 +75,6 @@ struct ToyImpl : sm::GeneratorImpl {
   std::string type_name = "toy_without_exporter";
   torch::nn::Conv2d conv{nullptr};
 };
-
-}  // namespace
 
 TEST(OnnxExport, InterfaceIsDynamicNchwFloatWithNamedInputOutput) {
   torch::manual_seed(0);
@@ -409,3 +407,5 @@ TEST(OnnxExport, BicubicPhaseFiltersReproduceTorchBicubicUpsampling) {
   EXPECT_LE((sums - 1).abs().max().item<double>(), 1e-6);
   EXPECT_THROW(sm::bicubic_phase_filters(0), srlab::Error);
 }
+
+}  // namespace test_onnx_export

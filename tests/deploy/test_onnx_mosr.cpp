@@ -17,7 +17,7 @@
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_mosr {
 
 sm::Generator build(const std::string& yaml, int scale) {
   auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_mosr.yaml");
@@ -44,8 +44,6 @@ std::set<std::string> parameter_keys(const sm::Generator& g) {
   for (const auto& kv : g->named_buffers()) want.insert(kv.key());
   return want;
 }
-
-}  // namespace
 
 TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
   // B = 2, D = 8, E = 12, K = 8: the gated split has an identity part (i, 4 channels).
@@ -119,3 +117,5 @@ TEST(OnnxMosr, DySampleUpsamplerIsRefusedClearly) {
   const auto types = sm::onnx_exportable_types();
   EXPECT_TRUE(std::count(types.begin(), types.end(), "mosr"));
 }
+
+}  // namespace test_onnx_mosr

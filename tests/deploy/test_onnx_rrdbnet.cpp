@@ -21,11 +21,9 @@ namespace F = torch::nn::functional;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_rrdbnet {
 
 const char* kTiny = "{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}";
-
-}  // namespace
 
 TEST(Rrdbnet, OnnxExportNamesInitializersAfterStateDictKeys) {
   for (int s : {1, 2, 4}) {
@@ -82,3 +80,5 @@ TEST(Rrdbnet, OnnxStaticExportMatchesLibTorchInOpenCvDnn) {
       EXPECT_LE((y - ref).abs().max().item<double>(), 1e-4) << "x" << s << " " << h << "x" << w;
     }
 }
+
+}  // namespace test_onnx_rrdbnet

@@ -16,7 +16,7 @@
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_span_plksr {
 
 sm::Generator build(const std::string& yaml, int scale) {
   auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_span_plksr.yaml");
@@ -32,8 +32,6 @@ std::map<std::string, onnx::TensorProto> initializers(const std::string& bytes) 
   for (const auto& t : m.graph().initializer()) out[t.name()] = t;
   return out;
 }
-
-}  // namespace
 
 TEST(OnnxSpan, ExportsTheFoldedEvalConvUnderItsStateDictKey) {
   torch::manual_seed(4);
@@ -74,3 +72,5 @@ TEST(OnnxPlksr, InitializersAreTheStateDictKeys) {
   const auto init = initializers(sm::export_onnx(g, {}));
   for (const auto& kv : g->named_parameters()) EXPECT_TRUE(init.count(kv.key())) << kv.key();
 }
+
+}  // namespace test_onnx_span_plksr

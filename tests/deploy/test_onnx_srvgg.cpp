@@ -19,15 +19,12 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_srvgg {
 
 // Nearest upsampling by repetition (independent of interpolate): (N,C,h,w) -> (N,C,h*s,w*s).
 torch::Tensor repeat_upsample(const torch::Tensor& x, int64_t s) {
   return x.repeat_interleave(s, 2).repeat_interleave(s, 3);
 }
-
-
-}  // namespace
 
 TEST(Srvgg, OnnxExportNamesInitializersAfterStateDictKeysAndMatchesOpenCvDnn) {
   // Initializers = state-dict keys (PReLU slopes stored (F,1,1)); static fp32 exports load in OpenCV
@@ -67,3 +64,5 @@ TEST(Srvgg, OnnxExportNamesInitializersAfterStateDictKeysAndMatchesOpenCvDnn) {
     EXPECT_LE((y - ref).abs().max().item<double>(), 1e-4) << act << " x" << s;
   }
 }
+
+}  // namespace test_onnx_srvgg

@@ -15,7 +15,7 @@
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_onnx_swinir {
 sm::Generator build(const std::string& yaml, int scale) {
   auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_swinir.yaml");
   sm::Generator g = sm::make_generator(cfg.at("model"), scale);
@@ -24,7 +24,6 @@ sm::Generator build(const std::string& yaml, int scale) {
 }
 const char* kTiny = "{type: swinir, upsampler: pixelshuffle, num_feat: 8, embed_dim: 8, depths: [2], num_heads: [2], "
                     "window_size: 4, img_size: 8, mlp_ratio: 2}";
-}  // namespace
 
 TEST(OnnxSwinir, InitializersAreStateDictKeysAndSizesAreDynamic) {
   const auto g = build(kTiny, 2);
@@ -57,3 +56,5 @@ TEST(OnnxSwinir, RefusesAModifiedAttentionMaskBuffer) {
   EXPECT_NE(e.find("cannot be exported faithfully"), std::string::npos) << e;
   EXPECT_NE(e.find("attn_mask"), std::string::npos) << e;
 }
+
+}  // namespace test_onnx_swinir

@@ -17,7 +17,7 @@
 #include "deploy/onnx_opencv.h"
 #include "models/arch/registry.h"
 
-namespace {
+namespace test_upscale {
 using namespace srlab;
 using srlab::testing::error_of;
 
@@ -200,4 +200,4 @@ TEST(Upscale, AModelReturningTheWrongShapeIsReported) {
             std::string::npos);
 }
 
-}  // namespace
+}  // namespace test_upscale

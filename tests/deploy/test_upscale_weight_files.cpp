@@ -15,7 +15,7 @@
 #include "core/fs.h"
 #include "core/paths.h"
 
-namespace {
+namespace test_upscale_weight_files {
 namespace fs = std::filesystem;
 
 fs::path srlab_binary() {
@@ -73,4 +73,4 @@ TEST(UpscaleWeightFiles, FixturePngsMatchTheReferenceWithinOneLevel) { check_fix
 
 TEST(UpscaleWeightFiles, ZooFixturePngsMatchTheReferenceWithinOneLevel) { check_fixture_pngs("interop/zoo"); }
 
-}  // namespace
+}  // namespace test_upscale_weight_files

@@ -19,7 +19,7 @@
 #include "models/weights/checkpoint.h"
 #include "models/arch/registry.h"
 
-namespace {
+namespace test_evaluate {
 namespace fs = std::filesystem;
 using namespace srlab;
 
@@ -257,8 +257,6 @@ TEST(Methods, CheckpointMethodRunsAndChecksScale) {
   EXPECT_FALSE(torch::GradMode::is_enabled() && out.requires_grad());
 }
 
-}  // namespace
-
 namespace {
 // Issue 28: "a<b.png" and "a>b.png" were both saved as "a_b.png" (one picture in the report for two images).
 TEST(SavedImagePath, NamesThatDifferStayDifferent) {
@@ -275,3 +273,5 @@ TEST(SavedImagePath, NamesThatDifferStayDifferent) {
     EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || safe.count(c)) << c;
 }
 }  // namespace
+
+}  // namespace test_evaluate

@@ -16,7 +16,7 @@
 #include "eval/image_folder_method.h"
 #include "eval/methods.h"
 
-namespace {
+namespace test_image_folder_method {
 namespace fs = std::filesystem;
 using namespace srlab;
 using srlab::testing::error_of;
@@ -37,8 +37,6 @@ data::PairedImageDataset small_set() {
   }
   return data::PairedImageDataset(2, std::move(pairs));
 }
-
-}  // namespace
 
 TEST(ImageFolderMethod, SavedImagesOfAMethodScoreExactlyLikeTheMethod) {
   TempDir tmp("folder_method");
@@ -99,3 +97,5 @@ TEST(ImageFolderMethod, RegisteredFactoriesComeFirst) {
   EXPECT_EQ(eval::make_method("bicubic", 2).name, "bicubic");
   EXPECT_NE(error_of([] { eval::make_method("test:other", 2); }).find("folder of SR images"), std::string::npos);
 }
+
+}  // namespace test_image_folder_method

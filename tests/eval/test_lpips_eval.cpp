@@ -16,7 +16,7 @@
 #include "eval/methods.h"
 #include "models/features/lpips.h"
 
-namespace {
+namespace test_lpips_eval {
 namespace fs = std::filesystem;
 using namespace srlab;
 using srlab::testing::error_of;
@@ -149,4 +149,4 @@ TEST(EvalLpips, NoMetricSelectedIsAnError) {
   EXPECT_FALSE(error_of([&] { eval::evaluate(ds, "Set5", eval::bicubic_method(4), eo); }).empty());
 }
 
-}  // namespace
+}  // namespace test_lpips_eval

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "eval/metrics.h"
 
-namespace {
+namespace test_metrics {
 using srlab::eval::MetricOptions;
 using srlab::eval::psnr;
 using srlab::eval::ssim;
@@ -189,4 +189,4 @@ TEST(Ssim, TooSmallForWindowThrows) {
   EXPECT_THROW(ssim(a, a, {2, true}), srlab::Error);  // 10x26
 }
 
-}  // namespace
+}  // namespace test_metrics

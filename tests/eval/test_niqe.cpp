@@ -14,7 +14,7 @@
 #include "data/image/image_io.h"
 #include "eval/niqe.h"
 
-namespace {
+namespace test_niqe {
 namespace fs = std::filesystem;
 using namespace srlab;
 using srlab::testing::error_of;
@@ -84,4 +84,4 @@ TEST(Niqe, ErrorsNameTheProblem) {
   fs::remove(bad);
 }
 
-}  // namespace
+}  // namespace test_niqe

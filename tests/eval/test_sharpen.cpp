@@ -8,7 +8,7 @@
 #include "eval/methods.h"
 #include "eval/sharpen.h"
 
-namespace {
+namespace test_sharpen {
 using srlab::eval::unsharp_mask;
 using srlab::eval::UnsharpOptions;
 
@@ -94,4 +94,4 @@ TEST(SharpenedMethod, MoreHighFrequencyEnergyThanBicubic) {
   EXPECT_LT(e_bic, laplacian_energy(pair.hr));
 }
 
-}  // namespace
+}  // namespace test_sharpen

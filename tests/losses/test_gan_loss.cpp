@@ -19,7 +19,7 @@ namespace sl = srlab::losses;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_gan_loss {
 double sp(double x) { return std::log1p(std::exp(x)); }  // softplus: BCE(x,0) = sp(x), BCE(x,1) = sp(-x)
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
@@ -38,7 +38,6 @@ sl::WeightedLoss from_yaml(const std::string& list_yaml) {
   Config cfg = Config::parse("losses: " + list_yaml, "test_gan.yaml");
   return sl::WeightedLoss::from_config(cfg.child("losses"));
 }
-}  // namespace
 
 TEST(GanLoss, ZeroLogitsGiveLn2) {
   const auto z = torch::zeros({4, 1});
@@ -261,3 +260,5 @@ TEST(AdversarialLoss, GanAndPerceptualAreRegistered) {
   for (const char* want : {"gan", "perceptual"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
+
+}  // namespace test_gan_loss

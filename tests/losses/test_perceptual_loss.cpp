@@ -21,7 +21,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_perceptual_loss {
 std::string weights_path() {
   return (srlab::core::shared_data_dir() / "weights" / "lpips" / "lpips_squeeze_v0.1.pt").string();
 }
@@ -64,7 +64,6 @@ Pair pair(int64_t size = 32) {
   const auto hr = torch::rand({2, 3, size, size});
   return {(hr + 0.1 * torch::randn_like(hr)).clamp(0, 1), hr};
 }
-}  // namespace
 
 TEST(PerceptualLoss, ZeroForIdenticalPositiveOtherwise) {
   const auto p = pair();
@@ -215,3 +214,5 @@ TEST(PerceptualLoss, ConfigErrors) {
   EXPECT_NE(err("net: resnet").find("loss.net"), std::string::npos);
   EXPECT_NE(err("layer: [1]").find("unknown key 'loss.layer'"), std::string::npos);
 }
+
+}  // namespace test_perceptual_loss

@@ -12,12 +12,10 @@ namespace sl = srlab::losses;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_pixel_losses {
 // sr - hr = {-0.5, 0, 1, -0.75}
 torch::Tensor sr4() { return torch::tensor({0.0f, 0.5f, 1.0f, 0.25f}).view({1, 1, 2, 2}); }
 torch::Tensor hr4() { return torch::tensor({0.5f, 0.5f, 0.0f, 1.0f}).view({1, 1, 2, 2}); }
-
-}  // namespace
 
 TEST(PixelLosses, HandValues) {
   EXPECT_NEAR(sl::l1_loss(sr4(), hr4()).item<double>(), (0.5 + 0 + 1 + 0.75) / 4, 1e-7);
@@ -90,3 +88,5 @@ TEST(PixelLosses, MismatchedOrBadInputsThrow) {
   EXPECT_NE(error_of([&] { sl::CharbonnierLoss(-1e-3); }).find("eps"), std::string::npos);
   EXPECT_NE(error_of([&] { sl::CharbonnierLoss(std::nan("")); }).find("eps"), std::string::npos);
 }
+
+}  // namespace test_pixel_losses

@@ -17,7 +17,7 @@ namespace sl = srlab::losses;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_usm_target {
 // Gaussian blur of every (H,W) plane of a (N,C,H,W) float tensor with OpenCV.
 torch::Tensor cv_blur(const torch::Tensor& x, int ksize, double sigma) {
   torch::Tensor in = x.contiguous(), out = torch::empty_like(in);
@@ -45,7 +45,6 @@ sl::LossPtr loss_from_yaml(const std::string& item) {
   cfg.child("loss").check_known();
   return l;
 }
-}  // namespace
 
 TEST(UsmSharpen, HandComputedThreeByThree) {
   // img = 0.25 + 0.25 * delta(center); 3-tap kernel (a, b, a), a = e^{-1/(2 s^2)} / (1 + 2 e^{-1/(2 s^2)}).
@@ -167,3 +166,5 @@ TEST(UsmTarget, YamlKeys) {
   m = error_of([] { loss_from_yaml("{type: l1, target: usm_hr, usm_sigma: -1}"); });
   EXPECT_NE(m.find("loss.usm_sigma"), std::string::npos) << m;
 }
+
+}  // namespace test_usm_target

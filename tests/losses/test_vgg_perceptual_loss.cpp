@@ -21,7 +21,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_vgg_perceptual_loss {
 
 sl::LossPtr from_yaml(const std::string& item) {
   Config cfg = Config::parse("loss: " + item, "test_vgg_perceptual.yaml");
@@ -46,8 +46,6 @@ struct WeightFile {
   WeightFile(const WeightFile&) = delete;
   WeightFile& operator=(const WeightFile&) = delete;
 };
-
-}  // namespace
 
 TEST(VggPerceptualLoss, EqualsTheWeightedFeatureDistance) {
   torch::manual_seed(0);
@@ -128,3 +126,5 @@ TEST(VggPerceptualLoss, ErrorsNameTheKeyAndSayHowToGetWeights) {
   m = error_of([&] { l->forward(in); });
   EXPECT_NE(m.find("16 px"), std::string::npos) << m;
 }
+
+}  // namespace test_vgg_perceptual_loss

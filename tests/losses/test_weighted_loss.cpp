@@ -16,16 +16,14 @@ using srlab::core::Config;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_weighted_loss {
 sl::WeightedLoss from_yaml(const std::string& list_yaml) {
   Config cfg = Config::parse("losses: " + list_yaml, "test_losses.yaml");
   return sl::WeightedLoss::from_config(cfg.child("losses"));
 }
 
-
 torch::Tensor sr4() { return torch::tensor({0.0f, 0.5f, 1.0f, 0.25f}).view({1, 1, 2, 2}); }
 torch::Tensor hr4() { return torch::tensor({0.5f, 0.5f, 0.0f, 1.0f}).view({1, 1, 2, 2}); }
-}  // namespace
 
 TEST(WeightedLoss, TotalIsWeightedSumOfHandValues) {
   auto wl = from_yaml("[{type: l1, weight: 1.0}, {type: charbonnier, weight: 0.5, eps: 1.0e-3}, {type: mse, weight: 2}]");
@@ -150,3 +148,5 @@ TEST(LossRegistry, ListsBuiltinLosses) {
   for (const char* want : {"l1", "mse", "charbonnier"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
+
+}  // namespace test_weighted_loss

@@ -21,7 +21,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_atd {
 
 const char* kTiny =
     "type: atd, embed_dim: 8, window_size: 4, num_tokens: 6, reducted_dim: 3, category_size: 16, convffn_kernel_size: 3";
@@ -53,8 +53,6 @@ std::vector<std::string> keys_of(const sm::StateDict& sd) {
 }
 
 const sm::AtdOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::AtdImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Atd, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("atd_x4_e24");
@@ -275,3 +273,5 @@ TEST(Atd, ConfigErrorsNameTheKey) {
   auto g = tiny("", 2);
   EXPECT_NE(error_of([&] { g->forward(torch::rand({1, 1, 8, 8})); }).find("(N,3,h,w)"), std::string::npos);
 }
+
+}  // namespace test_atd

@@ -24,7 +24,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_dat {
 
 // embed_dim 32: the dynamic position bias gets (32/2/4)/4 = 1 channel (with 24, as in the fixture, 0).
 const char* kTiny = "type: dat, embed_dim: 32, split_size: [2, 4], depth: [2, 3], num_heads: [2, 4], expansion_factor: 2, img_size: 8";
@@ -52,8 +52,6 @@ std::set<std::string> keys_of(const sm::StateDict& sd) {
 }
 
 const sm::DatOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::DatImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Dat, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("dat_x4_e24");
@@ -353,3 +351,5 @@ TEST(Dat, ConfigErrorsNameTheKey) {
   auto g = tiny("", 2);
   EXPECT_NE(error_of([&] { g->forward(torch::rand({1, 1, 8, 8})); }).find("(N,3,h,w)"), std::string::npos);
 }
+
+}  // namespace test_dat

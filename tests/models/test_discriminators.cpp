@@ -16,7 +16,7 @@ using srlab::core::Config;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_discriminators {
 
 sm::Discriminator build(const std::string& yaml) {
   Config cfg = Config::parse("discriminator: " + yaml, "test_discriminators.yaml");
@@ -62,8 +62,6 @@ std::vector<std::string> basicsr_vgg_keys(int input_size) {
   k.insert(k.end(), {"linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"});
   return k;
 }
-
-}  // namespace
 
 TEST(Discriminators, VggOutputShape128) {
   torch::manual_seed(0);
@@ -273,3 +271,5 @@ TEST(Discriminators, GradientsReachTheInput) {
     }
   }
 }
+
+}  // namespace test_discriminators

@@ -22,7 +22,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_drct {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
@@ -62,8 +62,6 @@ std::set<std::string> keys_of(const sm::StateDict& sd) {
 }
 
 const sm::DrctOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::DrctImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Drct, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("drct_x4_e24");
@@ -260,3 +258,5 @@ TEST(Drct, DropPathOnlyInTraining) {
   g->train();
   EXPECT_FALSE(torch::allclose(a, g->forward(x)));
 }
+
+}  // namespace test_drct

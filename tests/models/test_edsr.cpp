@@ -13,13 +13,12 @@ using srlab::core::Config;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_edsr {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_edsr.yaml");
   return sm::make_generator(cfg.at("model"), scale);
 }
-
 
 // BasicSR EDSR state-dict keys, in registration order, written out independently of the C++ code.
 std::vector<std::string> basicsr_keys(int num_block, int scale) {
@@ -34,8 +33,6 @@ std::vector<std::string> basicsr_keys(int num_block, int scale) {
   k.insert(k.end(), {"conv_last.weight", "conv_last.bias"});
   return k;
 }
-
-}  // namespace
 
 TEST(Edsr, OutputShapesOddSizesAllScales) {
   torch::manual_seed(0);
@@ -202,3 +199,5 @@ TEST(GeneratorRegistry, ListsBuiltinArchitectures) {
   for (const char* want : {"edsr", "edsr_baseline", "espcn"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
+
+}  // namespace test_edsr

@@ -14,21 +14,18 @@ using srlab::core::Config;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_espcn {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_espcn.yaml");
   return sm::make_generator(cfg.at("model"), scale);
 }
 
-
 std::vector<std::string> param_names(const torch::nn::Module& m) {
   std::vector<std::string> out;
   for (const auto& kv : m.named_parameters()) out.push_back(kv.key());
   return out;
 }
-
-}  // namespace
 
 TEST(Espcn, OutputShapesAllScalesActivationsResiduals) {
   torch::manual_seed(0);
@@ -179,3 +176,5 @@ TEST(Espcn, MalformedInputBatchThrows) {
             std::string::npos);
   EXPECT_NE(error_of([&] { g->forward(torch::Tensor()); }).find("undefined"), std::string::npos);
 }
+
+}  // namespace test_espcn

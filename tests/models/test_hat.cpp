@@ -21,7 +21,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_hat {
 
 const char* kTiny =
     "type: hat, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, img_size: 8, mlp_ratio: 2, "
@@ -84,8 +84,6 @@ std::set<std::string> keys_of(const sm::StateDict& sd) {
 }
 
 const sm::HatOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::HatImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Hat, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("hat_x2_e24");
@@ -282,3 +280,5 @@ TEST(Hat, ImgSizeEqualToWindowDisablesShiftLikeTheReference) {
   const auto x = torch::rand({1, 3, 8, 8});
   EXPECT_FALSE(torch::allclose(a->forward(x), b->forward(x)));
 }
+
+}  // namespace test_hat

@@ -15,7 +15,7 @@
 #include "models/weights/interpolate.h"
 #include "models/arch/registry.h"
 
-namespace {
+namespace test_interpolate {
 namespace fs = std::filesystem;
 namespace sm = srlab::models;
 using srlab::core::Config;
@@ -239,4 +239,4 @@ TEST(Interpolate, AlphaRangeExtrapolationAndOutputChecks) {
             std::string::npos);
 }
 
-}  // namespace
+}  // namespace test_interpolate

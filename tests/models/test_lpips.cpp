@@ -16,7 +16,7 @@
 #include "models/features/lpips.h"
 #include "models/features/squeezenet.h"
 
-namespace {
+namespace test_lpips {
 namespace fs = std::filesystem;
 namespace sm = srlab::models;
 using srlab::testing::error_of;
@@ -200,4 +200,4 @@ TEST(LpipsWeights, ResolutionOrder) {
   ::unsetenv("SRLAB_LPIPS_WEIGHTS");
 }
 
-}  // namespace
+}  // namespace test_lpips

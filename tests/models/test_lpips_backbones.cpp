@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_lpips_backbones {
 
 // Writes a weight file in the converted layout (dict name -> tensor, torch.save zip format) with
 // random non-negative lin weights, optionally dropping or reshaping one tensor.
@@ -34,8 +34,6 @@ fs::path write_weights(const std::string& net, const std::string& drop = "", con
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
 }
-
-}  // namespace
 
 TEST(LpipsBackbones, TorchvisionNamesAndShapes) {
   sm::Lpips alex("alex");
@@ -94,3 +92,5 @@ TEST(LpipsBackbones, Errors) {
   EXPECT_NE(error_of([&] { alex->forward(small, small); }).find(">= 31"), std::string::npos);
   EXPECT_NO_THROW(alex->forward(torch::rand({1, 3, 31, 31}), torch::rand({1, 3, 31, 31})));
 }
+
+}  // namespace test_lpips_backbones

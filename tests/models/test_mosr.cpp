@@ -20,7 +20,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_mosr {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_mosr.yaml");
@@ -45,8 +45,6 @@ std::vector<std::string> keys_of(const torch::nn::Module& m) {
 }
 
 const sm::MosrOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::MosrImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Mosr, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto m = srlab::testing::zoo_fixture("mosr_x4_d32");
@@ -276,3 +274,5 @@ TEST(Mosr, ConfigErrorsNameTheKey) {
   auto g = small("", 2);
   EXPECT_NE(error_of([&] { g->forward(torch::rand({1, 1, 8, 8})); }).find("(N,3,h,w)"), std::string::npos);
 }
+
+}  // namespace test_mosr

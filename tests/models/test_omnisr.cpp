@@ -21,7 +21,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_omnisr {
 
 // Window 4 needs inputs >= 13 (padded side >= 15 for ESA's max-pool).
 const std::vector<std::pair<std::string, std::string>> kTiny{{"num_feat", "8"}, {"window_size", "4"}};
@@ -55,8 +55,6 @@ std::set<std::string> keys_of(const sm::StateDict& sd) {
 }
 
 const sm::OmniSrOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::OmniSrImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(OmniSr, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("omnisr_x4_f32");
@@ -275,3 +273,5 @@ TEST(OmniSr, SharedAttentionCoreEqualsSwinIrWindowAttention) {
                                                      attn->relative_position_index, mask);
   EXPECT_TRUE(torch::equal(attn->proj->forward(masked), attn->forward(x, mask)));
 }
+
+}  // namespace test_omnisr

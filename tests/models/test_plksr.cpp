@@ -17,7 +17,7 @@ namespace F = torch::nn::functional;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_plksr {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_plksr.yaml");
@@ -38,8 +38,6 @@ std::vector<std::string> keys_of(const torch::nn::Module& m) {
 }
 
 const char* kSmall = "dim: 8, n_blocks: 2, kernel_size: 5";
-
-}  // namespace
 
 TEST(Plksr, ShapesAtEachScaleForEveryVariant) {
   torch::NoGradGuard ng;
@@ -213,3 +211,5 @@ TEST(Plksr, ConfigErrorsNameTheKey) {
     EXPECT_NE(error_of([&] { build(yaml, 4); }).find(want), std::string::npos) << yaml;
   EXPECT_NE(error_of([] { build("{type: realplksr}", 6); }).find("does not support scale 6"), std::string::npos);
 }
+
+}  // namespace test_plksr

@@ -22,7 +22,7 @@ namespace sm = srlab::models;
 using srlab::testing::build_generator;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_rcan {
 
 /// A small RCAN (G 1, B 1, F 8, r 4) with the keys of `extra` (", key: value, ...") replacing those sizes.
 sm::Generator tiny(const std::string& extra, int scale) {
@@ -49,8 +49,6 @@ sm::StateDict state_dict_of(const sm::Generator& g) {
 }
 
 const sm::RcanOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::RcanImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(Rcan, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("rcan_x2_f16");
@@ -271,3 +269,5 @@ TEST(ReflectPad, MatchesPyTorchWhereDefinedAndKeepsReflectingBeyond) {
   EXPECT_TRUE(torch::equal(z.select(2, 0), z.select(2, 6)));
   EXPECT_TRUE(torch::equal(sm::reflect_pad_to_multiple(x, 4).slice(3, 5, 8), x.index_select(3, torch::tensor({3, 2, 1}, torch::kLong))));
 }
+
+}  // namespace test_rcan

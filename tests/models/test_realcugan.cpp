@@ -20,7 +20,7 @@ namespace sm = srlab::models;
 using srlab::testing::build_generator;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_realcugan {
 
 std::vector<std::string> keys_of(const sm::Generator& g) {
   std::vector<std::string> keys;
@@ -68,8 +68,6 @@ std::vector<std::string> reference_keys(bool conv_final, bool pro) {
   std::sort(k.begin(), k.end());
   return k;
 }
-
-}  // namespace
 
 TEST(RealCugan, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("realcugan_x2");
@@ -218,3 +216,5 @@ TEST(RealCugan, ConfigErrorsNameTheKey) {
   EXPECT_NE(error_of([] { build_generator("{type: realcugan}", 2)->forward(torch::rand({1, 1, 8, 8})); }).find("(N,3,h,w)"),
             std::string::npos);
 }
+
+}  // namespace test_realcugan

@@ -23,7 +23,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_rgt {
 
 // Two groups: group 0 has L-SA (unshifted), RG-SA, L-SA (shifted); group 1 L-SA (shifted), RG-SA.
 // split_size [2, 4] unless `extra` sets it.
@@ -55,8 +55,6 @@ std::map<std::string, std::vector<int64_t>> shapes_of(const sm::StateDict& sd) {
 }
 
 const sm::RgtOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::RgtImpl&>(*g).options(); }
-
-}  // namespace
 
 TEST(RgtFixture, LoadsWithNoHintsAndMatchesTheReference) {
   const auto fx = srlab::testing::zoo_fixture("rgt_x2_e24");
@@ -357,3 +355,5 @@ TEST(RgtFixture, DetectorClaimsNoOtherZooFile) {
   }
   EXPECT_GE(checked, 9);
 }
+
+}  // namespace test_rgt

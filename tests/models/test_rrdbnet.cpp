@@ -19,7 +19,7 @@ namespace F = torch::nn::functional;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_rrdbnet {
 
 const char* kTiny = "{type: rrdbnet, num_feat: 8, num_block: 1, num_grow_ch: 4}";
 
@@ -61,9 +61,6 @@ torch::Tensor reference_forward(const sm::Generator& g, const torch::Tensor& x, 
   feat = lrelu(conv(feat.repeat_interleave(2, 2).repeat_interleave(2, 3), p, "conv_up2"));
   return conv(lrelu(conv(feat, p, "conv_hr")), p, "conv_last");
 }
-
-
-}  // namespace
 
 TEST(Rrdbnet, OutputShapesAtScales1To4IncludingOddSizes) {
   torch::manual_seed(0);
@@ -256,3 +253,5 @@ TEST(Rrdbnet, UnsupportedScalesAndInvalidConfigsAreRefused) {
   const auto types = sm::generator_types();
   EXPECT_TRUE(std::any_of(types.begin(), types.end(), [](const auto& t) { return t.first == "rrdbnet"; }));
 }
+
+}  // namespace test_rrdbnet

@@ -17,7 +17,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_span {
 
 sm::Generator build(const std::string& model_yaml, int scale) {
   Config cfg = Config::parse("model: " + model_yaml, "test_span.yaml");
@@ -36,8 +36,6 @@ sm::StateDict state_dict_of(const torch::nn::Module& m) {
   for (const auto& kv : m.named_buffers()) sd[kv.key()] = kv.value().detach().clone();
   return sd;
 }
-
-}  // namespace
 
 TEST(Span, ShapesAtEachScale) {
   torch::NoGradGuard ng;
@@ -217,3 +215,5 @@ TEST(Span, ConfigErrorsNameTheKey) {
   const auto g = build("{type: span, feature_channels: 4}", 2);
   EXPECT_NE(error_of([&] { g->forward(torch::rand({3, 7, 9})); }).find("(N,3,h,w)"), std::string::npos);
 }
+
+}  // namespace test_span

@@ -12,7 +12,7 @@ namespace F = torch::nn::functional;
 
 using srlab::testing::error_of;
 
-namespace {
+namespace test_spectral_norm {
 
 std::vector<std::string> keys(const torch::OrderedDict<std::string, torch::Tensor>& d) {
   std::vector<std::string> out;
@@ -23,8 +23,6 @@ std::vector<std::string> keys(const torch::OrderedDict<std::string, torch::Tenso
 double largest_singular_value(const torch::Tensor& w) {
   return torch::linalg_svdvals(w.detach().reshape({w.size(0), -1}).to(torch::kDouble))[0].item<double>();
 }
-
-}  // namespace
 
 TEST(SpectralNorm, SigmaConvergesToLargestSingularValueConv) {
   torch::manual_seed(1);
@@ -217,3 +215,5 @@ TEST(SpectralNorm, Errors) {
   EXPECT_NE(error_of([&] { sm::spectral_power_iteration(w, u, v, 1, 1e-12); }).find("power iteration needs"),
             std::string::npos);
 }
+
+}  // namespace test_spectral_norm

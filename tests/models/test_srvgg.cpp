@@ -17,15 +17,12 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_srvgg {
 
 // Nearest upsampling by repetition (independent of interpolate): (N,C,h,w) -> (N,C,h*s,w*s).
 torch::Tensor repeat_upsample(const torch::Tensor& x, int64_t s) {
   return x.repeat_interleave(s, 2).repeat_interleave(s, 3);
 }
-
-
-}  // namespace
 
 TEST(Srvgg, OutputShapesAllScalesAndActivationsOddSizes) {
   torch::manual_seed(0);
@@ -179,3 +176,5 @@ TEST(Srvgg, UnsupportedScalesAndInvalidConfigsAreRefused) {
   const auto types = sm::generator_types();
   EXPECT_TRUE(std::any_of(types.begin(), types.end(), [](const auto& t) { return t.first == "srvgg_compact"; }));
 }
+
+}  // namespace test_srvgg

@@ -17,7 +17,7 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_swinir {
 
 const char* kTiny = "type: swinir, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, img_size: 8, mlp_ratio: 2";
 
@@ -61,8 +61,6 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
 }
-
-}  // namespace
 
 TEST(SwinIr, OutputShapesNonMultipleSizesEveryUpsampler) {
   torch::manual_seed(0);
@@ -266,3 +264,5 @@ TEST(SwinIr, DropPathOnlyInTraining) {
   EXPECT_FALSE(torch::allclose(a, c));
   EXPECT_TRUE(torch::isfinite(c).all().item<bool>());
 }
+
+}  // namespace test_swinir

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_vgg19_features {
 
 // Writes `net`'s parameters in the converted layout (torchvision names, dict name -> tensor), optionally
 // dropping one tensor or adding an unexpected one.
@@ -34,8 +34,6 @@ fs::path write_weights(const sm::Vgg19Features& net, const std::string& tag, con
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
 }
-
-}  // namespace
 
 TEST(Vgg19Features, BasicSRLayerNamesMapToTorchvisionIndices) {
   const auto& names = sm::vgg19_layer_names();
@@ -175,3 +173,5 @@ TEST(Vgg19Features, WeightResolutionSaysWhereItLookedAndHowToConvert) {
   ::unsetenv("SRLAB_VGG19_WEIGHTS");
   fs::remove(f);
 }
+
+}  // namespace test_vgg19_features

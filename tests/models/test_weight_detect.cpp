@@ -17,7 +17,7 @@
 #include "tests/test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
-namespace {
+namespace test_weight_detect {
 using namespace srlab::models;
 using srlab::testing::error_of;
 using srlab::testing::interop_dir;
@@ -241,4 +241,4 @@ TEST(WeightDetect, SrlabCheckpointsStillLoadAndRejectModelOptions) {
   std::filesystem::remove(file);
 }
 
-}  // namespace
+}  // namespace test_weight_detect

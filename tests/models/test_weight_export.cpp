@@ -25,12 +25,11 @@
 #include "models/weights/pth_writer.h"
 #include "models/weights/safetensors_writer.h"
 
-namespace {
+namespace test_weight_export {
 namespace fs = std::filesystem;
 namespace sm = srlab::models;
 using srlab::testing::error_of;
 using srlab::testing::TempDir;
-
 
 // Small hyperparameters per built-in type (fast tests); other types are built with their defaults.
 std::pair<std::string, int> small_config(const std::string& type) {
@@ -91,8 +90,6 @@ sm::StateDict small_dict() {
           {"scalar", torch::tensor(3.0f)},
           {"act.weight", torch::full({300}, 0.25f)}};
 }
-
-}  // namespace
 
 TEST(WeightExport, PthZipLayoutAsTorchSave) {
   TempDir tmp;
@@ -246,3 +243,5 @@ TEST(WeightExport, ZooFixtureRoundTripIsBitIdenticalInPython) {
 }
 
 }  // namespace
+
+}  // namespace test_weight_export

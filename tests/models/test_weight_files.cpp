@@ -20,7 +20,7 @@
 #include "tests/test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
-namespace {
+namespace test_weight_files {
 using namespace srlab::models;
 using srlab::testing::error_of;
 using srlab::testing::interop_dir;
@@ -270,4 +270,4 @@ TEST(Safetensors, BadHeadersAreClearErrors) {
   for (const auto& f : {wrong_dtype, too_long, outside, mismatch}) std::filesystem::remove(f);
 }
 
-}  // namespace
+}  // namespace test_weight_files

@@ -22,7 +22,7 @@
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
 
-namespace {
+namespace test_weight_hostile {
 using namespace srlab::models;
 using namespace std::string_literals;
 namespace fs = std::filesystem;
@@ -206,4 +206,4 @@ TEST(HostileWeights, BadModelOptionsAreReportedAsOptions) {
   EXPECT_TRUE(contains(msg, "--model-option 'res_scale'") && contains(msg, "expected key=value")) << msg;
 }
 
-}  // namespace
+}  // namespace test_weight_hostile

@@ -19,7 +19,7 @@
 #include "eval/methods.h"
 #include "reports/run_reports.h"
 
-namespace {
+namespace test_browser {
 namespace fs = std::filesystem;
 using namespace srlab;
 
@@ -132,4 +132,4 @@ TEST(Browser, ReportLoadsAndSliderChangesPixels) {
   EXPECT_GT(diff_fraction(x + w / 10 + 3, x + 9 * w / 10 - 3), 0.2);
 }
 
-}  // namespace
+}  // namespace test_browser

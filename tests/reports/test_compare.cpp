@@ -23,7 +23,7 @@
 #include "models/weights/checkpoint.h"
 #include "models/arch/registry.h"
 
-namespace {
+namespace test_compare {
 namespace fs = std::filesystem;
 using namespace srlab;
 using srlab::testing::error_of;
@@ -289,4 +289,4 @@ TEST(Compare, RefusesBadInputsBeforeEvaluating) {
   EXPECT_FALSE(fs::exists(f.tmp.path / "o3" / "compare.md"));
 }
 
-}  // namespace
+}  // namespace test_compare

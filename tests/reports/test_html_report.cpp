@@ -9,7 +9,7 @@
 #include "reports/html_report.h"
 #include "reports/pd_plot_svg.h"
 
-namespace {
+namespace test_html_report {
 using namespace srlab;
 using srlab::testing::error_of;
 
@@ -147,4 +147,4 @@ TEST(PdPlotSvg, SkipsNonFiniteAndEscapes) {
   EXPECT_EQ(plot.label_boxes[1].w, 0);
 }
 
-}  // namespace
+}  // namespace test_html_report

@@ -14,7 +14,7 @@
 
 using srlab::core::Config;
 
-namespace {
+namespace test_arch_training_test {
 
 std::string arch_yaml(const std::string& name, const std::string& model,
                       const std::string& losses = "[{type: l1, weight: 1.0}]", int lr_patch = 8) {
@@ -54,8 +54,6 @@ void expect_trains_and_resumes(const std::string& tag, const std::string& model,
         srlab::testing::generator_weights(second.run_dir / "checkpoints/latest.pt", ema)))
         << model << " ema " << ema;
 }
-
-}  // namespace
 
 TEST(ArchTraining, SpanTrainsWithoutNaNAndResumesExactly) {
   expect_trains_and_resumes("span", "{type: span, feature_channels: 6}");
@@ -147,3 +145,5 @@ gan: {d_start: 2}
     EXPECT_NE(header.find("d_loss"), std::string::npos) << header;
   }
 }
+
+}  // namespace test_arch_training_test

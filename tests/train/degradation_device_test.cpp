@@ -14,7 +14,7 @@
 namespace fs = std::filesystem;
 using srlab::core::Config;
 
-namespace {
+namespace test_degradation_device_test {
 
 Config degraded_config(const std::string& name, const std::string& device_key) {
   const std::string d = srlab::testing::make_train_dataset().string();
@@ -41,8 +41,6 @@ train: {iters: 6, ema_decay: 0, log_every: 2, save_every: 3}
 std::vector<torch::Tensor> final_weights(const srlab::train::TrainSummary& s) {
   return srlab::testing::generator_weights(s.run_dir / "checkpoints/latest.pt", false);
 }
-
-}  // namespace
 
 TEST(DegradationDevice, TrainStepDegradationIsReproducibleAndResumesExactly) {
   const std::string key = "    degradation_device: train";
@@ -77,3 +75,5 @@ TEST(DegradationDevice, BadValuesAreConfigErrors) {
   const std::string none = srlab::testing::error_of([&] { srlab::testing::run_train(no_degradation); });
   EXPECT_NE(none.find("only applies to on-the-fly LR"), std::string::npos) << none;
 }
+
+}  // namespace test_degradation_device_test

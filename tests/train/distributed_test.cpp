@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 using srlab::core::Config;
 using namespace std::chrono_literals;
 
-namespace {
+namespace test_distributed_test {
 
 Config dp_config(const std::string& name, int iters, const std::string& train_extra = "") {
   const std::string d = srlab::testing::make_train_dataset().string();
@@ -124,8 +124,6 @@ bool wait_for_rows(const fs::path& csv, int rows, std::chrono::seconds limit) {
 
 fs::path run_dir_of(const std::string& name) { return srlab::testing::train_runs_dir() / name; }
 fs::path latest_of(const std::string& name) { return run_dir_of(name) / "checkpoints" / "latest.pt"; }
-
-}  // namespace
 
 // The worker body of the multi-process tests (skipped unless launched by them).
 TEST(DistributedWorker, Train) {
@@ -319,3 +317,5 @@ TEST(Amp, ConfigIsValidatedAndCpuBf16Trains) {
   for (const auto& w : srlab::testing::generator_weights(s.run_dir / "checkpoints/latest.pt", false))
     EXPECT_TRUE(torch::isfinite(w).all().item<bool>());
 }
+
+}  // namespace test_distributed_test

@@ -24,7 +24,7 @@ using srlab::core::Config;
 using srlab::testing::error_of;
 using srlab::testing::run_train;
 
-namespace {
+namespace test_gan_trainer_test {
 
 // A tiny GAN run: srvgg_compact (8 features, 2 convs) x2, unet_sn (8 features), batch 2, LR patch 8
 // (HR patch 16, a multiple of the U-Net's 8), 6 iterations, Set5 x2 HR + LR folders.
@@ -75,8 +75,6 @@ bool same_named(const std::vector<std::pair<std::string, torch::Tensor>>& a,
 }
 
 using srlab::testing::split_csv_line;
-
-}  // namespace
 
 TEST(GanTrainer, TinyRunLogsDiscriminatorAndCheckpointsIt) {
   auto s = run_train(gan_config("gan_tiny"));
@@ -372,3 +370,5 @@ TEST(GanTrainer, ConfigDefaults) {
   EXPECT_FALSE(p.gan.enabled());
   EXPECT_EQ(p.best_by, "psnr");
 }
+
+}  // namespace test_gan_trainer_test

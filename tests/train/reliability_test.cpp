@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
-namespace {
+namespace test_reliability_test {
 
 Config small_config(const std::string& name, const std::string& extra = "") {
   const std::string d = srlab::testing::make_train_dataset().string();
@@ -46,8 +46,6 @@ std::vector<std::string> csv_iterations(const fs::path& csv) {
   while (std::getline(in, line)) out.push_back(line.substr(0, line.find(',')));
   return out;
 }
-
-}  // namespace
 
 TEST(RunFolderLock, ASecondRunOfTheSameNameIsRefusedWithThePid) {
   const fs::path runs = srlab::testing::train_runs_dir();
@@ -116,3 +114,5 @@ TEST(MetricsWindow, AStopLogsItsPartialWindowSoTheResumedRunStartsAFreshOne) {
   EXPECT_EQ(second.iterations, 6);
   EXPECT_EQ(csv_iterations(first.run_dir / "metrics.csv"), (std::vector<std::string>{"2", "3", "4", "6"}));
 }
+
+}  // namespace test_reliability_test

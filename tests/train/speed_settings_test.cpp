@@ -13,7 +13,7 @@
 #include "train/speed_settings.h"
 #include "train/train_config.h"
 
-namespace {
+namespace test_speed_settings_test {
 using srlab::testing::run_train;
 using srlab::testing::tiny_train_config;
 
@@ -36,7 +36,6 @@ std::string read_all(const std::filesystem::path& p) {
   std::ifstream f(p);
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
-}  // namespace
 
 /// tiny_train_config for 20 iterations, a metrics.csv row per iteration.
 srlab::core::Config twenty_steps(const std::string& name, const std::string& train_extra) {
@@ -108,3 +107,5 @@ TEST(SpeedSettings, ToChannelsLastKeepsValuesAndIdentity) {
   EXPECT_TRUE(torch::equal(conv->weight, before));
   EXPECT_EQ(conv->weight.unsafeGetTensorImpl(), impl);
 }
+
+}  // namespace test_speed_settings_test

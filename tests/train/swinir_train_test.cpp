@@ -13,7 +13,7 @@
 namespace fs = std::filesystem;
 using srlab::core::Config;
 
-namespace {
+namespace test_swinir_train_test {
 
 Config swinir_config(const std::string& name) {
   const std::string d = srlab::testing::make_train_dataset().string();
@@ -32,8 +32,6 @@ optimizer: {type: adam, lr: 2.0e-4}
 train: {iters: 8, ema_decay: 0.9, log_every: 1, save_every: 4}
 )", name + ".yaml");
 }
-
-}  // namespace
 
 TEST(SwinIrTraining, FewIterationsFiniteAndResumeExact) {
   using srlab::testing::generator_weights;
@@ -65,3 +63,5 @@ TEST(SwinIrTraining, FewIterationsFiniteAndResumeExact) {
   EXPECT_TRUE(srlab::testing::same_tensors(generator_weights(straight.run_dir / "checkpoints/latest.pt", true),
                                            generator_weights(second.run_dir / "checkpoints/latest.pt", true)));
 }
+
+}  // namespace test_swinir_train_test

@@ -9,7 +9,7 @@
 #include "data/image/image_io.h"
 #include "train/curves.h"
 
-namespace {
+namespace test_curves {
 namespace fs = std::filesystem;
 using namespace srlab;
 
@@ -55,4 +55,4 @@ TEST(Curves, GnuplotDrawsTheRunFolder) {
   fs::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace test_curves

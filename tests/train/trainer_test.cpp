@@ -20,7 +20,7 @@
 namespace fs = std::filesystem;
 using srlab::core::Config;
 
-namespace {
+namespace test_trainer_test {
 
 fs::path make_dataset() { return srlab::testing::make_train_dataset(); }
 
@@ -39,8 +39,6 @@ bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>&
 srlab::train::TrainSummary run(const Config& c, const fs::path& resume = {}, int64_t stop_after = 0, bool final_eval = false) {
   return srlab::testing::run_train(c, resume, stop_after, final_eval);
 }
-
-}  // namespace
 
 TEST(Trainer, RunFolderHoldsEverything) {
   auto s = run(tiny_config("full"), {}, 0, /*final_eval=*/true);
@@ -163,3 +161,5 @@ TEST(Trainer, LpipsInFinalReportAndMissingWeightsFailBeforeTraining) {
   EXPECT_NE(msg.find("eval.metrics"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(runs_dir() / "lpips_bad"));  // nothing was started
 }
+
+}  // namespace test_trainer_test
