@@ -9,8 +9,13 @@
 # clone). They are rewritten only when their list changes (file(CONFIGURE)), so an unchanged batch is not
 # recompiled after a re-configure.
 #
-# Developers in an edit-compile loop may prefer one translation unit per file:
+# Measured on this project's 2-core machine (no ccache, back to back): a clean build of `srlab` took 959 s
+# with one translation unit per file and 320 s in batches of 8 (README, "Build time"). The price is paid in
+# edit-compile cycles: an edited file recompiles its whole batch (8-25 s instead of 5-18 s for the file
+# alone). Developers in such a loop, or who want one compile_commands.json entry per file (clangd), use
 #   cmake -S . -B build -DSRLAB_UNITY_BUILD=OFF
+# Test files keep their helpers in a namespace named after the file (tests/<lib>/test_x.cpp: test_x), not
+# in an anonymous one, so that two files of one batch never define the same name.
 # Sources that need their own compile definitions or must not share a translation unit carry the source
 # property SKIP_UNITY_BUILD_INCLUSION (set before srlab_target_sources is called) and are compiled alone.
 option(SRLAB_UNITY_BUILD "Compile sources in batches of SRLAB_UNITY_BATCH_SIZE (faster clean builds)" ON)

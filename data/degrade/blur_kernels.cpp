@@ -9,7 +9,7 @@ namespace srlab::data {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
+constexpr double kBlurPi = 3.14159265358979323846;
 
 void check_size(int size, const char* what) {
   if (size < 3 || size % 2 == 0)
@@ -68,7 +68,7 @@ cv::Mat plateau_kernel(int size, double sigma_x, double sigma_y, double theta, d
 
 cv::Mat sinc_kernel(int size, double omega_c) {
   check_size(size, "sinc_kernel");
-  if (!(omega_c > 0.0) || omega_c > kPi + 1e-12)
+  if (!(omega_c > 0.0) || omega_c > kBlurPi + 1e-12)
     throw Error("sinc_kernel: cutoff must be in (0, pi] rad/pixel, got " + std::to_string(omega_c));
   cv::Mat k(size, size, CV_64F);
   const int h = size / 2;
@@ -76,8 +76,8 @@ cv::Mat sinc_kernel(int size, double omega_c) {
   for (int r = 0; r < size; ++r) {
     for (int c = 0; c < size; ++c) {
       const double rho = std::hypot(static_cast<double>(c - h), static_cast<double>(r - h));
-      const double v = rho == 0.0 ? omega_c * omega_c / (4.0 * kPi)
-                                  : omega_c * std::cyl_bessel_j(1.0, omega_c * rho) / (2.0 * kPi * rho);
+      const double v = rho == 0.0 ? omega_c * omega_c / (4.0 * kBlurPi)
+                                  : omega_c * std::cyl_bessel_j(1.0, omega_c * rho) / (2.0 * kBlurPi * rho);
       k.at<double>(r, c) = v;
       sum += v;
     }
@@ -127,14 +127,14 @@ SampledKernel sample_kernel(const KernelSamplerOptions& o, std::mt19937_64& rng)
     Range omega = o.omega_deg;
     if (!(omega.hi > 0.0)) omega = s.size < 13 ? Range{60.0, 180.0} : Range{36.0, 180.0};
     s.omega_deg = uniform(rng, omega);
-    s.kernel = sinc_kernel(s.size, s.omega_deg * kPi / 180.0);
+    s.kernel = sinc_kernel(s.size, s.omega_deg * kBlurPi / 180.0);
     return s;
   }
   const bool iso = s.type == KernelType::kIso || s.type == KernelType::kGeneralizedIso || s.type == KernelType::kPlateauIso;
   s.sigma_x = uniform(rng, o.sigma);
   s.sigma_y = iso ? s.sigma_x : uniform(rng, o.sigma);
   s.rotation_deg = iso ? 0.0 : uniform(rng, o.rotation_deg);
-  const double theta = s.rotation_deg * kPi / 180.0;
+  const double theta = s.rotation_deg * kBlurPi / 180.0;
   switch (s.type) {
     case KernelType::kIso:
     case KernelType::kAniso:

@@ -42,6 +42,17 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
 }
 
+torch::nn::Conv2d same_conv(int64_t in, int64_t out, int64_t k) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
+}
+
+torch::Tensor nearest_x2(const torch::Tensor& x) {
+  return torch::nn::functional::interpolate(
+      x, torch::nn::functional::InterpolateFuncOptions()
+             .size(std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2})
+             .mode(torch::kNearest));
+}
+
 torch::nn::LayerNorm layer_norm(int64_t dim) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)); }
 
 torch::nn::Linear trunc_normal_linear(int64_t in, int64_t out, bool bias) {

@@ -34,6 +34,13 @@ constexpr float kDiv2kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
 /// nn.Conv2d(in, out, 3, 1, 1) with bias: 3x3, stride 1, zero padding 1 (shape-preserving).
 torch::nn::Conv2d conv3x3(int64_t in, int64_t out);
 
+/// nn.Conv2d(in, out, k, padding=k // 2) with bias, stride 1 ("same" size for odd k).
+torch::nn::Conv2d same_conv(int64_t in, int64_t out, int64_t k);
+
+/// Nearest-neighbour x2 upsampling of an (N,C,H,W) tensor to (N,C,2H,2W) (F.interpolate(scale_factor=2,
+/// mode='nearest'), the nearest+conv upsamplers of SwinIR and ATD).
+torch::Tensor nearest_x2(const torch::Tensor& x);
+
 /// nn.LayerNorm(dim) over the last dimension, eps 1e-5 (the token norms of the Swin-family architectures).
 torch::nn::LayerNorm layer_norm(int64_t dim);
 

@@ -9,20 +9,7 @@
 
 namespace srlab::models {
 
-namespace F = torch::nn::functional;
-
 namespace {
-
-
-torch::Tensor lrelu(const torch::Tensor& x, double slope) {
-  return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(slope));
-}
-
-torch::Tensor nearest_x2(const torch::Tensor& x) {
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2})
-                               .mode(torch::kNearest));
-}
 
 /// Row (or column) indices of an n -> n + pad extension mirroring with the edge repeated: 0..n-1, n-1, n-2,
 /// ... (the official cat(x, flip(x))[:n + pad]), continued with period 2n when pad > n.
@@ -31,7 +18,7 @@ torch::Tensor mirror_index(int64_t n, int64_t pad, torch::Device device) {
   return torch::where(i < n, i, 2 * n - 1 - i).to(device);
 }
 
-AtdUpsampler parse_upsampler(const core::Config& params) {
+AtdUpsampler parse_atd_upsampler(const core::Config& params) {
   const std::string u = params.get<std::string>("upsampler", "pixelshuffle");
   if (u == "pixelshuffle") return AtdUpsampler::kPixelShuffle;
   if (u == "pixelshuffledirect") return AtdUpsampler::kPixelShuffleDirect;
@@ -174,14 +161,14 @@ torch::Tensor AtdImpl::deep_features(const torch::Tensor& f) {
 torch::Tensor AtdImpl::reconstruct(const torch::Tensor& f) {
   const int64_t s = options_.scale;
   if (options_.upsampler == AtdUpsampler::kPixelShuffleDirect) return torch::pixel_shuffle(upsample[0]->forward(f), s);
-  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
+  torch::Tensor y = torch::leaky_relu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
   if (options_.upsampler == AtdUpsampler::kPixelShuffle) {
     for (auto& conv : upsample) y = torch::pixel_shuffle(conv->forward(y), s == 3 ? 3 : 2);
     return conv_last->forward(y);
   }
-  y = lrelu(conv_up1->forward(nearest_x2(y)), kSwinLeakySlope);
-  y = lrelu(conv_up2->forward(nearest_x2(y)), kSwinLeakySlope);
-  return conv_last->forward(lrelu(conv_hr->forward(y), kSwinLeakySlope));
+  y = torch::leaky_relu(conv_up1->forward(nearest_x2(y)), kSwinLeakySlope);
+  y = torch::leaky_relu(conv_up2->forward(nearest_x2(y)), kSwinLeakySlope);
+  return conv_last->forward(torch::leaky_relu(conv_hr->forward(y), kSwinLeakySlope));
 }
 
 torch::Tensor AtdImpl::forward(torch::Tensor lr) {
@@ -204,7 +191,7 @@ torch::Tensor AtdImpl::forward(torch::Tensor lr) {
 Generator make_atd(const core::Config& params, int scale) {
   AtdOptions o;
   o.scale = scale;
-  o.upsampler = parse_upsampler(params);
+  o.upsampler = parse_atd_upsampler(params);
   check_scale(params, "atd (upsampler " + atd_upsampler_name(o.upsampler) + ")", scale, atd_scales(o.upsampler));
   o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
   o.depths = params.get<std::vector<int>>("depths", o.depths);

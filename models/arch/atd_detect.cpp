@@ -16,7 +16,7 @@ const std::string kLayer0 = "layers.0.residual_group.layers.0.";
 
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
-std::tuple<AtdUpsampler, int, int> detect_upsampler(const StateDict& sd) {
+std::tuple<AtdUpsampler, int, int> atd_upsampler_from_keys(const StateDict& sd) {
   if (has_key(sd, "conv_up1.weight")) {
     const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "ATD").size(0));
     return {AtdUpsampler::kNearestConv, 4, feat};
@@ -57,7 +57,7 @@ std::optional<DetectedModel> detect_atd(const StateDict& sd) {
   if (first.size(1) != 3)
     throw Error(fmt::format("ATD weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   AtdOptions o;
-  std::tie(o.upsampler, o.scale, o.num_feat) = detect_upsampler(sd);
+  std::tie(o.upsampler, o.scale, o.num_feat) = atd_upsampler_from_keys(sd);
   o.embed_dim = static_cast<int>(first.size(0));
 
   const torch::Tensor& rpi = require_tensor(sd, "relative_position_index_SA", 2, "ATD");

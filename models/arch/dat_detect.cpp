@@ -21,7 +21,7 @@ const std::string kDatBlock0 = "layers.0.blocks.0.";
 /// split_size [Mh, Mw] of the first spatial branch (attns.0 uses Mh x Mw windows): rpe_biases has
 /// R = (2Mh-1)(2Mw-1) rows and relative_position_index is (P, P) with P = Mh*Mw, so Mh + Mw = (4P+1-R)/2
 /// and Mh*Mw = P give the two sides; which one is Mh follows from the index's row stride (2Mw - 1).
-std::vector<int> detect_split_size(const StateDict& sd) {
+std::vector<int> dat_split_size_from_keys(const StateDict& sd) {
   const std::string rk = kDatBlock0 + "attn.attns.0.rpe_biases", ik = kDatBlock0 + "attn.attns.0.relative_position_index";
   const torch::Tensor& rpe = require_tensor(sd, rk, 2, "DAT");
   const torch::Tensor& index = require_tensor(sd, ik, 2, "DAT");
@@ -42,7 +42,7 @@ std::vector<int> detect_split_size(const StateDict& sd) {
 }
 
 /// Scale and num_feat from the reconstruction keys (pixelshuffle) or upsample.0 (pixelshuffledirect).
-std::tuple<bool, int, int> detect_upsampler(const StateDict& sd) {
+std::tuple<bool, int, int> dat_upsampler_from_keys(const StateDict& sd) {
   if (has_key(sd, "conv_before_upsample.0.weight")) {
     const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "DAT").size(0));
     int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
@@ -77,7 +77,7 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
   if (first.size(1) != 3)
     throw Error(fmt::format("DAT weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   DatOptions o;
-  std::tie(o.direct_upsampler, o.scale, o.num_feat) = detect_upsampler(sd);
+  std::tie(o.direct_upsampler, o.scale, o.num_feat) = dat_upsampler_from_keys(sd);
   o.embed_dim = static_cast<int>(first.size(0));
 
   const std::vector<int> groups = key_indices(sd, "layers.", ".blocks.0.norm1.weight");
@@ -98,7 +98,7 @@ std::optional<DetectedModel> detect_dat(const StateDict& sd) {
     else
       o.num_heads.push_back(2 * static_cast<int>(require_tensor(sd, p + "0.attn.attns.0.pos.pos3.2.weight", 2, "DAT").size(0)));
   }
-  o.split_size = detect_split_size(sd);
+  o.split_size = dat_split_size_from_keys(sd);
 
   const int64_t hidden = require_tensor(sd, kDatBlock0 + "ffn.fc1.weight", 2, "DAT").size(0);
   o.expansion_factor = static_cast<double>(hidden) / o.embed_dim;

@@ -17,9 +17,6 @@ constexpr double kDenseSlope = 0.2, kResidualScale = 0.2;
 const std::vector<int> kDrctScales{2, 3, 4, 8};
 constexpr int kLayersPerRdg = 5;
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
-}
 
 
 const char* kDrctSummary =
@@ -72,7 +69,7 @@ RdgImpl::RdgImpl(const std::vector<SwinBlockOptions>& blocks, int64_t embed_dim,
     const std::string n = std::to_string(k + 1);
     swin.push_back(register_module("swin" + n, SwinTransformerBlock(blocks[k])));
     const int64_t out = k + 1 == blocks.size() ? embed_dim : gc;
-    adjust.push_back(register_module("adjust" + n, conv(blocks[k].dim, out, 1)));
+    adjust.push_back(register_module("adjust" + n, same_conv(blocks[k].dim, out, 1)));
   }
 }
 
@@ -96,7 +93,7 @@ DrctImpl::DrctImpl(const DrctOptions& o) : options_(o) {
   const auto [key, problem] = drct_validate(o);
   if (!key.empty()) throw Error("drct: " + key + " " + problem);
   const int64_t c = o.embed_dim, f = kDrctNumFeat;
-  conv_first = register_module("conv_first", conv(3, c, 3));
+  conv_first = register_module("conv_first", same_conv(3, c, 3));
   if (o.patch_norm) {
     auto patch_embed = register_module("patch_embed", std::make_shared<torch::nn::Module>());
     patch_norm = patch_embed->register_module("norm", layer_norm(c));
@@ -125,7 +122,7 @@ DrctImpl::DrctImpl(const DrctOptions& o) : options_(o) {
   }
   norm = register_module("norm", layer_norm(c));
   if (!o.identity_resi) conv_after_body = register_swin_resi_conv(*this, "conv_after_body", c, false);
-  conv_before_upsample = conv(c, f, 3);
+  conv_before_upsample = same_conv(c, f, 3);
   register_module("conv_before_upsample",
                   torch::nn::Sequential(conv_before_upsample,
                                         torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakyReluDefaultSlope))));
@@ -133,12 +130,12 @@ DrctImpl::DrctImpl(const DrctOptions& o) : options_(o) {
   const int64_t r = o.scale == 3 ? 3 : 2;
   const int64_t stages = o.scale == 3 ? 1 : static_cast<int64_t>(std::lround(std::log2(o.scale)));
   for (int64_t i = 0; i < stages; ++i) {
-    upsample.push_back(conv(f, r * r * f, 3));
+    upsample.push_back(same_conv(f, r * r * f, 3));
     seq->push_back(upsample.back());
     seq->push_back(torch::nn::PixelShuffle(r));
   }
   register_module("upsample", seq);
-  conv_last = register_module("conv_last", conv(f, 3, 3));
+  conv_last = register_module("conv_last", same_conv(f, 3, 3));
 }
 
 torch::Tensor DrctImpl::forward(torch::Tensor lr) {

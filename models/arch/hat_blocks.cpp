@@ -13,9 +13,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
-}
 
 /// Per-sample stochastic depth in training (timm DropPath: x / keep * Bernoulli(keep)); identity in eval.
 torch::Tensor drop_path(const torch::Tensor& x, double p, bool training) {
@@ -40,7 +37,7 @@ torch::Tensor hat_oca_relative_position_index(int64_t window, int64_t overlap_wi
 HatChannelAttentionImpl::HatChannelAttentionImpl(int64_t dim, int64_t squeezed) {
   attention = register_module(
       "attention", torch::nn::Sequential(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)),
-                                         conv(dim, squeezed, 1), torch::nn::ReLU(), conv(squeezed, dim, 1),
+                                         same_conv(dim, squeezed, 1), torch::nn::ReLU(), same_conv(squeezed, dim, 1),
                                          torch::nn::Sigmoid()));
 }
 
@@ -51,7 +48,7 @@ HabImpl::HabImpl(const HabOptions& o) : options_(o) {
   attn = register_module("attn", WindowAttention(o.dim, o.window, o.num_heads, o.qkv_bias, /*own_index=*/false));
   conv_block = register_module("conv_block", std::make_shared<torch::nn::Module>());
   cab = conv_block->register_module(
-      "cab", torch::nn::Sequential(conv(o.dim, o.compressed, 3), torch::nn::GELU(), conv(o.compressed, o.dim, 3),
+      "cab", torch::nn::Sequential(same_conv(o.dim, o.compressed, 3), torch::nn::GELU(), same_conv(o.compressed, o.dim, 3),
                                    HatChannelAttention(o.dim, o.squeezed)));
   norm2 = register_module("norm2", layer_norm(o.dim));
   mlp = register_swin_mlp(*this, o.dim, static_cast<int64_t>(static_cast<double>(o.dim) * o.mlp_ratio));

@@ -11,7 +11,7 @@ namespace srlab::models {
 namespace F = torch::nn::functional;
 
 namespace {
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, bool bias, int64_t groups = 1, int64_t stride = 1,
+torch::nn::Conv2d omnisr_conv(int64_t in, int64_t out, int64_t k, bool bias, int64_t groups = 1, int64_t stride = 1,
                        int64_t pad = -1) {
   return torch::nn::Conv2d(
       torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad < 0 ? k / 2 : pad).groups(groups).bias(bias));
@@ -85,9 +85,9 @@ torch::Tensor OmniAttentionImpl::forward(const torch::Tensor& x) {
 
 OmniChannelAttentionImpl::OmniChannelAttentionImpl(int64_t dim, int64_t window_, bool grid_) : window(window_), grid(grid_) {
   temperature = register_parameter("temperature", torch::ones({heads, 1, 1}));
-  qkv = register_module("qkv", conv(dim, 3 * dim, 1, false));
-  qkv_dwconv = register_module("qkv_dwconv", conv(3 * dim, 3 * dim, 3, false, 3 * dim));
-  project_out = register_module("project_out", conv(dim, dim, 1, false));
+  qkv = register_module("qkv", omnisr_conv(dim, 3 * dim, 1, false));
+  qkv_dwconv = register_module("qkv_dwconv", omnisr_conv(3 * dim, 3 * dim, 3, false, 3 * dim));
+  project_out = register_module("project_out", omnisr_conv(dim, dim, 1, false));
 }
 
 torch::Tensor OmniChannelAttentionImpl::forward(const torch::Tensor& x) {
@@ -116,9 +116,9 @@ torch::Tensor OmniChannelAttentionImpl::forward(const torch::Tensor& x) {
 // --- gated FFN ---
 
 OmniGatedFfnImpl::OmniGatedFfnImpl(int64_t dim) {
-  project_in = register_module("project_in", conv(dim, 2 * dim, 1, false));
-  dwconv = register_module("dwconv", conv(2 * dim, 2 * dim, 3, false, 2 * dim));
-  project_out = register_module("project_out", conv(dim, dim, 1, false));
+  project_in = register_module("project_in", omnisr_conv(dim, 2 * dim, 1, false));
+  dwconv = register_module("dwconv", omnisr_conv(2 * dim, 2 * dim, 3, false, 2 * dim));
+  project_out = register_module("project_out", omnisr_conv(dim, dim, 1, false));
 }
 
 torch::Tensor OmniGatedFfnImpl::forward(const torch::Tensor& x) {
@@ -130,13 +130,13 @@ torch::Tensor OmniGatedFfnImpl::forward(const torch::Tensor& x) {
 
 OmniMbConvImpl::OmniMbConvImpl(int64_t dim) {
   auto fn = level(*this, "fn");
-  conv_in = fn->register_module("0", conv(dim, dim, 1, true));
-  dwconv = fn->register_module("2", conv(dim, dim, 3, true, dim));
+  conv_in = fn->register_module("0", omnisr_conv(dim, dim, 1, true));
+  dwconv = fn->register_module("2", omnisr_conv(dim, dim, 3, true, dim));
   auto gate = level(*level(*fn, "4"), "gate");
   const auto hidden = static_cast<int64_t>(static_cast<double>(dim) * 0.25);  // int(dim * shrinkage_rate)
   gate_down = gate->register_module("1", torch::nn::Linear(torch::nn::LinearOptions(dim, hidden).bias(false)));
   gate_up = gate->register_module("3", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
-  conv_out = fn->register_module("5", conv(dim, dim, 1, true));
+  conv_out = fn->register_module("5", omnisr_conv(dim, dim, 1, true));
 }
 
 torch::Tensor OmniMbConvImpl::forward(const torch::Tensor& x) {
@@ -187,11 +187,11 @@ torch::Tensor OsaBlockImpl::forward(const torch::Tensor& x) {
 // --- ESA ---
 
 OmniEsaImpl::OmniEsaImpl(int64_t f, int64_t channels) {
-  conv1 = register_module("conv1", conv(channels, f, 1, true));
-  conv_f = register_module("conv_f", conv(f, f, 1, true));
-  conv2 = register_module("conv2", conv(f, f, 3, true, 1, 2, 0));
-  conv3 = register_module("conv3", conv(f, f, 3, true));
-  conv4 = register_module("conv4", conv(f, channels, 1, true));
+  conv1 = register_module("conv1", omnisr_conv(channels, f, 1, true));
+  conv_f = register_module("conv_f", omnisr_conv(f, f, 1, true));
+  conv2 = register_module("conv2", omnisr_conv(f, f, 3, true, 1, 2, 0));
+  conv3 = register_module("conv3", omnisr_conv(f, f, 3, true));
+  conv4 = register_module("conv4", omnisr_conv(f, channels, 1, true));
 }
 
 torch::Tensor OmniEsaImpl::forward(const torch::Tensor& x) {

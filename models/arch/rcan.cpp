@@ -13,9 +13,6 @@ const std::vector<int> kRcanScales{1, 2, 3, 4, 8};
 const std::vector<std::string> kActModes{"relu", "leaky_relu", "elu", "silu", "gelu", "none"};
 
 /// The reference's default_conv: k x k, padding k/2, bias.
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).padding(k / 2).bias(true));
-}
 
 /// The reference's get_activation (in-place variants are the same function).
 torch::nn::AnyModule activation(const std::string& mode) {
@@ -39,8 +36,8 @@ torch::nn::Conv2d mean_shift(double rgb_range, double sign) {
 }  // namespace
 
 RcanChannelAttentionImpl::RcanChannelAttentionImpl(int64_t channels, int64_t reduction) {
-  conv_du = register_module("conv_du", torch::nn::Sequential(conv(channels, channels / reduction, 1), torch::nn::ReLU(),
-                                                             conv(channels / reduction, channels, 1), torch::nn::Sigmoid()));
+  conv_du = register_module("conv_du", torch::nn::Sequential(same_conv(channels, channels / reduction, 1), torch::nn::ReLU(),
+                                                             same_conv(channels / reduction, channels, 1), torch::nn::Sigmoid()));
 }
 
 torch::Tensor RcanChannelAttentionImpl::forward(const torch::Tensor& x) {
@@ -49,9 +46,9 @@ torch::Tensor RcanChannelAttentionImpl::forward(const torch::Tensor& x) {
 
 RcabImpl::RcabImpl(int64_t channels, int64_t kernel_size, int64_t reduction, const std::string& act_mode) {
   body = torch::nn::Sequential();
-  body->push_back(conv(channels, channels, kernel_size));
+  body->push_back(same_conv(channels, channels, kernel_size));
   body->push_back(activation(act_mode));
-  body->push_back(conv(channels, channels, kernel_size));
+  body->push_back(same_conv(channels, channels, kernel_size));
   body->push_back(RcanChannelAttention(channels, reduction));
   register_module("body", body);
 }
@@ -62,7 +59,7 @@ RcanResidualGroupImpl::RcanResidualGroupImpl(int64_t channels, int64_t kernel_si
                                              const std::string& act_mode, int64_t n_resblocks) {
   body = torch::nn::Sequential();
   for (int64_t b = 0; b < n_resblocks; ++b) body->push_back(Rcab(channels, kernel_size, reduction, act_mode));
-  body->push_back(conv(channels, channels, kernel_size));
+  body->push_back(same_conv(channels, channels, kernel_size));
   register_module("body", body);
 }
 
@@ -97,12 +94,12 @@ RcanImpl::RcanImpl(const RcanOptions& options) : options_(options) {
   }
   head = torch::nn::Sequential();
   if (options.unshuffle_mod) head->push_back(torch::nn::PixelUnshuffle(d));
-  head->push_back(conv(3 * d * d, f, k));
+  head->push_back(same_conv(3 * d * d, f, k));
   register_module("head", head);
   body = torch::nn::Sequential();
   for (int g = 0; g < options.n_resgroups; ++g)
     body->push_back(RcanResidualGroup(f, k, r, options.act_mode, options.n_resblocks));
-  body->push_back(conv(f, f, k));
+  body->push_back(same_conv(f, f, k));
   register_module("body", body);
   tail = register_module("tail", RcanTail(f, k, options.unshuffle_mod ? 4 : options.scale));
 }
@@ -110,16 +107,16 @@ RcanImpl::RcanImpl(const RcanOptions& options) : options_(options) {
 RcanTailImpl::RcanTailImpl(int64_t channels, int64_t kernel_size, int scale) {
   up = torch::nn::Sequential();
   if (scale == 3) {
-    up->push_back(conv(channels, 9 * channels, 3));
+    up->push_back(same_conv(channels, 9 * channels, 3));
     up->push_back(torch::nn::PixelShuffle(3));
   } else {
     for (int t = scale; t > 1; t /= 2) {
-      up->push_back(conv(channels, 4 * channels, 3));
+      up->push_back(same_conv(channels, 4 * channels, 3));
       up->push_back(torch::nn::PixelShuffle(2));
     }
   }
   register_module("0", up);
-  last = register_module("1", conv(channels, 3, kernel_size));
+  last = register_module("1", same_conv(channels, 3, kernel_size));
 }
 
 torch::Tensor RcanTailImpl::forward(const torch::Tensor& x) { return last->forward(up->is_empty() ? x : up->forward(x)); }

@@ -15,7 +15,7 @@ torch::nn::ConvTranspose2d deconv(int64_t in, int64_t out, int64_t k, int64_t st
   return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, k).stride(stride).padding(padding).bias(true));
 }
 
-torch::Tensor lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.1)); }
+torch::Tensor cugan_lrelu(const torch::Tensor& x) { return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.1)); }
 
 /// F.pad(x, (-m, -m, -m, -m)): removes m samples at every spatial border.
 /// The reference's init of every conv / transposed conv weight in UNet1 and UNet2 (SE convs included).
@@ -64,9 +64,9 @@ CuganUNet1Impl::CuganUNet1Impl(int64_t in, int64_t out, bool x3) {
 
 torch::Tensor CuganUNet1Impl::forward(const torch::Tensor& x) {
   const torch::Tensor x1 = conv1->forward(x);
-  torch::Tensor x2 = lrelu(conv1_down->forward(x1));
-  x2 = lrelu(conv2_up->forward(conv2->forward(x2)));
-  const torch::Tensor x3 = lrelu(conv3->forward(crop_border(x1, 4) + x2));
+  torch::Tensor x2 = cugan_lrelu(conv1_down->forward(x1));
+  x2 = cugan_lrelu(conv2_up->forward(conv2->forward(x2)));
+  const torch::Tensor x3 = cugan_lrelu(conv3->forward(crop_border(x1, 4) + x2));
   return conv_bottom->forward(x3);
 }
 
@@ -86,12 +86,12 @@ CuganUNet2Impl::CuganUNet2Impl(int64_t in, int64_t out) {
 
 torch::Tensor CuganUNet2Impl::forward(const torch::Tensor& x) {
   const torch::Tensor x1 = conv1->forward(x);
-  torch::Tensor x2 = conv2->forward(lrelu(conv1_down->forward(x1)));
-  torch::Tensor x3 = conv3->forward(lrelu(conv2_down->forward(x2)));
-  x3 = lrelu(conv3_up->forward(x3));
+  torch::Tensor x2 = conv2->forward(cugan_lrelu(conv1_down->forward(x1)));
+  torch::Tensor x3 = conv3->forward(cugan_lrelu(conv2_down->forward(x2)));
+  x3 = cugan_lrelu(conv3_up->forward(x3));
   torch::Tensor x4 = conv4->forward(crop_border(x2, 4) + x3);
-  x4 = lrelu(conv4_up->forward(x4));
-  const torch::Tensor x5 = lrelu(conv5->forward(crop_border(x1, 16) + x4));
+  x4 = cugan_lrelu(conv4_up->forward(x4));
+  const torch::Tensor x5 = cugan_lrelu(conv5->forward(crop_border(x1, 16) + x4));
   return conv_bottom->forward(x5);
 }
 

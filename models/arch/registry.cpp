@@ -7,7 +7,7 @@ namespace srlab::models {
 void register_builtin_generators();  // builtin_generators.cpp
 
 namespace {
-core::Registry<GeneratorFactory>& registry() {
+core::Registry<GeneratorFactory>& generator_registry() {
   static core::Registry<GeneratorFactory> r("generator", register_builtin_generators);
   return r;
 }
@@ -19,20 +19,20 @@ std::map<std::string, GeneratorDetector>& detectors() {
 
 void register_generator(const std::string& type, GeneratorFactory factory, const std::string& summary,
                         GeneratorDetector detect) {
-  registry().add(type, std::move(factory), summary);
+  generator_registry().add(type, std::move(factory), summary);
   if (detect) detectors()[type] = std::move(detect);
 }
 
 Generator make_generator(const core::Config& model_cfg, int scale) {
-  Generator g = registry().find(model_cfg)(model_cfg, scale);
+  Generator g = generator_registry().find(model_cfg)(model_cfg, scale);
   model_cfg.check_known();
   return g;
 }
 
-std::vector<std::pair<std::string, std::string>> generator_types() { return registry().list(); }
+std::vector<std::pair<std::string, std::string>> generator_types() { return generator_registry().list(); }
 
 std::vector<std::pair<std::string, GeneratorDetector>> generator_detectors() {
-  registry().list();  // registers the built-ins on first use
+  generator_registry().list();  // registers the built-ins on first use
   return {detectors().begin(), detectors().end()};
 }
 

@@ -19,7 +19,7 @@ const std::string kRgtBlock0 = "layers.0.blocks.0.";
 /// [Sh, Sw] of the L-SA windows. The shapes give Sh*Sw (relative_position_index rows) and
 /// (2Sh-1)(2Sw-1) (rpe_biases rows), i.e. the pair up to order; the first stored offset of branch 0,
 /// (1-Sh, 1-Sw), gives the order (spandrel assumes Sh <= Sw when Sh != Sw, wrong for e.g. [16, 8]).
-std::vector<int> detect_split_size(const StateDict& sd) {
+std::vector<int> rgt_split_size_from_keys(const StateDict& sd) {
   const std::string p = kRgtBlock0 + "attn.attns.0.";
   const torch::Tensor& index = require_tensor(sd, p + "relative_position_index", 2, "RGT");
   const torch::Tensor& rpe = require_tensor(sd, p + "rpe_biases", 2, "RGT");
@@ -45,7 +45,7 @@ std::vector<int> detect_split_size(const StateDict& sd) {
 }
 
 /// Scale and num_feat from conv_before_upsample.0 and the upsample.<2i> convs.
-std::pair<int, int> detect_upsampler(const StateDict& sd) {
+std::pair<int, int> rgt_upsampler_from_keys(const StateDict& sd) {
   const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "RGT").size(0));
   int convs = 0;  // upsample.0, upsample.2, ...: one conv per pixel-shuffle stage
   while (has_key(sd, "upsample." + std::to_string(2 * convs) + ".weight")) ++convs;
@@ -71,7 +71,7 @@ std::optional<DetectedModel> detect_rgt(const StateDict& sd) {
     throw Error(fmt::format("RGT weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   RgtOptions o;
   o.embed_dim = static_cast<int>(first.size(0));
-  std::tie(o.scale, o.num_feat) = detect_upsampler(sd);
+  std::tie(o.scale, o.num_feat) = rgt_upsampler_from_keys(sd);
 
   const int layers = count_indexed(sd, "layers.", ".blocks.0.norm1.weight");
   o.depth.clear();
@@ -96,7 +96,7 @@ std::optional<DetectedModel> detect_rgt(const StateDict& sd) {
       o.c_ratio = static_cast<double>(conv.size(0)) / static_cast<double>(conv.size(1));
       break;
     }
-  o.split_size = detect_split_size(sd);
+  o.split_size = rgt_split_size_from_keys(sd);
   o.img_size = 64;  // the reference's; a shifted block's attn_mask_0 ((img/Sh)*(img/Sw) windows) shows it
   bool found = false;
   for (int i = 0; i < layers && !found; ++i)

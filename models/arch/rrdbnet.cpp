@@ -15,7 +15,7 @@ constexpr double kSlope = 0.2;     // LeakyReLU negative slope (ESRGAN)
 constexpr double kResScale = 0.2;  // residual scaling inside ResidualDenseBlock and RRDB (ESRGAN Sec. 3.1)
 
 
-torch::Tensor lrelu(const torch::Tensor& x) {
+torch::Tensor rrdb_lrelu(const torch::Tensor& x) {
   return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kSlope));
 }
 
@@ -47,10 +47,10 @@ ResidualDenseBlockImpl::ResidualDenseBlockImpl(int64_t num_feat, int64_t num_gro
 }
 
 torch::Tensor ResidualDenseBlockImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor x1 = lrelu(conv1->forward(x));
-  const torch::Tensor x2 = lrelu(conv2->forward(torch::cat({x, x1}, 1)));
-  const torch::Tensor x3 = lrelu(conv3->forward(torch::cat({x, x1, x2}, 1)));
-  const torch::Tensor x4 = lrelu(conv4->forward(torch::cat({x, x1, x2, x3}, 1)));
+  const torch::Tensor x1 = rrdb_lrelu(conv1->forward(x));
+  const torch::Tensor x2 = rrdb_lrelu(conv2->forward(torch::cat({x, x1}, 1)));
+  const torch::Tensor x3 = rrdb_lrelu(conv3->forward(torch::cat({x, x1, x2}, 1)));
+  const torch::Tensor x4 = rrdb_lrelu(conv4->forward(torch::cat({x, x1, x2, x3}, 1)));
   const torch::Tensor x5 = conv5->forward(torch::cat({x, x1, x2, x3, x4}, 1));
   return x5 * kResScale + x;
 }
@@ -101,9 +101,9 @@ torch::Tensor RrdbNetImpl::forward(torch::Tensor lr) {
   torch::Tensor trunk = options_.num_block > 0 ? body->forward(feat) : feat;
   feat = feat + conv_body->forward(trunk);
   const auto up2 = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest);
-  feat = lrelu(conv_up1->forward(F::interpolate(feat, up2)));
-  feat = lrelu(conv_up2->forward(F::interpolate(feat, up2)));
-  torch::Tensor out = conv_last->forward(lrelu(conv_hr->forward(feat)));
+  feat = rrdb_lrelu(conv_up1->forward(F::interpolate(feat, up2)));
+  feat = rrdb_lrelu(conv_up2->forward(F::interpolate(feat, up2)));
+  torch::Tensor out = conv_last->forward(rrdb_lrelu(conv_hr->forward(feat)));
   if (out.size(2) != h * s || out.size(3) != w * s) out = out.slice(2, 0, h * s).slice(3, 0, w * s);
   return out;
 }

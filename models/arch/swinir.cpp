@@ -9,21 +9,6 @@ namespace srlab::models {
 
 namespace F = torch::nn::functional;
 
-namespace {
-
-
-torch::Tensor lrelu(const torch::Tensor& x, double slope) {
-  return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(slope));
-}
-
-torch::Tensor nearest_x2(const torch::Tensor& x) {
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2})
-                               .mode(torch::kNearest));
-}
-
-}  // namespace
-
 std::string swinir_upsampler_name(SwinIrUpsampler u) {
   switch (u) {
     case SwinIrUpsampler::kPixelShuffle: return "pixelshuffle";
@@ -147,15 +132,15 @@ torch::Tensor SwinIrImpl::deep_features(const torch::Tensor& f) {
 torch::Tensor SwinIrImpl::reconstruct(const torch::Tensor& f) {
   const int64_t s = options_.scale;
   if (options_.upsampler == SwinIrUpsampler::kPixelShuffleDirect) return torch::pixel_shuffle(upsample[0]->forward(f), s);
-  torch::Tensor y = lrelu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
+  torch::Tensor y = torch::leaky_relu(conv_before_upsample->forward(f), kLeakyReluDefaultSlope);
   if (options_.upsampler == SwinIrUpsampler::kPixelShuffle) {
     for (auto& conv : upsample) y = torch::pixel_shuffle(conv->forward(y), s == 3 ? 3 : 2);
     return conv_last->forward(y);
   }
-  y = lrelu(conv_up1->forward(nearest_x2(y)), kSwinLeakySlope);
-  if (s >= 4) y = lrelu(conv_up2->forward(nearest_x2(y)), kSwinLeakySlope);
-  if (s == 8) y = lrelu(conv_up3->forward(nearest_x2(y)), kSwinLeakySlope);
-  return conv_last->forward(lrelu(conv_hr->forward(y), kSwinLeakySlope));
+  y = torch::leaky_relu(conv_up1->forward(nearest_x2(y)), kSwinLeakySlope);
+  if (s >= 4) y = torch::leaky_relu(conv_up2->forward(nearest_x2(y)), kSwinLeakySlope);
+  if (s == 8) y = torch::leaky_relu(conv_up3->forward(nearest_x2(y)), kSwinLeakySlope);
+  return conv_last->forward(torch::leaky_relu(conv_hr->forward(y), kSwinLeakySlope));
 }
 
 torch::Tensor SwinIrImpl::forward(torch::Tensor lr) {

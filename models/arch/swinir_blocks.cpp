@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/arch/arch_util.h"
 
 namespace srlab::models {
 
@@ -16,9 +17,6 @@ void init_linear(torch::nn::Linear& l) {
   if (l->bias.defined()) l->bias.zero_();
 }
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
-}
 
 /// Region label of each of `n` rows (or columns) of a cyclically shifted map: 0 for [0, n-M), 1 for
 /// [n-M, n-shift), 2 for [n-shift, n).
@@ -138,16 +136,16 @@ torch::Tensor SwinResiConv::operator()(const torch::Tensor& x) {
 SwinResiConv register_swin_resi_conv(torch::nn::Module& parent, const std::string& name, int64_t dim, bool three_conv) {
   SwinResiConv r;
   if (!three_conv) {
-    r.first = parent.register_module(name, conv(dim, dim, 3));
+    r.first = parent.register_module(name, same_conv(dim, dim, 3));
     return r;
   }
   if (dim < 4)
     throw Error("swinir: resi_connection 3conv needs embed_dim >= 4 (it uses embed_dim/4 channels), got " +
                 std::to_string(dim));
   const int64_t q = dim / 4;
-  r.first = conv(dim, q, 3);
-  r.mid = conv(q, q, 1);
-  r.last = conv(q, dim, 3);
+  r.first = same_conv(dim, q, 3);
+  r.mid = same_conv(q, q, 1);
+  r.last = same_conv(q, dim, 3);
   const auto lrelu = torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kSwinLeakySlope));
   parent.register_module(name, torch::nn::Sequential(r.first, lrelu, r.mid, lrelu, r.last));
   return r;

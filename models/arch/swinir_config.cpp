@@ -6,7 +6,7 @@
 namespace srlab::models {
 
 namespace {
-SwinIrUpsampler parse_upsampler(const core::Config& params) {
+SwinIrUpsampler parse_swinir_upsampler(const core::Config& params) {
   const std::string u = params.get<std::string>("upsampler", "pixelshuffle");
   if (u == "pixelshuffle") return SwinIrUpsampler::kPixelShuffle;
   if (u == "pixelshuffledirect") return SwinIrUpsampler::kPixelShuffleDirect;
@@ -31,7 +31,7 @@ const char* kSwinIrSummary =
 Generator make_swinir(const core::Config& params, int scale) {
   SwinIrOptions o;
   o.scale = scale;
-  o.upsampler = parse_upsampler(params);
+  o.upsampler = parse_swinir_upsampler(params);
   check_scale(params, "swinir (upsampler " + swinir_upsampler_name(o.upsampler) + ")", scale, swinir_scales(o.upsampler));
   o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
   o.depths = params.get<std::vector<int>>("depths", o.depths);

@@ -17,7 +17,7 @@ const std::string kSwinIrBlock0 = "layers.0.residual_group.blocks.0.";
 
 
 /// Upsampler, scale and num_feat from the reconstruction keys.
-std::tuple<SwinIrUpsampler, int, int> detect_upsampler(const StateDict& sd) {
+std::tuple<SwinIrUpsampler, int, int> swinir_upsampler_from_keys(const StateDict& sd) {
   if (has_key(sd, "conv_before_upsample.0.weight")) {
     const int feat = static_cast<int>(require_tensor(sd, "conv_before_upsample.0.weight", 4, "SwinIR").size(0));
     if (has_key(sd, "conv_up1.weight")) {
@@ -59,7 +59,7 @@ std::optional<DetectedModel> detect_swinir(const StateDict& sd) {
   if (first.size(1) != 3)
     throw Error(fmt::format("SwinIR weights: 'conv_first.weight' takes {} input channels; SRLab loads RGB models (3)", first.size(1)));
   SwinIrOptions o;
-  std::tie(o.upsampler, o.scale, o.num_feat) = detect_upsampler(sd);
+  std::tie(o.upsampler, o.scale, o.num_feat) = swinir_upsampler_from_keys(sd);
   o.embed_dim = static_cast<int>(first.size(0));
 
   const int layers = count_indexed(sd, "layers.", ".residual_group.blocks.0.norm1.weight");

@@ -8,23 +8,23 @@ namespace srlab::models {
 void register_builtin_discriminators();  // builtin_discriminators.cpp
 
 namespace {
-core::Registry<DiscriminatorFactory>& registry() {
+core::Registry<DiscriminatorFactory>& discriminator_registry() {
   static core::Registry<DiscriminatorFactory> r("discriminator", register_builtin_discriminators);
   return r;
 }
 }  // namespace
 
 void register_discriminator(const std::string& type, DiscriminatorFactory factory, const std::string& summary) {
-  registry().add(type, std::move(factory), summary);
+  discriminator_registry().add(type, std::move(factory), summary);
 }
 
 Discriminator make_discriminator(const core::Config& cfg) {
-  Discriminator d = registry().find(cfg)(cfg);
+  Discriminator d = discriminator_registry().find(cfg)(cfg);
   cfg.check_known();
   return d;
 }
 
-std::vector<std::pair<std::string, std::string>> discriminator_types() { return registry().list(); }
+std::vector<std::pair<std::string, std::string>> discriminator_types() { return discriminator_registry().list(); }
 
 void check_discriminator_batch(const torch::Tensor& x, const std::string& arch, int64_t channels) {
   if (!x.defined())

@@ -16,7 +16,7 @@ namespace srlab::models {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kHowToMake =
+constexpr const char* kLpipsHowToMake =
     "use ../shared/data/weights/lpips/lpips_squeeze_v0.1.pt or convert the `lpips` Python package's weights with "
     "scripts/convert_lpips_weights.py";
 
@@ -104,14 +104,14 @@ Lpips load_lpips(const fs::path& weights, const std::string& net) {
   Lpips model(net);  // throws for an unsupported backbone
   const std::string what = "LPIPS-" + net + " weights";
   // Expected names: the module's parameter names with the "net." prefix removed.
-  load_parameters_strict(*model, read_tensor_dict(weights, what, kHowToMake), "net.", weights, what, kHowToMake);
+  load_parameters_strict(*model, read_tensor_dict(weights, what, kLpipsHowToMake), "net.", weights, what, kLpipsHowToMake);
   model->eval();
   return model;
 }
 
 fs::path resolve_lpips_weights(const std::string& explicit_path, const std::string& net) {
   return resolve_weight_file(explicit_path, "SRLAB_LPIPS_WEIGHTS", fs::path("weights") / "lpips" / ("lpips_" + net + "_v0.1.pt"),
-                             "LPIPS weights", std::string("pass --lpips-weights PATH (a loss: its `weights:` key); ") + kHowToMake);
+                             "LPIPS weights", std::string("pass --lpips-weights PATH (a loss: its `weights:` key); ") + kLpipsHowToMake);
 }
 
 }  // namespace srlab::models

@@ -19,7 +19,7 @@ namespace {
 const std::vector<int> kConfig{64, 64, -1, 128, 128, -1, 256, 256, 256, 256, -1, 512, 512, 512, 512, -1,
                                512, 512, 512, 512, -1};
 
-constexpr const char* kHowToMake =
+constexpr const char* kVggHowToMake =
     "SRLab ships no VGG19 weights: run `python3 scripts/convert_vgg19_weights.py --out vgg19_features.pt` where "
     "torchvision is installed (it writes torchvision's ImageNet VGG19 `features` tensors), then pass the file "
     "(`weights:` key of the perceptual_vgg loss) or set SRLAB_VGG19_WEIGHTS";
@@ -127,14 +127,14 @@ Vgg19Features load_vgg19_features(const fs::path& weights, const std::vector<std
                                   bool range_norm) {
   Vgg19Features model(layers, use_input_norm, range_norm);
   const std::string what = "VGG19 weights";
-  load_parameters_strict(*model, read_tensor_dict(weights, what, kHowToMake), "net.", weights, what, kHowToMake);
+  load_parameters_strict(*model, read_tensor_dict(weights, what, kVggHowToMake), "net.", weights, what, kVggHowToMake);
   model->eval();
   return model;
 }
 
 fs::path resolve_vgg19_weights(const std::string& explicit_path) {
   return resolve_weight_file(explicit_path, "SRLAB_VGG19_WEIGHTS", fs::path("weights") / "vgg" / "vgg19_features.pt",
-                             "VGG19 weights", kHowToMake);
+                             "VGG19 weights", kVggHowToMake);
 }
 
 }  // namespace srlab::models

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the generator tests (tests/models/) and their ONNX export tests (tests/deploy/).
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,21 @@ inline std::vector<std::string> parameter_keys(const models::Generator& g) {
   std::vector<std::string> keys;
   for (const auto& kv : g->named_parameters()) keys.push_back(kv.key());
   return keys;
+}
+
+/// The state dict of `g` as the reference code's state_dict() holds it: parameters and buffers by name.
+inline models::StateDict state_dict_of(const models::Generator& g) {
+  models::StateDict sd;
+  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
+  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
+  return sd;
+}
+
+/// The key names of `sd`.
+inline std::set<std::string> key_set(const models::StateDict& sd) {
+  std::set<std::string> k;
+  for (const auto& kv : sd) k.insert(kv.first);
+  return k;
 }
 
 /// BasicSR RRDBNet state-dict keys, in registration order, written out independently of the C++ code.

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
 #include "core/config.h"
@@ -20,6 +21,8 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
 
 namespace test_atd {
 
@@ -37,13 +40,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
 sm::Generator tiny(const std::string& extra, int scale) {
   const std::string layout = extra.find("depths") == std::string::npos ? ", depths: [2], num_heads: [2]" : "";
   return build(std::string("{") + kTiny + layout + extra + "}", scale);
-}
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
 }
 
 std::vector<std::string> keys_of(const sm::StateDict& sd) {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
 #include "core/config.h"
@@ -24,6 +25,9 @@ namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
 
+using srlab::testing::state_dict_of;
+using srlab::testing::key_set;
+
 namespace test_dat {
 
 // embed_dim 32: the dynamic position bias gets (32/2/4)/4 = 1 channel (with 24, as in the fixture, 0).
@@ -37,19 +41,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
 }
 
 sm::Generator tiny(const std::string& extra, int scale) { return build(std::string("{") + kTiny + extra + "}", scale); }
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
-}
-
-std::set<std::string> keys_of(const sm::StateDict& sd) {
-  std::set<std::string> k;
-  for (const auto& kv : sd) k.insert(kv.first);
-  return k;
-}
 
 const sm::DatOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::DatImpl&>(*g).options(); }
 
@@ -90,7 +81,7 @@ TEST(Dat, BuiltModelHasExactlyTheFixtureKeys) {
   EXPECT_EQ(file.state_dict.size(), fx["tensors"].get<size_t>());
   const auto g = build("{type: dat, embed_dim: 24, split_size: [2, 4], depth: [2, 2], num_heads: [2, 2], expansion_factor: 2}", 4);
   const auto mine = state_dict_of(g);
-  EXPECT_EQ(keys_of(mine), keys_of(file.state_dict));
+  EXPECT_EQ(key_set(mine), key_set(file.state_dict));
   for (const auto& [k, t] : file.state_dict)
     if (mine.count(k)) EXPECT_EQ(mine.at(k).sizes(), t.sizes()) << k;
 }
@@ -148,7 +139,7 @@ TEST(Dat, ShiftedBlocksFollowTheReferencePattern) {
   for (int j : {0, 4, 8}) EXPECT_FALSE(sm::dat_block_shifted(0, j)) << j;
   for (int j : {0, 4, 8}) EXPECT_TRUE(sm::dat_block_shifted(1, j)) << j;
   for (int j : {2, 6}) EXPECT_FALSE(sm::dat_block_shifted(3, j)) << j;
-  const auto keys = keys_of(state_dict_of(build("{type: dat, embed_dim: 16, depth: [3, 1], num_heads: [2, 2], img_size: 8}", 2)));
+  const auto keys = key_set(state_dict_of(build("{type: dat, embed_dim: 16, depth: [3, 1], num_heads: [2, 2], img_size: 8}", 2)));
   EXPECT_TRUE(keys.count("layers.0.blocks.2.attn.attn_mask_0"));
   EXPECT_TRUE(keys.count("layers.1.blocks.0.attn.attn_mask_1"));
   EXPECT_FALSE(keys.count("layers.0.blocks.0.attn.attn_mask_0"));
@@ -271,7 +262,7 @@ TEST(Dat, DetectorRoundTripsVariantsAndSplitOrder) {
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->scale, s);
     const auto back = build(d->model_yaml, d->scale);
-    EXPECT_EQ(keys_of(state_dict_of(back)), keys_of(state_dict_of(g))) << d->model_yaml;
+    EXPECT_EQ(key_set(state_dict_of(back)), key_set(state_dict_of(g))) << d->model_yaml;
     const auto &a = options_of(g), &b = options_of(back);
     EXPECT_EQ(a.direct_upsampler, b.direct_upsampler);
     EXPECT_EQ(a.embed_dim, b.embed_dim);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
 #include "core/config.h"
@@ -21,6 +22,9 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
+using srlab::testing::key_set;
 
 namespace test_drct {
 
@@ -47,19 +51,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
 }
 
 sm::Generator tiny(const Entries& changes, int scale) { return build(tiny_yaml(changes), scale); }
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
-}
-
-std::set<std::string> keys_of(const sm::StateDict& sd) {
-  std::set<std::string> k;
-  for (const auto& kv : sd) k.insert(kv.first);
-  return k;
-}
 
 const sm::DrctOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::DrctImpl&>(*g).options(); }
 
@@ -103,7 +94,7 @@ TEST(Drct, BuiltModelHasTheFixtureKeySetShapesAndBuffers) {
   const auto g = build("{type: drct, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, mlp_ratio: 2, "
                        "img_size: 64, gc: 8}", 4);
   const sm::StateDict sd = state_dict_of(g);
-  EXPECT_EQ(keys_of(sd), keys_of(ref));
+  EXPECT_EQ(key_set(sd), key_set(ref));
   for (const auto& [k, t] : sd)
     if (ref.count(k)) EXPECT_EQ(t.sizes(), ref.at(k).sizes()) << k;
   // The index buffers equal the official ones. (The fixture's attn_mask buffers hold perturbed values, not
@@ -183,7 +174,7 @@ TEST(Drct, DetectorRoundTripsVariants) {
     ASSERT_TRUE(d.has_value()) << tiny_yaml(changes);
     EXPECT_EQ(d->scale, s);
     const auto back = build(d->model_yaml, d->scale);
-    EXPECT_EQ(keys_of(state_dict_of(back)), keys_of(state_dict_of(g))) << d->model_yaml;
+    EXPECT_EQ(key_set(state_dict_of(back)), key_set(state_dict_of(g))) << d->model_yaml;
     const auto &a = options_of(g), &b = options_of(back);
     EXPECT_EQ(a.embed_dim, b.embed_dim);
     EXPECT_EQ(a.depths.size(), b.depths.size());

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 
 #include "core/config.h"
@@ -20,6 +21,9 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
+using srlab::testing::key_set;
 
 namespace test_hat {
 
@@ -70,19 +74,6 @@ std::string tiny_yaml(const std::string& extra) {
 
 sm::Generator tiny(const std::string& extra, int scale) { return build(tiny_yaml(extra), scale); }
 
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
-}
-
-std::set<std::string> keys_of(const sm::StateDict& sd) {
-  std::set<std::string> k;
-  for (const auto& kv : sd) k.insert(kv.first);
-  return k;
-}
-
 const sm::HatOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::HatImpl&>(*g).options(); }
 
 TEST(Hat, ZooFixtureLoadsWithNoHintsAndMatchesTheReference) {
@@ -132,7 +123,7 @@ TEST(Hat, BuiltModelHasTheFixtureKeySetShapesAndBuffers) {
   const auto g = build("{type: hat, embed_dim: 24, depths: [2], num_heads: [2], window_size: 8, compress_ratio: 3, "
                        "squeeze_factor: 4, overlap_ratio: 0.5, mlp_ratio: 2, num_feat: 64}", 2);
   const sm::StateDict sd = state_dict_of(g);
-  EXPECT_EQ(keys_of(sd), keys_of(ref));
+  EXPECT_EQ(key_set(sd), key_set(ref));
   for (const auto& [k, t] : sd)
     if (ref.count(k)) EXPECT_EQ(t.sizes(), ref.at(k).sizes()) << k;
   // The official index buffers (the OCAB's has negative entries) equal SRLab's.
@@ -202,7 +193,7 @@ TEST(Hat, DetectorRoundTripsVariants) {
     ASSERT_TRUE(d.has_value()) << extra;
     EXPECT_EQ(d->scale, s) << extra;
     const auto back = build(d->model_yaml, d->scale);
-    EXPECT_EQ(keys_of(state_dict_of(back)), keys_of(state_dict_of(g))) << d->model_yaml;
+    EXPECT_EQ(key_set(state_dict_of(back)), key_set(state_dict_of(g))) << d->model_yaml;
     const auto &a = options_of(g), &b = options_of(back);
     EXPECT_EQ(a.embed_dim, b.embed_dim);
     EXPECT_EQ(a.depths, b.depths);
@@ -231,7 +222,7 @@ TEST(Hat, DetectorsDoNotClaimEachOthersFiles) {
   // SwinIR's detector recognises the shared block keys, but the model it proposes cannot take HAT's keys.
   if (const auto d = sm::detect_swinir(hat)) {
     const auto g = sm::make_generator(Config::parse(d->model_yaml, "swinir candidate"), d->scale);
-    EXPECT_NE(keys_of(state_dict_of(g)), keys_of(hat));
+    EXPECT_NE(key_set(state_dict_of(g)), key_set(hat));
   }
 }
 

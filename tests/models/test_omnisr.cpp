@@ -16,10 +16,14 @@
 #include "models/weights/community_weights.h"
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
+using srlab::testing::key_set;
 
 namespace test_omnisr {
 
@@ -39,19 +43,6 @@ sm::Generator tiny(const std::string& extra, int scale) {
   for (const auto& [k, v] : kTiny)
     if (extra.find(" " + k + ":") == std::string::npos) yaml += ", " + k + ": " + v;
   return build(yaml + extra + "}", scale);
-}
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
-}
-
-std::set<std::string> keys_of(const sm::StateDict& sd) {
-  std::set<std::string> k;
-  for (const auto& kv : sd) k.insert(kv.first);
-  return k;
 }
 
 const sm::OmniSrOptions& options_of(const sm::Generator& g) { return dynamic_cast<const sm::OmniSrImpl&>(*g).options(); }
@@ -97,14 +88,14 @@ TEST(OmniSr, StateDictKeysEqualTheFixtures) {
                            ", window_size: " + std::to_string(hp["window_size"].get<int>()) + "}",
                        hp["up_scale"].get<int>());
   const auto ours = state_dict_of(g);
-  EXPECT_EQ(keys_of(ours), keys_of(file.state_dict));
+  EXPECT_EQ(key_set(ours), key_set(file.state_dict));
   EXPECT_EQ(ours.size(), fx["tensors"].get<size_t>());
   for (const auto& [k, t] : file.state_dict)
     if (ours.count(k)) EXPECT_EQ(ours.at(k).sizes(), t.sizes()) << k;
 }
 
 TEST(OmniSr, StateDictKeysWithoutPositionBiasOrConvBias) {
-  const auto keys = keys_of(state_dict_of(tiny(", pe: false, bias: false", 2)));
+  const auto keys = key_set(state_dict_of(tiny(", pe: false, bias: false", 2)));
   for (const char* k : {"input.bias", "output.bias", "up.0.bias", "residual_layer.0.residual_layer.1.bias",
                         "residual_layer.0.residual_layer.0.layer.2.fn.rel_pos_bias.weight",
                         "residual_layer.0.residual_layer.0.layer.8.fn.rel_pos_bias.weight"})
@@ -204,7 +195,7 @@ TEST(OmniSr, DetectorRoundTrips) {
     ASSERT_TRUE(d.has_value()) << extra;
     EXPECT_EQ(d->scale, s) << extra;
     const auto back = build(d->model_yaml, d->scale);
-    EXPECT_EQ(keys_of(state_dict_of(back)), keys_of(state_dict_of(g))) << d->model_yaml;
+    EXPECT_EQ(key_set(state_dict_of(back)), key_set(state_dict_of(g))) << d->model_yaml;
     const auto& a = options_of(g);
     const auto& b = options_of(back);
     EXPECT_EQ(a.num_feat, b.num_feat);

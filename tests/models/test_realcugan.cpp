@@ -20,6 +20,8 @@ namespace sm = srlab::models;
 using srlab::testing::build_generator;
 using srlab::testing::error_of;
 
+using srlab::testing::state_dict_of;
+
 namespace test_realcugan {
 
 std::vector<std::string> keys_of(const sm::Generator& g) {
@@ -28,13 +30,6 @@ std::vector<std::string> keys_of(const sm::Generator& g) {
   for (const auto& kv : g->named_buffers()) keys.push_back(kv.key());
   std::sort(keys.begin(), keys.end());
   return keys;
-}
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
 }
 
 const sm::RealCuganOptions& options_of(const sm::Generator& g) {

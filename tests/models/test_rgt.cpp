@@ -10,6 +10,7 @@
 
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -22,6 +23,8 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
 
 namespace test_rgt {
 
@@ -39,13 +42,6 @@ sm::Generator build(const std::string& model_yaml, int scale) {
 sm::Generator tiny(const std::string& extra, int scale) {
   const std::string split = extra.find("split_size") == std::string::npos ? ", split_size: [2, 4]" : "";
   return build(std::string("{") + kTiny + split + extra + "}", scale);
-}
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
 }
 
 std::map<std::string, std::vector<int64_t>> shapes_of(const sm::StateDict& sd) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "tests/test_util.h"
+#include "tests/models/generator_test_util.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -16,6 +17,8 @@
 namespace sm = srlab::models;
 using srlab::core::Config;
 using srlab::testing::error_of;
+
+using srlab::testing::state_dict_of;
 
 namespace test_swinir {
 
@@ -36,13 +39,6 @@ std::vector<std::string> keys_of(const sm::Generator& g) {
   for (const auto& kv : g->named_buffers()) keys.push_back(kv.key());
   std::sort(keys.begin(), keys.end());
   return keys;
-}
-
-sm::StateDict state_dict_of(const sm::Generator& g) {
-  sm::StateDict sd;
-  for (const auto& kv : g->named_parameters()) sd[kv.key()] = kv.value();
-  for (const auto& kv : g->named_buffers()) sd[kv.key()] = kv.value();
-  return sd;
 }
 
 /// The keys of one Swin Transformer layer "layers.<i>.residual_group.blocks.<j>." (with attn_mask when shifted).
