@@ -38,13 +38,11 @@ void check_scale(const std::string& arch, int scale, const std::vector<int>& sup
     throw Error(arch + " does not support scale " + std::to_string(scale) + "; use " + list_text(supported));
 }
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(1).padding(1));
-}
-
 torch::nn::Conv2d same_conv(int64_t in, int64_t out, int64_t k) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(1).padding(k / 2));
 }
+
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out) { return same_conv(in, out, 3); }
 
 torch::Tensor nearest_x2(const torch::Tensor& x) {
   return torch::nn::functional::interpolate(

@@ -31,7 +31,7 @@ constexpr double kLeakyReluDefaultSlope = 0.01;
 /// subtract from the [0,1] input (img_range 1) and add back to the output (BasicSR's archs).
 constexpr float kDiv2kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
 
-/// nn.Conv2d(in, out, 3, 1, 1) with bias: 3x3, stride 1, zero padding 1 (shape-preserving).
+/// nn.Conv2d(in, out, 3, 1, 1) with bias: 3x3, stride 1, zero padding 1 (shape-preserving); same_conv(in, out, 3).
 torch::nn::Conv2d conv3x3(int64_t in, int64_t out);
 
 /// nn.Conv2d(in, out, k, padding=k // 2) with bias, stride 1 ("same" size for odd k).

@@ -51,7 +51,7 @@
 
 namespace srlab::models {
 
-/// The scales PLKSR and RealPLKSR supports (1, 2, 3, 4, 8).
+/// The scales PLKSR and RealPLKSR support (1, 2, 3, 4, 8).
 extern const std::vector<int> kPlksrScales;
 
 enum class PlksrVariant { kPlksr, kRealPlksr };
