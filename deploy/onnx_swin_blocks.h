@@ -1,0 +1,126 @@
+#pragma once
+// ONNX emitters shared by the exporters of the Swin-family generators (SwinIR, and the zoo transformers
+// HAT, DRCT, ATD, RGT, DAT, OmniSR that reuse models/arch/swinir_blocks.h): token LayerNorm, Linear,
+// cyclic shift, window partition/reverse, window attention with relative position bias and the
+// shifted-window mask computed from the runtime size, the Swin Transformer layer, resi_connection, the
+// reflect padding to a window multiple and SwinIR's reconstruction tails. Each mirrors the LibTorch
+// module of swinir_blocks.h node for node (reference: SwinIR, Liang et al., ICCVW 2021;
+// github.com/JingyunLiang/SwinIR models/network_swinir.py).
+//
+// Size-dependent values are computed in the graph from the runtime shape (a traced export would freeze
+// them, SwinIR issue 145): ceil(H/M), ceil(W/M) is the shape of x[:, :, ::M, ::M], so padding, partition
+// Reshapes and the final crop need no integer Div/Mod.
+// LayerNorm is ReduceMean/Sub/Mul/Sqrt/Div (opsets 13-17; LayerNormalization is opset 17), GELU is the
+// erf form (onnx_blocks.h), Linear is MatMul with the transposed weight (+ Add of the bias).
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "deploy/onnx_blocks.h"
+#include "deploy/onnx_export.h"
+#include "models/arch/swinir_blocks.h"
+
+namespace srlab::models {
+
+/// Slice end meaning "to the end of the axis" (ends are clamped to the dims).
+constexpr int64_t kOnnxSliceEnd = std::numeric_limits<int32_t>::max();
+
+/// Runtime-size values of a window-attention trunk with square windows of M tokens and C channels
+/// (swin_onnx_pad_to_windows builds them). All are int64 1-D graph values.
+struct SwinOnnxShapes {
+  int64_t m = 0, c = 0;
+  std::string n;          ///< [N]
+  std::string hw;         ///< [H, W] of the input
+  std::string blocks;     ///< [ceil(H/M), ceil(W/M)]
+  std::string padded_hw;  ///< [Hp, Wp] = blocks * M
+  std::string part;       ///< [N, Hp/M, M, Wp/M, M, C]: map -> windows before the Transpose
+  std::string rev;        ///< [N, Hp/M, Wp/M, M, M, C]: windows -> map before the Transpose
+  std::string map4;       ///< [N, Hp, Wp, C]
+  std::string mask;       ///< (nW, M^2, M^2) shifted-window mask (swin_onnx_shift_mask), or ""
+};
+
+/// Reflect-pads (N,3,H,W) `lr` at the bottom/right to multiples of `window` (as the references'
+/// check_image_size) and fills `s` (m = window, c = dim, mask empty). Returns the padded input.
+std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s);
+
+/// The shifted-window mask of swin_shift_attention_mask(Hp, Wp, M, shift) for the runtime padded size:
+/// (nW, M^2, M^2), 0 within a region, -100 across regions. Values are named "mask_*" (one per graph).
+std::string swin_onnx_shift_mask(OnnxGraph& g, const SwinOnnxShapes& s, int64_t shift);
+
+/// Unsqueeze of `x` at `axis`.
+std::string onnx_unsqueeze(OnnxGraph& g, const std::string& x, int64_t axis, const std::string& hint);
+
+/// torch::nn::LayerNorm over the last axis of (..., C) `x`; initializers "<key>.weight", "<key>.bias".
+std::string onnx_layer_norm(OnnxGraph& g, const std::string& x, const torch::nn::LayerNormImpl& ln, const std::string& key);
+
+/// torch::nn::Linear on (..., in) `x`; initializers "<key>.weight" (out, in) and "<key>.bias" when present.
+std::string onnx_linear(OnnxGraph& g, const std::string& x, const torch::nn::LinearImpl& l, const std::string& key);
+
+/// torch::roll(x, {d, d}, {1, 2}) of channels-last (N, Hp, Wp, C) `x`, |d| < min(Hp, Wp).
+std::string swin_onnx_roll(OnnxGraph& g, const std::string& x, int64_t d, const std::string& key);
+
+/// swin_window_partition of the (N, Hp, Wp, C) map `x` (any value Reshape accepts as s.map4):
+/// -> (N*nW, M^2, C).
+std::string swin_onnx_partition(OnnxGraph& g, const std::string& x, const SwinOnnxShapes& s, const std::string& key);
+
+/// swin_window_reverse: (N*nW, M^2, C) -> (N, Hp, Wp, C).
+std::string swin_onnx_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxShapes& s, const std::string& key);
+
+/// The attention core softmax(q k^T * d^-0.5 + bias + mask) v with heads merged: `q`, `k`, `v`
+/// (B*nW, h, Nq|Nk, d); `bias` (h, Nq, Nk) or ""; when `masked`, s.mask (nW, Nq, Nk) is added per image.
+/// Returns (B*nW, Nq, h*d) (swin_biased_attention / swin_window_attention_core).
+std::string swin_onnx_attention_core(OnnxGraph& g, const std::string& q, const std::string& k, const std::string& v,
+                                     double scale, const std::string& bias, const SwinOnnxShapes& s, bool masked,
+                                     int64_t heads, int64_t queries, int64_t keys, int64_t channels, const std::string& key);
+
+/// Gathers rows of the bias `table` initializer by the `index` initializer into a (h, N, N) bias
+/// (swin_relative_bias). `table_key`/`index_key` are the state-dict keys.
+std::string swin_onnx_relative_bias(OnnxGraph& g, const torch::Tensor& table, const std::string& table_key,
+                                    const torch::Tensor& index, const std::string& index_key, const std::string& key);
+
+/// WindowAttentionImpl::forward on (B*nW, M^2, C) windows (qkv, relative bias, mask when `masked`, proj).
+std::string swin_onnx_window_attention(OnnxGraph& g, const std::string& x, const WindowAttentionImpl& a,
+                                       const std::string& key, const SwinOnnxShapes& s, bool masked);
+
+/// SwinMlp (fc1, GELU, fc2) on (..., C); keys "<key>.fc1", "<key>.fc2".
+std::string swin_onnx_mlp(OnnxGraph& g, const std::string& x, const SwinMlp& mlp, const std::string& key);
+
+/// SwinTransformerBlockImpl::forward on (N, Hp*Wp, C) tokens (shift from its options; s.mask must be set
+/// when it shifts).
+std::string swin_onnx_block(OnnxGraph& g, const std::string& t, const SwinTransformerBlockImpl& b, const std::string& key,
+                            const SwinOnnxShapes& s);
+
+/// SwinResiConv (1conv / 3conv with LeakyReLU 0.2) on (N,C,H,W); keys "<key>" or "<key>.0/.2/.4".
+std::string swin_onnx_resi_conv(OnnxGraph& g, const std::string& x, const SwinResiConv& rc, const std::string& key,
+                                const std::string& type);
+
+/// (N, Hp*Wp, C) tokens -> (N, C, Hp, Wp) map (swin_tokens_to_map) and back (swin_map_to_tokens).
+std::string swin_onnx_tokens_to_map(OnnxGraph& g, const std::string& t, const SwinOnnxShapes& s, const std::string& key);
+std::string swin_onnx_map_to_tokens(OnnxGraph& g, const std::string& map, const std::string& key);
+
+/// (x - mean) * img_range with SwinIR's DIV2K mean (kSwinIrRgbMean); returns the normalised input and
+/// sets `mean`/`range` to the constants for swin_onnx_denormalize.
+std::string swin_onnx_normalize(OnnxGraph& g, const std::string& x, double img_range, std::string& mean, std::string& range);
+/// y / img_range + mean, then the crop to (s*H, s*W) of the input (s.hw).
+std::string swin_onnx_denormalize_crop(OnnxGraph& g, const std::string& y, const std::string& mean, const std::string& range,
+                                       const SwinOnnxShapes& s, int64_t scale);
+
+/// SwinIR's reconstruction modules, as the zoo transformers copy them (keys conv_before_upsample.0,
+/// upsample.<2k>, conv_up1/2/3, conv_hr, conv_last). Unused members stay null.
+struct SwinOnnxTail {
+  enum class Kind { kPixelShuffle, kPixelShuffleDirect, kNearestConv } kind = Kind::kPixelShuffle;
+  int64_t scale = 4;
+  const torch::nn::Conv2dImpl* conv_before_upsample = nullptr;  ///< + LeakyReLU 0.01
+  std::vector<const torch::nn::Conv2dImpl*> upsample;           ///< pixel shuffle stages (x2 each, one x3)
+  const torch::nn::Conv2dImpl* conv_up[3] = {nullptr, nullptr, nullptr};  ///< nearest+conv, LeakyReLU 0.2
+  const torch::nn::Conv2dImpl* conv_hr = nullptr;
+  const torch::nn::Conv2dImpl* conv_last = nullptr;
+};
+
+/// The tail on the (N, C, Hp, Wp) feature map `f`: pixelshuffle = LeakyReLU_0.01(conv_before_upsample),
+/// (conv + DepthToSpace) stages, conv_last; pixelshuffledirect = upsample.0 + DepthToSpace(scale);
+/// nearest+conv = conv_before_upsample + LeakyReLU 0.01, (nearest x2, conv, LeakyReLU 0.2) per conv_up,
+/// LeakyReLU_0.2(conv_hr), conv_last. `type` names the generator in refusals.
+std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTail& tail, const std::string& type);
+
+}  // namespace srlab::models
