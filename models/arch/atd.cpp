@@ -1,5 +1,6 @@
 // ATD generator, YAML factory and registration (models/arch/atd.h). Reference: chaiNNer-org/spandrel
 // libs/spandrel/spandrel/architectures/ATD/__arch/atd_arch.py (class ATD).
+#include "models/arch/swin_options.h"
 #include "models/arch/atd.h"
 
 #include <cmath>
@@ -56,26 +57,15 @@ std::vector<int> atd_scales(AtdUpsampler u) {
 
 std::pair<std::string, std::string> atd_validate(const AtdOptions& o) {
   const auto positive = [](int v) { return v >= 1; };
-  if (!positive(o.embed_dim)) return {"embed_dim", "must be >= 1, got " + std::to_string(o.embed_dim)};
-  if (o.depths.empty()) return {"depths", "must list at least one ATDB depth, e.g. [6, 6, 6, 6]"};
-  for (int d : o.depths)
-    if (d < 1) return {"depths", "every entry must be >= 1, got " + std::to_string(d)};
-  if (o.num_heads.size() != o.depths.size())
-    return {"num_heads", "must have one entry per depths entry (" + std::to_string(o.depths.size()) + "), got " +
-                             std::to_string(o.num_heads.size())};
-  for (int h : o.num_heads)
-    if (h < 1 || o.embed_dim % h != 0)
-      return {"num_heads", "entry " + std::to_string(h) + " does not divide embed_dim " + std::to_string(o.embed_dim)};
-  if (!positive(o.window_size)) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};
+  for (const SwinProblem& p : {validate_swin_trunk(o.embed_dim, o.depths, o.num_heads, o.window_size, "ATDB depth"),
+                            validate_swin_ratios(o.embed_dim, o.mlp_ratio, o.img_range)})
+    if (!p.first.empty()) return p;
   if (!positive(o.category_size)) return {"category_size", "must be >= 1, got " + std::to_string(o.category_size)};
   if (!positive(o.num_tokens)) return {"num_tokens", "must be >= 1, got " + std::to_string(o.num_tokens)};
   if (!positive(o.reducted_dim)) return {"reducted_dim", "must be >= 1, got " + std::to_string(o.reducted_dim)};
   if (o.convffn_kernel_size < 1 || o.convffn_kernel_size % 2 == 0)
     return {"convffn_kernel_size", "must be odd and >= 1 (same-size depthwise conv), got " + std::to_string(o.convffn_kernel_size)};
-  if (!(std::isfinite(o.mlp_ratio) && o.embed_dim * o.mlp_ratio >= 1.0))
-    return {"mlp_ratio", "must be finite with embed_dim * mlp_ratio >= 1"};
   if (!positive(o.num_feat)) return {"num_feat", "must be >= 1, got " + std::to_string(o.num_feat)};
-  if (!(std::isfinite(o.img_range) && o.img_range > 0)) return {"img_range", "must be a finite number > 0 (1.0 or 255.)"};
   if (o.three_conv && o.embed_dim < 4) return {"resi_connection", "3conv needs embed_dim >= 4"};
   return {"", ""};
 }
@@ -193,20 +183,13 @@ Generator make_atd(const core::Config& params, int scale) {
   o.scale = scale;
   o.upsampler = parse_atd_upsampler(params);
   check_scale(params, "atd (upsampler " + atd_upsampler_name(o.upsampler) + ")", scale, atd_scales(o.upsampler));
-  o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
-  o.depths = params.get<std::vector<int>>("depths", o.depths);
-  o.num_heads = params.get<std::vector<int>>("num_heads", o.num_heads);
-  o.window_size = params.get<int>("window_size", o.window_size);
+  read_swin_trunk_options(params, o);
   o.category_size = params.get<int>("category_size", o.category_size);
   o.num_tokens = params.get<int>("num_tokens", o.num_tokens);
   o.reducted_dim = params.get<int>("reducted_dim", o.reducted_dim);
   o.convffn_kernel_size = params.get<int>("convffn_kernel_size", o.convffn_kernel_size);
-  o.mlp_ratio = params.get<double>("mlp_ratio", o.mlp_ratio);
-  o.qkv_bias = params.get<bool>("qkv_bias", o.qkv_bias);
-  o.patch_norm = params.get<bool>("patch_norm", o.patch_norm);
   o.three_conv = parse_resi_connection(params);
   o.num_feat = params.get<int>("num_feat", o.num_feat);
-  o.img_range = params.get<double>("img_range", o.img_range);
   o.norm = params.get<bool>("norm", o.norm);
   const auto [key, problem] = atd_validate(o);
   if (!key.empty()) params.fail(key, problem);

@@ -1,4 +1,5 @@
 // DRCT generator, YAML factory and registration (see models/arch/drct.h).
+#include "models/arch/swin_options.h"
 #include "models/arch/drct.h"
 #include "models/arch/reflect_pad.h"
 
@@ -34,16 +35,12 @@ int64_t drct_layer_heads(int64_t embed_dim, int64_t gc, int64_t heads, int k) {
 }
 
 std::pair<std::string, std::string> drct_validate(const DrctOptions& o) {
-  if (o.embed_dim < 1) return {"embed_dim", "must be >= 1, got " + std::to_string(o.embed_dim)};
   if (o.gc < 1) return {"gc", "must be >= 1, got " + std::to_string(o.gc)};
-  if (o.depths.empty()) return {"depths", "must list at least one entry (one RDG each), e.g. [6, 6, 6, 6, 6, 6]"};
-  for (int d : o.depths)
-    if (d < 1) return {"depths", "every entry must be >= 1, got " + std::to_string(d)};
-  if (o.num_heads.size() != o.depths.size())
-    return {"num_heads", "must have one entry per depths entry (" + std::to_string(o.depths.size()) + "), got " +
-                             std::to_string(o.num_heads.size())};
+  for (const SwinProblem& p : {validate_swin_trunk(o.embed_dim, o.depths, o.num_heads, o.window_size, "RDG (one per entry)", /*heads_divide_embed_dim=*/false),
+                            validate_swin_img_size(o.img_size, o.window_size), validate_swin_ratios(o.embed_dim, o.mlp_ratio, o.img_range),
+                            validate_drop_path_rate(o.drop_path_rate)})
+    if (!p.first.empty()) return p;
   for (int h : o.num_heads) {
-    if (h < 1) return {"num_heads", "every entry must be >= 1, got " + std::to_string(h)};
     for (int k = 1; k <= kLayersPerRdg; ++k) {
       const int64_t dim = o.embed_dim + (k - 1) * o.gc, heads = drct_layer_heads(o.embed_dim, o.gc, h, k);
       if (dim % heads != 0)
@@ -51,16 +48,6 @@ std::pair<std::string, std::string> drct_validate(const DrctOptions& o) {
                                  " heads (h for swin1, h - C_k mod h for the others), which do not divide its " + std::to_string(dim) + " channels"};
     }
   }
-  if (o.window_size < 1) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};
-  if (o.img_size < o.window_size)
-    return {"img_size", "must be >= window_size (" + std::to_string(o.window_size) + "), got " + std::to_string(o.img_size)};
-  if (o.img_size > o.window_size && o.img_size % o.window_size != 0)
-    return {"img_size", "must be a multiple of window_size " + std::to_string(o.window_size) + " (the shifted-window attn_mask is "
-                        "built for img_size x img_size), got " + std::to_string(o.img_size)};
-  if (!(std::isfinite(o.mlp_ratio) && o.embed_dim * o.mlp_ratio >= 1.0))
-    return {"mlp_ratio", "must be finite with embed_dim * mlp_ratio >= 1"};
-  if (!(std::isfinite(o.img_range) && o.img_range > 0)) return {"img_range", "must be a finite number > 0 (1.0 or 255.)"};
-  if (!(o.drop_path_rate >= 0.0 && o.drop_path_rate < 1.0)) return {"drop_path_rate", "must be in [0, 1)"};
   return {"", ""};
 }
 
@@ -167,20 +154,10 @@ Generator make_drct(const core::Config& params, int scale) {
   check_scale(params, "drct", scale, kDrctScales);
   DrctOptions o;
   o.scale = scale;
-  o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
-  o.depths = params.get<std::vector<int>>("depths", o.depths);
-  o.num_heads = params.get<std::vector<int>>("num_heads", o.num_heads);
-  o.window_size = params.get<int>("window_size", o.window_size);
-  o.mlp_ratio = params.get<double>("mlp_ratio", o.mlp_ratio);
+  read_swin_trunk_options(params, o);
   o.img_size = params.get<int>("img_size", o.img_size);
-  const std::string resi = params.get<std::string>("resi_connection", "1conv");
-  if (resi != "1conv" && resi != "identity")
-    params.fail("resi_connection", "unknown value '" + resi + "'; DRCT uses 1conv or identity");
-  o.identity_resi = resi == "identity";
+  o.identity_resi = parse_identity_resi_connection(params, "DRCT");
   o.gc = params.get<int>("gc", o.gc);
-  o.img_range = params.get<double>("img_range", o.img_range);
-  o.patch_norm = params.get<bool>("patch_norm", o.patch_norm);
-  o.qkv_bias = params.get<bool>("qkv_bias", o.qkv_bias);
   o.drop_path_rate = params.get<double>("drop_path_rate", o.drop_path_rate);
   const auto [key, problem] = drct_validate(o);
   if (!key.empty()) params.fail(key, problem);

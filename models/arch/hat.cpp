@@ -1,4 +1,5 @@
 // HAT generator, YAML factory and registration (see models/arch/hat.h).
+#include "models/arch/swin_options.h"
 #include "models/arch/hat.h"
 #include "models/arch/reflect_pad.h"
 
@@ -29,17 +30,10 @@ int64_t HatOptions::overlap_window() const {
 }
 
 std::pair<std::string, std::string> hat_validate(const HatOptions& o) {
-  if (o.embed_dim < 1) return {"embed_dim", "must be >= 1, got " + std::to_string(o.embed_dim)};
-  if (o.depths.empty()) return {"depths", "must list at least one RHAG depth, e.g. [6, 6, 6, 6]"};
-  for (int d : o.depths)
-    if (d < 1) return {"depths", "every entry must be >= 1, got " + std::to_string(d)};
-  if (o.num_heads.size() != o.depths.size())
-    return {"num_heads", "must have one entry per depths entry (" + std::to_string(o.depths.size()) + "), got " +
-                             std::to_string(o.num_heads.size())};
-  for (int h : o.num_heads)
-    if (h < 1 || o.embed_dim % h != 0)
-      return {"num_heads", "entry " + std::to_string(h) + " does not divide embed_dim " + std::to_string(o.embed_dim)};
-  if (o.window_size < 1) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};
+  for (const SwinProblem& p : {validate_swin_trunk(o.embed_dim, o.depths, o.num_heads, o.window_size, "RHAG depth"),
+                            validate_swin_ratios(o.embed_dim, o.mlp_ratio, o.img_range),
+                            validate_swin_img_size(o.img_size, o.window_size, /*multiple=*/false), validate_drop_path_rate(o.drop_path_rate)})
+    if (!p.first.empty()) return p;
   if (o.compress_ratio < 1 || o.embed_dim / o.compress_ratio < 1)
     return {"compress_ratio", "must be in [1, embed_dim], got " + std::to_string(o.compress_ratio)};
   if (o.squeeze_factor < 1 || o.embed_dim / o.squeeze_factor < 1)
@@ -51,13 +45,7 @@ std::pair<std::string, std::string> hat_validate(const HatOptions& o) {
     return {"overlap_ratio", "gives an overlapping window of " + std::to_string(o.overlap_window()) + " for window_size " +
                                  std::to_string(o.window_size) + ": int(window_size * overlap_ratio) must be even (the "
                                  "official unfold pads (Mo - M) / 2 on each side)"};
-  if (!(std::isfinite(o.mlp_ratio) && o.embed_dim * o.mlp_ratio >= 1.0))
-    return {"mlp_ratio", "must be finite with embed_dim * mlp_ratio >= 1"};
-  if (o.img_size < o.window_size)
-    return {"img_size", "must be >= window_size (" + std::to_string(o.window_size) + "), got " + std::to_string(o.img_size)};
   if (o.num_feat < 1) return {"num_feat", "must be >= 1, got " + std::to_string(o.num_feat)};
-  if (!(std::isfinite(o.img_range) && o.img_range > 0)) return {"img_range", "must be a finite number > 0 (1.0 or 255.)"};
-  if (!(o.drop_path_rate >= 0.0 && o.drop_path_rate < 1.0)) return {"drop_path_rate", "must be in [0, 1)"};
   return {"", ""};
 }
 
@@ -141,24 +129,14 @@ Generator make_hat(const core::Config& params, int scale) {
   check_scale(params, "hat", scale, kHatScales);
   HatOptions o;
   o.scale = scale;
-  o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
-  o.depths = params.get<std::vector<int>>("depths", o.depths);
-  o.num_heads = params.get<std::vector<int>>("num_heads", o.num_heads);
-  o.window_size = params.get<int>("window_size", o.window_size);
+  read_swin_trunk_options(params, o);
   o.compress_ratio = params.get<int>("compress_ratio", o.compress_ratio);
   o.squeeze_factor = params.get<int>("squeeze_factor", o.squeeze_factor);
   o.conv_scale = params.get<double>("conv_scale", o.conv_scale);
   o.overlap_ratio = params.get<double>("overlap_ratio", o.overlap_ratio);
-  o.mlp_ratio = params.get<double>("mlp_ratio", o.mlp_ratio);
   o.img_size = params.get<int>("img_size", o.img_size);
-  const std::string resi = params.get<std::string>("resi_connection", "1conv");
-  if (resi != "1conv" && resi != "identity")
-    params.fail("resi_connection", "unknown value '" + resi + "'; HAT uses 1conv or identity");
-  o.identity_resi = resi == "identity";
+  o.identity_resi = parse_identity_resi_connection(params, "HAT");
   o.num_feat = params.get<int>("num_feat", o.num_feat);
-  o.img_range = params.get<double>("img_range", o.img_range);
-  o.patch_norm = params.get<bool>("patch_norm", o.patch_norm);
-  o.qkv_bias = params.get<bool>("qkv_bias", o.qkv_bias);
   o.drop_path_rate = params.get<double>("drop_path_rate", o.drop_path_rate);
   const auto [key, problem] = hat_validate(o);
   if (!key.empty()) params.fail(key, problem);

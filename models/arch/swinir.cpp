@@ -1,3 +1,4 @@
+#include "models/arch/swin_options.h"
 #include "models/arch/swinir.h"
 
 #include <cmath>
@@ -24,27 +25,11 @@ std::vector<int> swinir_scales(SwinIrUpsampler u) {
 }
 
 std::pair<std::string, std::string> swinir_validate(const SwinIrOptions& o) {
-  if (o.embed_dim < 1) return {"embed_dim", "must be >= 1, got " + std::to_string(o.embed_dim)};
-  if (o.depths.empty()) return {"depths", "must list at least one RSTB depth, e.g. [6, 6, 6, 6]"};
-  for (int d : o.depths)
-    if (d < 1) return {"depths", "every entry must be >= 1, got " + std::to_string(d)};
-  if (o.num_heads.size() != o.depths.size())
-    return {"num_heads", "must have one entry per depths entry (" + std::to_string(o.depths.size()) + "), got " +
-                             std::to_string(o.num_heads.size())};
-  for (int h : o.num_heads)
-    if (h < 1 || o.embed_dim % h != 0)
-      return {"num_heads", "entry " + std::to_string(h) + " does not divide embed_dim " + std::to_string(o.embed_dim)};
-  if (o.window_size < 1) return {"window_size", "must be >= 1, got " + std::to_string(o.window_size)};
-  if (o.img_size < o.window_size)
-    return {"img_size", "must be >= window_size (" + std::to_string(o.window_size) + "), got " + std::to_string(o.img_size)};
-  if (o.img_size > o.window_size && o.img_size % o.window_size != 0)
-    return {"img_size", "must be a multiple of window_size " + std::to_string(o.window_size) + " (the shifted-window attn_mask is "
-                        "built for img_size x img_size), got " + std::to_string(o.img_size)};
-  if (!(std::isfinite(o.mlp_ratio) && o.embed_dim * o.mlp_ratio >= 1.0))
-    return {"mlp_ratio", "must be finite with embed_dim * mlp_ratio >= 1"};
+  for (const SwinProblem& p : {validate_swin_trunk(o.embed_dim, o.depths, o.num_heads, o.window_size, "RSTB depth"),
+                            validate_swin_img_size(o.img_size, o.window_size), validate_swin_ratios(o.embed_dim, o.mlp_ratio, o.img_range),
+                            validate_drop_path_rate(o.drop_path_rate)})
+    if (!p.first.empty()) return p;
   if (o.num_feat < 1) return {"num_feat", "must be >= 1, got " + std::to_string(o.num_feat)};
-  if (!(std::isfinite(o.img_range) && o.img_range > 0)) return {"img_range", "must be a finite number > 0 (1.0 or 255.)"};
-  if (!(o.drop_path_rate >= 0.0 && o.drop_path_rate < 1.0)) return {"drop_path_rate", "must be in [0, 1)"};
   if (o.three_conv && o.embed_dim < 4) return {"resi_connection", "3conv needs embed_dim >= 4"};
   return {"", ""};
 }

@@ -1,5 +1,6 @@
 // YAML factory and registration of "swinir" (parameters: see models/arch/swinir.h).
 #include "core/error.h"
+#include "models/arch/swin_options.h"
 #include "models/arch/arch_util.h"
 #include "models/arch/swinir.h"
 
@@ -33,17 +34,10 @@ Generator make_swinir(const core::Config& params, int scale) {
   o.scale = scale;
   o.upsampler = parse_swinir_upsampler(params);
   check_scale(params, "swinir (upsampler " + swinir_upsampler_name(o.upsampler) + ")", scale, swinir_scales(o.upsampler));
-  o.embed_dim = params.get<int>("embed_dim", o.embed_dim);
-  o.depths = params.get<std::vector<int>>("depths", o.depths);
-  o.num_heads = params.get<std::vector<int>>("num_heads", o.num_heads);
-  o.window_size = params.get<int>("window_size", o.window_size);
-  o.mlp_ratio = params.get<double>("mlp_ratio", o.mlp_ratio);
+  read_swin_trunk_options(params, o);
   o.img_size = params.get<int>("img_size", o.img_size);
   o.three_conv = parse_resi_connection(params);
   o.num_feat = params.get<int>("num_feat", o.num_feat);
-  o.img_range = params.get<double>("img_range", o.img_range);
-  o.patch_norm = params.get<bool>("patch_norm", o.patch_norm);
-  o.qkv_bias = params.get<bool>("qkv_bias", o.qkv_bias);
   o.drop_path_rate = params.get<double>("drop_path_rate", o.drop_path_rate);
   const auto [key, problem] = swinir_validate(o);
   if (!key.empty()) params.fail(key, problem);
