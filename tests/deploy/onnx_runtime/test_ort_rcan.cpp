@@ -10,14 +10,14 @@ namespace test_ort_rcan {
 using namespace srlab::testing::ort;
 
 TEST(OnnxRuntime, RcanMatchesLibTorch) {
-  check_architectures({{"{type: rcan, n_resgroups: 2, n_resblocks: 2, n_feats: 8, reduction: 4}", 4, true, true},
+  check_architectures({{"{type: rcan, n_resgroups: 2, n_resblocks: 2, n_feats: 8, reduction: 4}", 4, true},
                        {"{type: rcan, n_resgroups: 1, n_resblocks: 2, n_feats: 8, reduction: 2, norm: false, act_mode: gelu}", 3, false},
-                       {"{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 8, reduction: 4, unshuffle_mod: true}", 2, false, true},
+                       {"{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 8, reduction: 4, unshuffle_mod: true}", 2, false},
                        {"{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 4, reduction: 2, norm: false, unshuffle_mod: true, "
                         "act_mode: silu}", 1, false},
                        {"{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 4, reduction: 1, norm: false, act_mode: elu, "
                         "kernel_size: 5}", 8, false},
-                       {"{type: rcan, n_resgroups: 1, n_resblocks: 0, n_feats: 4, reduction: 1, norm: false, act_mode: leaky_relu}", 1,
+                       {"{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 4, reduction: 1, norm: false, act_mode: leaky_relu}", 1,
                         false}},
                       "rcan");
 }
@@ -25,6 +25,9 @@ TEST(OnnxRuntime, RcanMatchesLibTorch) {
 TEST(OnnxRuntime, RcanStaticExportMatchesLibTorch) {
   check_static_export("{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 8, reduction: 2, unshuffle_mod: true}", 1, 7, 10,
                       "rcan");
+  // 1x2: the stem pads a single row (repeated) and two columns (period 2) to 4x4.
+  check_static_export("{type: rcan, n_resgroups: 1, n_resblocks: 1, n_feats: 4, reduction: 2, norm: false, unshuffle_mod: true}", 1,
+                      1, 2, "rcan_tiny");
 }
 
 }  // namespace test_ort_rcan

@@ -1,5 +1,5 @@
-// Real-CUGAN ONNX Runtime parity (deploy/onnx_realcugan.cpp): UpCunet2x, 3x, 4x, 2x_fast and the pro
-// mapping, on inputs smaller than the reflect margin (1x3x17x23: the padding reflects again) and on
+// Real-CUGAN ONNX Runtime parity (deploy/onnx_realcugan.cpp): UpCunet2x, 3x (pro), 4x (pro: the nearest
+// upscale of the mapped input), 2x_fast, on inputs smaller than the reflect margin (1x3x17x23: the padding reflects again) and on
 // 2x3x32x32, plus a static-size export.
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ using namespace srlab::testing::ort;
 TEST(OnnxRuntime, RealCuganMatchesLibTorch) {
   check_architectures({{"{type: realcugan}", 2, false},
                        {"{type: realcugan, pro: true}", 3, false},
-                       {"{type: realcugan}", 4, false},
+                       {"{type: realcugan, pro: true}", 4, false},
                        {"{type: realcugan, fast: true}", 2, false}},
                       "realcugan");
 }
