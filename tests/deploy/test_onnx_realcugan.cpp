@@ -1,0 +1,108 @@
+// Real-CUGAN ONNX export (deploy/onnx_realcugan.cpp): initializers = state-dict keys (the `pro` marker buffer
+// reproduced by the pro mapping), dynamic N, H, W, opsets 13 and 17, node types proving the two U-Nets
+// (ConvTranspose, SE blocks as GlobalAveragePool, runtime reflect padding, crops), the x4/fast tails.
+// ONNX Runtime parity: tests/deploy/onnx_runtime/test_ort_realcugan.cpp.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/config.h"
+#include "deploy/onnx_export.h"
+#include "models/arch/registry.h"
+
+namespace sm = srlab::models;
+
+namespace test_onnx_realcugan {
+
+sm::Generator build(const std::string& yaml, int scale) {
+  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_realcugan.yaml");
+  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
+  g->eval();
+  return g;
+}
+
+onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
+  onnx::ModelProto m;
+  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
+  return m;
+}
+
+std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
+  std::map<std::string, int> n;
+  for (const auto& node : m.graph().node()) ++n[node.op_type()];
+  return n;
+}
+
+std::set<std::string> initializers(const onnx::ModelProto& m) {
+  std::set<std::string> s;
+  for (const auto& t : m.graph().initializer()) s.insert(t.name());
+  return s;
+}
+
+std::set<std::string> parameter_keys(const sm::Generator& g) {
+  std::set<std::string> want;
+  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
+  return want;
+}
+
+// unet1: 2 + 1 + (2 + 2 SE) + 1; unet2: 2 + 1 + (2 + 2) + 1 + (2 + 2) + (2 + 2) + 1 + 1.
+constexpr int kUNetConvs = 8 + 18;
+
+TEST(OnnxRealCugan, TwoTimesGraphMirrorsForward) {
+  const auto g = build("{type: realcugan}", 2);
+  for (int opset : {13, 17}) {
+    sm::OnnxExportOptions o;
+    o.opset = opset;
+    const auto m = exported(g, o);
+    EXPECT_EQ(initializers(m), parameter_keys(g));
+    EXPECT_TRUE(initializers(m).count("unet1.conv_bottom.weight"));
+    const auto n = op_counts(m);
+    EXPECT_EQ(n.at("Conv"), kUNetConvs);
+    EXPECT_EQ(n.at("ConvTranspose"), 4);      // unet1 conv2_up, conv_bottom; unet2 conv3_up, conv4_up
+    EXPECT_EQ(n.at("GlobalAveragePool"), 4);  // SE blocks: unet1.conv2, unet2.conv2/3/4
+    EXPECT_EQ(n.at("LeakyRelu"), 7 + 13);
+    EXPECT_EQ(n.at("Range"), 2);              // reflect padding, one per axis
+    EXPECT_EQ(n.count("Resize"), 0u);
+    EXPECT_EQ(n.count("DepthToSpace"), 0u);
+    const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
+    EXPECT_EQ(in.Get(0).dim_param(), "N");
+    EXPECT_EQ(in.Get(2).dim_param(), "H");
+    EXPECT_EQ(in.Get(3).dim_param(), "W");
+    const auto& out = m.graph().output(0).type().tensor_type().shape().dim();
+    EXPECT_EQ(out.Get(2).dim_param(), "H*2");
+  }
+}
+
+TEST(OnnxRealCugan, FourTimesAndFastAddTheNearestUpscale) {
+  for (const auto& [yaml, scale] : std::vector<std::pair<std::string, int>>{{"{type: realcugan}", 4},
+                                                                            {"{type: realcugan, fast: true}", 2}}) {
+    const auto g = build(yaml, scale);
+    const auto m = exported(g);
+    EXPECT_EQ(initializers(m), parameter_keys(g)) << yaml;
+    EXPECT_TRUE(initializers(m).count("conv_final.weight")) << yaml;
+    const auto n = op_counts(m);
+    EXPECT_EQ(n.at("Conv"), kUNetConvs + 1) << yaml;
+    EXPECT_EQ(n.at("DepthToSpace"), 1) << yaml;
+    EXPECT_EQ(n.at("Resize"), 1) << yaml;
+    EXPECT_EQ(n.count("SpaceToDepth"), yaml.find("fast") != std::string::npos ? 1u : 0u) << yaml;
+  }
+}
+
+TEST(OnnxRealCugan, ProMapsInputAndOutputAndReproducesItsMarkerBuffer) {
+  const auto g = build("{type: realcugan, pro: true}", 3);
+  bool has_buffer = false;
+  for (const auto& kv : g->named_buffers()) has_buffer |= kv.key() == "pro";
+  ASSERT_TRUE(has_buffer);
+  const auto m = exported(g);
+  EXPECT_EQ(initializers(m), parameter_keys(g));  // `pro` is not stored: forward() never reads its value
+  const auto n = op_counts(m);
+  EXPECT_EQ(n.at("Div"), 1);  // (y - 0.15) / 0.7
+  EXPECT_EQ(n.at("ConvTranspose"), 4);
+  EXPECT_EQ(n.count("Resize"), 0u);
+  const auto types = sm::onnx_exportable_types();
+  EXPECT_TRUE(std::count(types.begin(), types.end(), "realcugan"));
+}
+
+}  // namespace test_onnx_realcugan
