@@ -18,9 +18,13 @@
 //     ReduceL2 + Max(., 1e-12) + Div, MatMul, Mul by temperature, Softmax, MatMul, the inverse layout, Conv);
 //   - ESA: Conv 1x1, Conv 3x3 stride 2, MaxPool 7 stride 3, Conv 3x3, Resize linear (pytorch_half_pixel) to
 //     the runtime H, W (resize_bilinear_to of onnx_blocks.h), Add, Conv 1x1, Sigmoid, Mul.
-// Initializers are the state-dict keys. All sizes derive from Shape at run time; inputs too small for ESA
-// (each side padded < 15, see omnisr_min_input_size) fail in the runtime as forward() throws. Nothing of
-// OmniSR's configuration space is refused (every option has an exact graph).
+// Initializers are the state-dict keys (the `output` conv's value is named "output_conv": "output" is the
+// graph output's name). All sizes derive from Shape at run time. Inputs too small for ESA
+// (a padded side < 15, below omnisr_min_input_size), which forward() rejects with an error, have no valid
+// graph either: ONNX Runtime 1.20 (CPU) dies of SIGFPE on them (seen for 8x8 at M = 8) instead of raising an
+// error, so callers must keep inputs >= omnisr_min_input_size(window_size) (9 for M = 8). Nothing of
+// OmniSR's configuration space is refused: every option has an exact graph (only a module that is no
+// OmniSrImpl, or an `output` conv other than the 3x3 zero-padded one OmniSrImpl builds, is refused).
 #include "core/torch_compat.h"
 #include "deploy/onnx_blocks.h"
 #include "deploy/onnx_swin_blocks.h"
@@ -200,7 +204,7 @@ std::string export_omnisr(const GeneratorImpl& gen, OnnxGraph& g, const std::str
   const OmniSrOptions& opt = net->options();
   SwinOnnxShapes s;
   const std::string x = swin_onnx_pad_to_windows(g, lr, opt.window_size, opt.num_feat, s, "constant");
-  const OmniOnnxShapes o = omni_shapes(g, s, 4);
+  const OmniOnnxShapes o = omni_shapes(g, s, net->groups.at(0)->blocks.at(0)->window_channel->heads);
   const std::string r = omni_conv(g, x, net->input, "input");
   std::string y = r;
   for (size_t gi = 0; gi < net->groups.size(); ++gi) {
