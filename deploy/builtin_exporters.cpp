@@ -12,6 +12,7 @@ void register_swinir_onnx();   // deploy/onnx_swinir.cpp
 void register_mosr_onnx();     // deploy/onnx_mosr.cpp
 void register_rcan_onnx();     // deploy/onnx_rcan.cpp
 void register_realcugan_onnx();  // deploy/onnx_realcugan.cpp
+void register_omnisr_onnx();   // deploy/onnx_omnisr.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -24,6 +25,7 @@ void register_builtin_onnx_exporters() {
   register_mosr_onnx();
   register_rcan_onnx();
   register_realcugan_onnx();
+  register_omnisr_onnx();
 }
 
 }  // namespace srlab::models

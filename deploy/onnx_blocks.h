@@ -28,6 +28,18 @@ std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint);
 /// ChannelLayerNormImpl::forward() of (N,C,H,W) `x`; initializers "<key>.weight" and "<key>.bias" of shape (C,1,1).
 std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const ChannelLayerNormImpl& n, const std::string& key);
 
+// --- shared with omnisr ---
+
+/// The channels-first LayerNorm above with explicit (C) `weight`, `bias` and `eps` (e.g. OmniSR's
+/// LayerNorm2d, the same formula); initializers "<key>.weight" and "<key>.bias" of shape (C,1,1).
+std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                               double eps, const std::string& key);
+
+/// torch::nn::functional::interpolate(x, size = (H, W) of `like`, bilinear, align_corners false) of (N,C,h,w) `x`,
+/// the size taken from `like`'s runtime shape: Resize mode linear, coordinate_transformation_mode
+/// pytorch_half_pixel (torch's source index (dst + 0.5) * h / H - 0.5, clamped at 0).
+std::string resize_bilinear_to(OnnxGraph& g, const std::string& x, const std::string& like, const std::string& hint);
+
 }  // namespace srlab::models
 
 // --- shared with rcan, realcugan ---

@@ -25,7 +25,8 @@ std::string onnx_unsqueeze(OnnxGraph& g, const std::string& x, int64_t axis, con
   return g.node("Unsqueeze", {x, i64(g, {axis}, hint + "_axes")}, hint);
 }
 
-std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s) {
+std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s,
+                                     const std::string& mode) {
   s.m = window;
   s.c = dim;
   s.mask.clear();
@@ -35,7 +36,7 @@ std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_
   s.blocks = dims_2_3(g, strided, "blocks_hw");
   s.padded_hw = g.mul(s.blocks, i64(g, {window, window}, "window"), "padded_hw");
   const std::string pads = g.concat({i64(g, {0, 0, 0, 0, 0, 0}, "pads_begin"), g.sub(s.padded_hw, s.hw, "pad_hw")}, 0, "pads");
-  const std::string x = g.pad(lr, pads, "reflect", "reflect_pad");
+  const std::string x = g.pad(lr, pads, mode, mode + "_pad");
   s.n = g.slice(g.shape(lr, "batch_shape"), i64(g, {0}, "n_from"), i64(g, {1}, "n_to"), {0}, "batch");
   const std::string mm = i64(g, {window}, "m"), cc = i64(g, {dim}, "c");
   const std::string hb = element(g, s.blocks, 0, "hb"), wb = element(g, s.blocks, 1, "wb");
@@ -224,6 +225,32 @@ std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTai
     y = g.leaky_relu(conv(t.conv_hr, y, "conv_hr"), slope, "conv_hr.lrelu");
   }
   return conv(t.conv_last, y, "conv_last");
+}
+
+// --- shared with omnisr ---
+
+std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s) {
+  return swin_onnx_pad_to_windows(g, lr, window, dim, s, "reflect");
+}
+
+std::string swin_onnx_relative_bias_const(OnnxGraph& g, const torch::Tensor& table, const std::string& table_key,
+                                          const torch::Tensor& index, const std::string& key) {
+  return g.transpose(g.node("Gather", {g.initializer(table_key, table), g.constant(index.to(torch::kCPU, torch::kInt64), key + ".bias_index")},
+                            key + ".bias_gather", {onnx::MakeAttribute("axis", int64_t{0})}),
+                     {2, 0, 1}, key + ".bias");  // (h, N, N)
+}
+
+std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_t heads, int64_t tokens, int64_t channels,
+                                    const std::string& bias, const SwinOnnxShapes& s, bool masked, const std::string& key) {
+  const int64_t hd = channels / heads;
+  const std::string t = g.transpose(g.reshape(qkv, i64(g, {-1, tokens, 3, heads, hd}, key + ".qkv_shape"), key + ".qkv_split"),
+                                    {2, 0, 3, 1, 4}, key + ".qkv_heads");  // (3, B', h, N, hd)
+  const auto part = [&](int64_t i, const std::string& name) {
+    return g.node("Gather", {t, g.constant(torch::tensor(i, torch::kInt64), key + "." + name + "_index")}, key + "." + name,
+                  {onnx::MakeAttribute("axis", int64_t{0})});
+  };
+  return swin_onnx_attention_core(g, part(0, "q"), part(1, "k"), part(2, "v"), std::pow(static_cast<double>(hd), -0.5), bias, s,
+                                  masked, heads, tokens, tokens, channels, key);
 }
 
 }  // namespace srlab::models

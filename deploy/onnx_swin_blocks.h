@@ -123,4 +123,22 @@ struct SwinOnnxTail {
 /// LeakyReLU_0.2(conv_hr), conv_last. `type` names the generator in refusals.
 std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTail& tail, const std::string& type);
 
+// --- shared with omnisr ---
+
+/// swin_onnx_pad_to_windows with the ONNX Pad `mode` of the bottom/right padding: "reflect" (the overload
+/// above) or "constant" (zeros, as OmniSR's check_image_size). Pad node named "<mode>_pad".
+std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s,
+                                     const std::string& mode);
+
+/// swin_onnx_relative_bias for an index that is no state-dict key (a non-persistent buffer such as OmniSR's
+/// rel_pos_indices): the index is a Constant node, the table the initializer `table_key`. Returns (h, N, N).
+std::string swin_onnx_relative_bias_const(OnnxGraph& g, const torch::Tensor& table, const std::string& table_key,
+                                          const torch::Tensor& index, const std::string& key);
+
+/// swin_window_attention_core(qkv, heads, table, index, mask) (the qkv overload): (B', N, 3C) `qkv` split
+/// into heads as (3, B', h, N, C/h), softmax(q k^T (C/h)^-0.5 + bias + mask) v, heads merged: (B', N, C).
+/// `bias` (h, N, N) or ""; s.mask added when `masked` (as swin_onnx_attention_core).
+std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_t heads, int64_t tokens, int64_t channels,
+                                    const std::string& bias, const SwinOnnxShapes& s, bool masked, const std::string& key);
+
 }  // namespace srlab::models
