@@ -18,9 +18,10 @@
 // padded size) are checked to equal that formula at export time and are then not stored; other buffers
 // (rpe_biases, relative_position_index, BatchNorm running statistics) are initializers, and the dynamic
 // position bias MLP runs in the graph. BatchNorm2d uses its running statistics (eval mode).
-// Refused: attn_mask buffers that differ from the formula (a modified weight file), and embed_dim < 32,
-// whose dynamic position bias has zero hidden units (pos_dim = embed_dim/32 = 0; the zero-size
-// initializers and MatMuls are not portable).
+// embed_dim < 32 (pos_dim = embed_dim/32 = 0, e.g. the embed_dim 24 zoo model): the position-bias MLP has
+// zero-width layers and outputs pos3's bias for every offset; the graph expands that bias (zero-size
+// MatMuls / LayerNorms break ONNX Runtime's float16 memory planner) and does not store the zero-size weights.
+// Refused: attn_mask buffers that differ from the formula (a modified weight file).
 #include <algorithm>
 
 #include "deploy/onnx_dat_blocks.h"
@@ -120,7 +121,7 @@ std::string export_dat(const GeneratorImpl& gen, OnnxGraph& g, const std::string
 }  // namespace
 
 void register_dat_onnx() {
-  register_onnx_exporter("dat", export_dat, {},
+  register_onnx_exporter("dat", export_dat, dat_onnx_folded_parameter,
                          "rectangular-window spatial + channel attention with AIM and SGFN; masks, padding from the runtime size");
 }
 

@@ -34,9 +34,25 @@ std::string dat_pos_linear(OnnxGraph& g, const std::string& x, const DatPosLinea
   return g.add(g.node("MatMul", {x, wt}, key + ".matmul"), g.initializer(key + ".bias", l.bias), key);
 }
 
+/// The position bias for pos_dim 0 (embed_dim < 32): pos_proj, pos1, pos2 map to zero-width features and
+/// pos3's Linear has no inputs, so the MLP yields pos3's bias for every offset (LibTorch's empty MatMul
+/// gives zeros). Emitted as that bias expanded to (R, heads), R = rows of rpe_biases, gathered as usual;
+/// the zero-size parameters hold no values and are not stored (dat_onnx_folded_parameter).
+std::string dat_zero_width_bias(OnnxGraph& g, const DatWindowBranchImpl& br, const std::string& index, const std::string& key) {
+  const auto& pos3 = dat_module_at<DatPosLinearImpl>(br.pos->pos3, 2);
+  const std::string rows = g.slice(g.shape(g.initializer(key + ".rpe_biases", br.rpe_biases), key + ".rpe_shape"),
+                                   dat_i64(g, {0}, key + ".rows_from"), dat_i64(g, {1}, key + ".rows_to"), {0}, key + ".rows");
+  const std::string table_shape = g.concat({rows, dat_i64(g, {pos3.bias.size(0)}, key + ".heads")}, 0, key + ".table_shape");
+  const std::string table = g.node("Expand", {g.initializer(key + ".pos.pos3.2.bias", pos3.bias), table_shape}, key + ".pos.table");
+  return g.transpose(g.node("Gather", {table, index}, key + ".bias_gather", {onnx::MakeAttribute("axis", int64_t{0})}), {2, 0, 1},
+                     key + ".bias");
+}
+
 /// DatDynamicPosBias on the rpe_biases buffer, gathered by relative_position_index: (heads, N, N).
 std::string dat_position_bias(OnnxGraph& g, const DatWindowBranchImpl& br, const std::string& key) {
   const auto& pos = *br.pos;
+  const std::string index = g.initializer(key + ".relative_position_index", br.relative_position_index);
+  if (pos.pos_proj->weight.size(0) == 0) return dat_zero_width_bias(g, br, index, key);
   std::string t = dat_pos_linear(g, g.initializer(key + ".rpe_biases", br.rpe_biases), *pos.pos_proj, key + ".pos.pos_proj");
   const torch::nn::Sequential stages[3] = {pos.pos1, pos.pos2, pos.pos3};
   for (int k = 0; k < 3; ++k) {
@@ -44,7 +60,6 @@ std::string dat_position_bias(OnnxGraph& g, const DatWindowBranchImpl& br, const
     t = onnx_layer_norm(g, t, dat_module_at<torch::nn::LayerNormImpl>(stages[k], 0), sk + ".0");
     t = dat_pos_linear(g, g.relu(t, sk + ".1"), dat_module_at<DatPosLinearImpl>(stages[k], 2), sk + ".2");
   }
-  const std::string index = g.initializer(key + ".relative_position_index", br.relative_position_index);
   return g.transpose(g.node("Gather", {t, index}, key + ".bias_gather", {onnx::MakeAttribute("axis", int64_t{0})}), {2, 0, 1},
                      key + ".bias");
 }
@@ -172,6 +187,12 @@ std::string dat_sgfn(OnnxGraph& g, const std::string& x, const DatSgfnImpl& f, c
 }
 
 }  // namespace
+
+bool dat_onnx_folded_parameter(const std::string& key) {
+  for (const char* part : {".pos.pos_proj.", ".pos.pos1.", ".pos.pos2.", ".pos.pos3.0.", ".pos.pos3.2.weight"})
+    if (key.find(part) != std::string::npos) return true;
+  return false;
+}
 
 std::string dat_onnx_to_map(OnnxGraph& g, const std::string& t, const DatOnnxShapes& s, int64_t channels, const std::string& key) {
   return g.reshape(g.transpose(t, {0, 2, 1}, key + ".to_map"),

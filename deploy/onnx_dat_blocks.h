@@ -34,6 +34,12 @@ struct DatOnnxShapes {
 std::string dat_onnx_block(OnnxGraph& g, const std::string& t, const DatBlockImpl& b, const std::string& key,
                            const DatOnnxShapes& s);
 
+/// The parameters of the dynamic position bias MLP that are not stored when pos_dim is 0 (embed_dim < 32:
+/// zero-size pos_proj, pos1, pos2, pos3.0 and pos3.2.weight, which hold no values; the bias is pos3.2.bias,
+/// see dat_onnx_block). For pos_dim > 0 the exporter stores them all (the tests compare initializers with
+/// the state dict), so the exemption only matters for the zero-size ones.
+bool dat_onnx_folded_parameter(const std::string& key);
+
 /// (B, H*W, C') tokens -> (B, C', H, W) map (swin_tokens_to_map at the runtime s.hw).
 std::string dat_onnx_to_map(OnnxGraph& g, const std::string& t, const DatOnnxShapes& s, int64_t channels, const std::string& key);
 

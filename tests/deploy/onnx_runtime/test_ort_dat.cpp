@@ -43,6 +43,14 @@ TEST(OnnxRuntimeDat, PixelShuffleDirectAndStoredMaskSizeMatchLibTorch) {
                       "dat_direct");
 }
 
+TEST(OnnxRuntimeDat, ZeroWidthPositionBiasMatchesLibTorch) {
+  // embed_dim < 32: the dynamic position bias has pos_dim 0 (zero-size pos_proj / pos1 / pos2 weights), so the
+  // bias is pos3's bias alone (the zoo fixture's configuration: embed_dim 24, split_size [2, 4]).
+  check_architectures({{"{type: dat, embed_dim: 24, depth: [2, 2], num_heads: [2, 2], split_size: [2, 4], img_size: 64, "
+                        "expansion_factor: 2, num_feat: 8}", 4, false}},
+                      "dat_p0");
+}
+
 TEST(OnnxRuntimeDat, StaticExportMatchesLibTorch) {
   check_static_export("{type: dat, upsampler: pixelshuffledirect, embed_dim: 32, depth: [2], num_heads: [2], split_size: [2, 4], "
                       "img_size: 8, expansion_factor: 2}", 2, 13, 10, "dat");
