@@ -13,15 +13,17 @@
 // Size-dependent values are computed from the runtime shape: the padded size Hp, Wp = ceil(H/m)*m,
 // m = max(split_size) (the shape of x[:, :, ::m, ::m] times m), the window Reshapes, and the two
 // shifted-window masks (branch 0: Mh x Mw windows shifted by (Mh/2, Mw/2); branch 1: Mw x Mh shifted by
-// (Mw/2, Mh/2); swin_onnx_rect_shift_mask), built once per graph when some block shifts. The stored
-// attn_mask_0 / attn_mask_1 buffers (the masks for img_size x img_size, which LibTorch uses at exactly that
-// padded size) are checked to equal that formula at export time and are then not stored; other buffers
-// (rpe_biases, relative_position_index, BatchNorm running statistics) are initializers, and the dynamic
-// position bias MLP runs in the graph. BatchNorm2d uses its running statistics (eval mode).
+// (Mw/2, Mh/2); swin_onnx_rect_shift_mask), built once per graph when some block shifts. LibTorch uses a
+// shifted block's stored attn_mask_0 / attn_mask_1 buffers instead when the padded size is img_size x
+// img_size: a buffer equal to the formula is not stored (marked reproduced); one that differs (a modified
+// or perturbed weight file) is stored and an If node picks it at exactly that size, the computed mask
+// otherwise. Other buffers (rpe_biases, relative_position_index, BatchNorm running statistics) are
+// initializers, and the dynamic position bias MLP runs in the graph. BatchNorm2d uses its running
+// statistics (eval mode; num_batches_tracked is not read).
 // embed_dim < 32 (pos_dim = embed_dim/32 = 0, e.g. the embed_dim 24 zoo model): the position-bias MLP has
 // zero-width layers and outputs pos3's bias for every offset; the graph expands that bias (zero-size
 // MatMuls / LayerNorms break ONNX Runtime's float16 memory planner) and does not store the zero-size weights.
-// Refused: attn_mask buffers that differ from the formula (a modified weight file).
+// Nothing is refused: every DAT configuration SRLab builds exports exactly.
 #include <algorithm>
 
 #include "deploy/onnx_dat_blocks.h"
@@ -35,27 +37,61 @@ const char* kDatExportType = "dat";
 
 std::string dat_top_i64(OnnxGraph& g, const std::vector<int64_t>& v, const std::string& hint) { return int64_vector(g, v, hint); }
 
-/// Refuses attn_mask_* buffers that are not the official formula for img_size (they would not be reproduced).
-void dat_check_mask_buffers(const DatImpl& net, OnnxGraph& g) {
-  const auto& o = net.options();
-  const auto [m0, m1] = dat_shift_masks(o.img_size, o.img_size, o.split_size[0], o.split_size[1]);
-  for (const auto& kv : net.named_buffers()) {
-    const std::string& key = kv.key();
-    const bool first = key.size() > 12 && key.compare(key.size() - 12, 12, ".attn_mask_0") == 0;
-    const bool second = key.size() > 12 && key.compare(key.size() - 12, 12, ".attn_mask_1") == 0;
-    if (!first && !second) continue;
-    if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), first ? m0 : m1))
-      refuse_onnx_export(kDatExportType, "buffer '" + key + "' differs from the shifted-window mask of img_size " +
-                                       std::to_string(o.img_size) + " (a modified weight file?); the exported graph computes the mask");
-    g.mark_reproduced(key);
-  }
-}
-
 bool dat_any_shifted(const DatImpl& net) {
   for (const auto& layer : net.layers)
     for (const auto& b : layer->blocks)
       if (b->spatial && b->spatial->shifted()) return true;
   return false;
+}
+
+/// A one-node subgraph returning the outer value `in` (a branch of If).
+onnx::GraphProto dat_identity_branch(const std::string& in, const std::string& out, onnx::TensorProto_DataType type) {
+  onnx::GraphProto b;
+  b.set_name(out);
+  auto* n = b.add_node();
+  n->set_op_type("Identity");
+  n->set_name(out);
+  n->add_input(in);
+  n->add_output(out);
+  auto* o = b.add_output();
+  o->set_name(out);
+  o->mutable_type()->mutable_tensor_type()->set_elem_type(type);
+  return b;
+}
+
+/// Fills s.block_masks. A stored attn_mask_* buffer equal to the formula for img_size is reproduced (the
+/// computed mask, not stored); one that differs (a modified weight file) is stored and selected by an If
+/// where LibTorch uses it: when the padded size is img_size x img_size.
+void dat_block_masks(const DatImpl& net, OnnxGraph& g, const std::string& padded_hw, DatOnnxShapes& s) {
+  const auto& o = net.options();
+  const auto [m0, m1] = dat_shift_masks(o.img_size, o.img_size, o.split_size[0], o.split_size[1]);
+  std::string at_img_size;
+  for (size_t i = 0; i < net.layers.size(); ++i)
+    for (size_t j = 0; j < net.layers[i]->blocks.size(); ++j) {
+      const auto& b = net.layers[i]->blocks[j];
+      if (!b->spatial || !b->spatial->shifted()) continue;
+      const std::string key = "layers." + std::to_string(i) + ".blocks." + std::to_string(j) + ".attn";
+      const torch::Tensor stored[2] = {b->spatial->attn_mask_0, b->spatial->attn_mask_1};
+      for (int k = 0; k < 2; ++k) {
+        const std::string buffer = key + ".attn_mask_" + std::to_string(k);
+        if (torch::equal(stored[k].to(torch::kCPU, torch::kFloat32), k == 0 ? m0 : m1)) {
+          g.mark_reproduced(buffer);
+          s.block_masks[key][k] = s.mask[k];
+          continue;
+        }
+        if (at_img_size.empty()) {
+          const std::string same = g.cast(g.node("Equal", {padded_hw, dat_top_i64(g, {o.img_size, o.img_size}, "img_size")},
+                                                 "at_img_size_eq"), onnx::TensorProto_DataType_INT64, "at_img_size_int");
+          at_img_size = g.cast(g.node("ReduceMin", {same}, "at_img_size_min", {onnx::MakeAttribute("keepdims", int64_t{0})}),
+                               onnx::TensorProto_DataType_BOOL, "at_img_size");
+        }
+        const std::string value = g.initializer(buffer, stored[k]);
+        s.block_masks[key][k] = g.node(
+            "If", {at_img_size}, buffer + ".select",
+            {onnx::MakeAttribute("then_branch", dat_identity_branch(value, buffer + ".stored_branch", g.compute_type())),
+             onnx::MakeAttribute("else_branch", dat_identity_branch(s.mask[k], buffer + ".computed_branch", g.compute_type()))});
+      }
+    }
 }
 
 /// The runtime sizes: [B], [H, W], the Pad to multiples of max(Mh, Mw), the window shapes and masks.
@@ -78,6 +114,7 @@ DatOnnxShapes dat_runtime_shapes(OnnxGraph& g, const std::string& lr, const DatI
   if (dat_any_shifted(net)) {
     s.mask[0] = swin_onnx_rect_shift_mask(g, padded_hw, mh, mw, mh / 2, mw / 2, "mask0");
     s.mask[1] = swin_onnx_rect_shift_mask(g, padded_hw, mw, mh, mw / 2, mh / 2, "mask1");
+    dat_block_masks(net, g, padded_hw, s);
   }
   return s;
 }
@@ -96,7 +133,6 @@ std::string export_dat(const GeneratorImpl& gen, OnnxGraph& g, const std::string
   const auto* net = dynamic_cast<const DatImpl*>(&gen);
   if (!net) refuse_onnx_export(gen.type(), "registered as dat but is not a DatImpl");
   const DatOptions& o = net->options();
-  dat_check_mask_buffers(*net, g);
   const DatOnnxShapes s = dat_runtime_shapes(g, lr, *net);
   std::string mean, range;
   const std::string first = export_conv2d(g, swin_onnx_normalize(g, lr, o.img_range, mean, range), *net->conv_first, "conv_first",

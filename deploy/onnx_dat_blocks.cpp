@@ -127,7 +127,7 @@ std::string dat_spatial_attention(OnnxGraph& g, const std::string& x, const DatS
     const std::string bk = key + ".attns." + std::to_string(b);
     std::string part = dat_slice_axis(g, padded, b * half, (b + 1) * half, 3, bk + ".in");
     if (a.shifted()) part = swin_onnx_rect_roll(g, part, -shifts[b][0], -shifts[b][1], bk + ".shift");
-    std::string out = dat_window_branch(g, part, *a.attns[b], s.win[b], s, a.shifted() ? s.mask[b] : "", bk);
+    std::string out = dat_window_branch(g, part, *a.attns[b], s.win[b], s, a.shifted() ? s.block_masks.at(key)[b] : "", bk);
     if (a.shifted()) out = swin_onnx_rect_roll(g, out, shifts[b][0], shifts[b][1], bk + ".unshift");
     const std::string crop = g.slice(out, dat_i64(g, {0, 0}, bk + ".crop_from"), s.hw, {1, 2}, bk + ".crop");
     halves.push_back(g.reshape(crop, dat_i64(g, {0, -1, half}, bk + ".tok_shape"), bk + ".tokens"));

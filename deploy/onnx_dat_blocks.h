@@ -13,6 +13,8 @@
 //                        (GlobalAveragePool, Conv, BatchNormalization, GELU, Conv) and spatial interaction
 //                        (Conv, BatchNormalization, GELU, Conv) as Sigmoid gates
 //   SGFN                 fc1, GELU, Slice halves, LayerNorm + depth-wise Conv gate on the second, Mul, fc2
+#include <array>
+#include <map>
 #include <string>
 
 #include "deploy/onnx_swin_blocks.h"
@@ -28,6 +30,9 @@ struct DatOnnxShapes {
   std::string pads;                ///< Pad of the (3B, H, W, C) q, k, v map to (3B, Hp, Wp, C), Hp, Wp multiples of max(Mh, Mw)
   SwinOnnxRectWindows win[2];      ///< branch 0: Mh x Mw windows, branch 1: Mw x Mh (C/2 channels each)
   std::string mask[2];             ///< the branches' shifted-window masks (float), "" when no block shifts
+  /// The masks each shifted block uses (key "layers.<i>.blocks.<j>.attn"): `mask` where its attn_mask_*
+  /// buffers are the formula, else the If that picks the stored buffer at the padded size img_size x img_size.
+  std::map<std::string, std::array<std::string, 2>> block_masks;
 };
 
 /// DatBlockImpl::forward (eval) on (B, H*W, C) tokens `t`; `key` = "layers.<i>.blocks.<j>".

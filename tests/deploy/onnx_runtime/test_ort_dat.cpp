@@ -2,9 +2,9 @@
 // 1x3x17x23 (q, k, v zero-padded to 20x24 in the graph, runtime shifted-window masks) and 2x3x32x32, for
 // both upsamplers, both resi_connections, split_size orders [2, 4] / [4, 2] / [1, 2] (a zero shift on one
 // axis), num_heads 2 and 4, expansion_factor 2 and 4, qkv_bias off, img_range 255, x2 / x3 / x4 / x8, and
-// img_size 32 (the 32x32 input is where LibTorch uses the stored attn_mask buffers). BatchNorm running
-// statistics and the channel attention's temperature are randomised in one test (fresh models have the
-// identity statistics).
+// img_size 32 (the 32x32 input is where LibTorch uses the stored attn_mask buffers), embed_dim 24 (pos_dim
+// 0). One test randomises BatchNorm statistics, the channel attention's temperature and the attn_mask
+// buffers (fresh models have identity statistics and formula masks).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -56,14 +56,18 @@ TEST(OnnxRuntimeDat, StaticExportMatchesLibTorch) {
                       "img_size: 8, expansion_factor: 2}", 2, 13, 10, "dat");
 }
 
-TEST(OnnxRuntimeDat, RandomisedBatchNormStatisticsAndTemperatureMatchLibTorch) {
+TEST(OnnxRuntimeDat, PerturbedBuffersAndStatisticsMatchLibTorch) {
+  // Randomised BatchNorm statistics / affine parameters and temperature, and perturbed attn_mask buffers
+  // (the zoo fixture's are): at 2x3x8x8 (= img_size) LibTorch uses the stored masks, which the graph stores
+  // and selects with If; at 1x3x15x18 the computed ones.
   if (!ort_installed()) return;
   const sm::Generator g = build({"{" + kTiny + ", split_size: [2, 4]}", 2, false});
   torch::manual_seed(7);
   {
     torch::NoGradGuard ng;
     for (auto& kv : g->named_buffers())
-      if (kv.key().find("running_mean") != std::string::npos) kv.value().normal_(0.0, 0.5);
+      if (kv.key().find("attn_mask") != std::string::npos) kv.value().add_(torch::randn_like(kv.value()) * 0.5);
+      else if (kv.key().find("running_mean") != std::string::npos) kv.value().normal_(0.0, 0.5);
       else if (kv.key().find("running_var") != std::string::npos) kv.value().uniform_(0.5, 2.0);
     for (auto& kv : g->named_parameters()) {
       const std::string& k = kv.key();
@@ -73,26 +77,37 @@ TEST(OnnxRuntimeDat, RandomisedBatchNormStatisticsAndTemperatureMatchLibTorch) {
       else if (bn && k.find(".bias") != std::string::npos) kv.value().normal_(0.0, 0.2);
     }
   }
-  const auto x = torch::rand({2, 3, 15, 18});
-  torch::Tensor ref;
+  const std::vector<torch::Tensor> inputs{torch::rand({2, 3, 8, 8}), torch::rand({1, 3, 15, 18})};
+  std::vector<torch::Tensor> refs;
   {
     torch::NoGradGuard ng;
-    ref = g->forward(x);
+    for (const auto& x : inputs) refs.push_back(g->forward(x));
   }
-  const fs::path model = fs::temp_directory_path() / ("srlab_dat_bn_" + std::to_string(::getpid()) + ".onnx");
-  std::ofstream(model, std::ios::binary) << sm::export_onnx(g, {});
+  const fs::path dir = fs::temp_directory_path() / ("srlab_dat_perturbed_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::vector<sm::OrtJob> jobs;
+  for (bool fp16 : {false, true}) {
+    sm::OnnxExportOptions o;
+    o.fp16 = fp16;
+    const fs::path model = dir / (fp16 ? "fp16.onnx" : "fp32.onnx");
+    std::ofstream(model, std::ios::binary) << sm::export_onnx(g, o);
+    for (const auto& x : inputs) jobs.push_back({model, x});
+  }
   std::vector<sm::OrtResult> r;
   try {
-    r = sm::run_onnx_ort({{model, x}});
+    r = sm::run_onnx_ort(jobs);
   } catch (const srlab::Error& e) {
     ADD_FAILURE() << e.what();
   }
-  fs::remove(model);
-  ASSERT_EQ(r.size(), 1u);
-  ASSERT_EQ(r[0].output.sizes(), ref.sizes());
-  const double diff = (r[0].output - ref).abs().max().item<double>();
-  std::cout << "[ORT] dat randomised BatchNorm/temperature fp32 2x3x15x18: max abs diff " << diff << "\n";
-  EXPECT_LE(diff, kTolFp32);
+  fs::remove_all(dir);
+  ASSERT_EQ(r.size(), 4u);
+  for (size_t j = 0; j < r.size(); ++j) {
+    const torch::Tensor& ref = refs[j % 2];
+    ASSERT_EQ(r[j].output.sizes(), ref.sizes());
+    const double diff = (r[j].output - ref).abs().max().item<double>();
+    std::cout << "[ORT] dat perturbed buffers " << (j < 2 ? "fp32 " : "fp16 ") << ref.sizes() << ": max abs diff " << diff << "\n";
+    EXPECT_LE(diff, j < 2 ? kTolFp32 : kTolFp16);
+  }
 }
 
 }  // namespace test_ort_dat
