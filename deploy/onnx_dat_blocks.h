@@ -13,6 +13,8 @@
 //                        (GlobalAveragePool, Conv, BatchNormalization, GELU, Conv) and spatial interaction
 //                        (Conv, BatchNormalization, GELU, Conv) as Sigmoid gates
 //   SGFN                 fc1, GELU, Slice halves, LayerNorm + depth-wise Conv gate on the second, Mul, fc2
+// In float16 graphs the normalisation's eps 1e-12 rounds to 0 (only an all-zero q or k row, which LibTorch
+// maps to 0, would differ).
 #include <array>
 #include <map>
 #include <string>
