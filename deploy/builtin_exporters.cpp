@@ -13,6 +13,7 @@ void register_mosr_onnx();     // deploy/onnx_mosr.cpp
 void register_rcan_onnx();     // deploy/onnx_rcan.cpp
 void register_realcugan_onnx();  // deploy/onnx_realcugan.cpp
 void register_omnisr_onnx();   // deploy/onnx_omnisr.cpp
+void register_dat_onnx();      // deploy/onnx_dat.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -26,6 +27,7 @@ void register_builtin_onnx_exporters() {
   register_rcan_onnx();
   register_realcugan_onnx();
   register_omnisr_onnx();
+  register_dat_onnx();
 }
 
 }  // namespace srlab::models

@@ -132,3 +132,19 @@ std::string crop_to_scaled_input(OnnxGraph& g, const std::string& y, const std::
 }
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+namespace srlab::models {
+
+std::string onnx_batch_norm2d(OnnxGraph& g, const std::string& x, const torch::nn::BatchNorm2dImpl& bn, const std::string& key,
+                              const std::string& type) {
+  if (!bn.options.affine() || !bn.options.track_running_stats())
+    refuse_onnx_export(type, "BatchNorm2d '" + key + "' has no affine parameters or no running statistics");
+  if (bn.num_batches_tracked.defined()) g.mark_reproduced(key + ".num_batches_tracked");
+  return g.node("BatchNormalization",
+                {x, g.initializer(key + ".weight", bn.weight), g.initializer(key + ".bias", bn.bias),
+                 g.initializer(key + ".running_mean", bn.running_mean), g.initializer(key + ".running_var", bn.running_var)},
+                key, {onnx::MakeAttribute("epsilon", static_cast<float>(bn.options.eps()))});
+}
+
+}  // namespace srlab::models

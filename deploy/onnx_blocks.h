@@ -77,3 +77,15 @@ std::string crop_to_scaled_input(OnnxGraph& g, const std::string& y, const std::
                                  const std::string& hint);
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+namespace srlab::models {
+
+/// torch::nn::BatchNorm2d in eval mode on (N,C,H,W) `x`: one BatchNormalization node (running statistics)
+/// with initializers "<key>.weight", "<key>.bias", "<key>.running_mean", "<key>.running_var";
+/// "<key>.num_batches_tracked" (read in training only) is marked reproduced. Refuses (as generator `type`)
+/// a BatchNorm without affine parameters or running statistics.
+std::string onnx_batch_norm2d(OnnxGraph& g, const std::string& x, const torch::nn::BatchNorm2dImpl& bn, const std::string& key,
+                              const std::string& type);
+
+}  // namespace srlab::models

@@ -254,3 +254,73 @@ std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_
 }
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+namespace srlab::models {
+
+SwinOnnxRectWindows swin_onnx_rect_windows(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t c,
+                                           const std::string& key) {
+  SwinOnnxRectWindows w;
+  w.mh = mh;
+  w.mw = mw;
+  w.c = c;
+  const std::string blocks = g.div(padded_hw, i64(g, {mh, mw}, key + "_window"), key + "_blocks");  // exact multiples
+  const std::string hb = element(g, blocks, 0, key + "_hb"), wb = element(g, blocks, 1, key + "_wb");
+  const std::string lead = i64(g, {-1}, key + "_lead"), sh = i64(g, {mh}, key + "_mh"), sw = i64(g, {mw}, key + "_mw");
+  const std::string cc = i64(g, {c}, key + "_c");
+  w.part = g.concat({lead, hb, sh, wb, sw, cc}, 0, key + "_part_shape");
+  w.rev = g.concat({lead, hb, wb, sh, sw, cc}, 0, key + "_rev_shape");
+  w.map4 = g.concat({lead, padded_hw, cc}, 0, key + "_map4_shape");
+  return w;
+}
+
+std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectWindows& w, const std::string& key) {
+  return g.reshape(g.transpose(g.reshape(x, w.part, key + ".part6"), {0, 1, 3, 2, 4, 5}, key + ".part_t"),
+                   i64(g, {-1, w.mh * w.mw, w.c}, key + ".win_shape"), key + ".windows");
+}
+
+std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectWindows& w,
+                                   const std::string& key) {
+  return g.reshape(g.transpose(g.reshape(windows, w.rev, key + ".rev6"), {0, 1, 3, 2, 4, 5}, key + ".rev_t"), w.map4,
+                   key + ".unpart");
+}
+
+std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t shift_h,
+                                      int64_t shift_w, const std::string& key) {
+  const auto labels = [&](int64_t i, int64_t window, int64_t shift, const std::string& axis) {
+    const std::string k = key + "_" + axis;
+    const std::string size = g.node("Squeeze", {element(g, padded_hw, i, k + "_dim"), i64(g, {0}, k + "_sq")}, k + "_size");
+    const std::string r = g.node("Range", {g.constant(torch::tensor(int64_t{0}), k + "_start"), size,
+                                           g.constant(torch::tensor(int64_t{1}), k + "_step")}, k + "_range");
+    if (shift == 0) return g.sub(r, r, k);  // one region along this axis
+    const auto at_least = [&](int64_t back, const std::string& hint) {
+      const std::string lim = g.sub(size, g.constant(torch::tensor(back), hint + "_back"), hint + "_lim");
+      return g.cast(g.node("GreaterOrEqual", {r, lim}, hint + "_ge"), onnx::TensorProto_DataType_INT64, hint);
+    };
+    return g.add(at_least(window, k + "_win"), at_least(shift, k + "_shift"), k);
+  };
+  const std::string rows = g.mul(onnx_unsqueeze(g, labels(0, mh, shift_h, "rows"), 1, key + "_rows_col"),
+                                 i64(g, {3}, key + "_three"), key + "_rows3");
+  const std::string label = g.add(rows, onnx_unsqueeze(g, labels(1, mw, shift_w, "cols"), 0, key + "_cols_row"), key + "_label");
+  const SwinOnnxRectWindows w = swin_onnx_rect_windows(g, padded_hw, mh, mw, 1, key);
+  const std::string win = g.reshape(swin_onnx_rect_partition(g, label, w, key), i64(g, {-1, mh * mw}, key + "_nw_shape"),
+                                    key + "_windows");  // (nW, Mh*Mw)
+  const std::string same = g.node("Equal", {onnx_unsqueeze(g, win, 1, key + "_wi"), onnx_unsqueeze(g, win, 2, key + "_wj")},
+                                  key + "_same");
+  const std::string differs = g.cast(g.node("Not", {same}, key + "_differs"), g.compute_type(), key + "_differs_f");
+  return g.mul(differs, scalar_constant(g, -100.0, key + "_value"), key);
+}
+
+std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, int64_t dw, const std::string& key) {
+  std::string y = x;
+  for (const auto& [axis, d] : {std::pair<int64_t, int64_t>{1, dh}, {2, dw}}) {
+    if (d == 0) continue;
+    const std::string ax = key + "_ax" + std::to_string(axis);
+    const std::string head = g.slice(y, i64(g, {-d}, ax + "_from"), i64(g, {kOnnxSliceEnd}, ax + "_end"), {axis}, ax + "_tail");
+    const std::string rest = g.slice(y, i64(g, {0}, ax + "_zero"), i64(g, {-d}, ax + "_to"), {axis}, ax + "_head");
+    y = g.concat({head, rest}, axis, ax);
+  }
+  return y;
+}
+
+}  // namespace srlab::models

@@ -142,3 +142,43 @@ std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_
                                     const std::string& bias, const SwinOnnxShapes& s, bool masked, const std::string& key);
 
 }  // namespace srlab::models
+
+// --- shared with dat ---
+// Rectangular windows of Mh x Mw tokens with per-axis shifts, generalising the square-window emitters
+// above as models/arch/swinir_blocks.h's rectangular swin_window_partition / swin_window_reverse /
+// swin_rect_shift_attention_mask generalise the square ones (DAT, Chen et al., ICCV 2023, Sec. 3.2).
+// With Mh == Mw == M and equal shifts they compute what swin_onnx_partition / swin_onnx_reverse /
+// swin_onnx_shift_mask / swin_onnx_roll compute. The map may have any leading batch B' (e.g. q, k, v
+// stacked as 3B); Hp, Wp are runtime values (multiples of Mh, Mw).
+namespace srlab::models {
+
+/// Reshape shapes for Mh x Mw windows of a channels-last (B', Hp, Wp, C) map; int64 1-D values.
+struct SwinOnnxRectWindows {
+  int64_t mh = 0, mw = 0, c = 0;
+  std::string part;  ///< [-1, Hp/Mh, Mh, Wp/Mw, Mw, C]: map -> windows before the Transpose
+  std::string rev;   ///< [-1, Hp/Mh, Wp/Mw, Mh, Mw, C]: windows -> map before the Transpose
+  std::string map4;  ///< [-1, Hp, Wp, C]
+};
+
+/// The shapes of SwinOnnxRectWindows from `padded_hw` ([Hp, Wp]); values named "<key>_*".
+SwinOnnxRectWindows swin_onnx_rect_windows(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t c,
+                                           const std::string& key);
+
+/// Rectangular swin_window_partition of the (B', Hp, Wp, C) map `x`: -> (B'*nW, Mh*Mw, C), windows row-major.
+std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectWindows& w, const std::string& key);
+
+/// Rectangular swin_window_reverse: (B'*nW, Mh*Mw, C) -> (B', Hp, Wp, C).
+std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectWindows& w,
+                                   const std::string& key);
+
+/// swin_rect_shift_attention_mask(Hp, Wp, Mh, Mw, shift_h, shift_w) for the runtime `padded_hw` ([Hp, Wp]):
+/// (nW, Mh*Mw, Mh*Mw), 0 within a region, -100 across; a zero shift makes its axis one region.
+/// 0 <= shift < window per axis. Values named "<key>_*" (key unique per mask).
+std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t shift_h,
+                                      int64_t shift_w, const std::string& key);
+
+/// torch::roll(x, {dh, dw}, {1, 2}) of a channels-last (B', Hp, Wp, C) `x` (a zero shift emits nothing for
+/// its axis); |dh| < Hp, |dw| < Wp.
+std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, int64_t dw, const std::string& key);
+
+}  // namespace srlab::models
