@@ -124,3 +124,44 @@ struct SwinOnnxTail {
 std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTail& tail, const std::string& type);
 
 }  // namespace srlab::models
+
+// --- shared with rgt ---
+// Rectangular-window generalisations (RGT's L-SA, DAT's spatial windows: Mh x Mw windows, the rect shift
+// mask, roll by (dh, dw)), mirroring swin_window_partition/swin_window_reverse(x, Mh, Mw, ...) and
+// swin_rect_shift_attention_mask of models/arch/swinir_blocks.h. The map size is a runtime value (int64
+// [Hp, Wp], multiples of Mh, Mw); the channel count is given per call, so one SwinOnnxRectShapes serves
+// maps of any width (e.g. packed q|k|v and the attention output).
+namespace srlab::models {
+
+/// Runtime-size values of Mh x Mw windows on an (N, Hp, Wp, C) map. All are int64 1-D graph values.
+struct SwinOnnxRectShapes {
+  int64_t mh = 0, mw = 0;
+  std::string n;          ///< [N]
+  std::string padded_hw;  ///< [Hp, Wp]
+  std::string hb, wb;     ///< [Hp/Mh], [Wp/Mw]
+};
+
+/// Fills SwinOnnxRectShapes for Mh x Mw windows on a map of runtime size `padded_hw` (int64 [Hp, Wp],
+/// multiples of Mh, Mw; integer Div) and batch `n` (int64 [N]). Values are named "<key>.*".
+SwinOnnxRectShapes swin_onnx_rect_shapes(OnnxGraph& g, const std::string& n, const std::string& padded_hw, int64_t mh,
+                                         int64_t mw, const std::string& key);
+
+/// swin_window_partition(x, Mh, Mw) of the (N, Hp, Wp, C) map `x`: -> (N*nW, Mh*Mw, C), windows row-major.
+std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectShapes& r, int64_t c,
+                                     const std::string& key);
+
+/// swin_window_reverse(windows, Mh, Mw, Hp, Wp): (N*nW, Mh*Mw, C) -> (N, Hp, Wp, C).
+std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectShapes& r, int64_t c,
+                                   const std::string& key);
+
+/// torch::roll(x, {dh, dw}, {1, 2}) of channels-last (N, Hp, Wp, C) `x` (Slice + Concat per axis; an axis
+/// with d == 0 is left alone), |dh| < Hp, |dw| < Wp.
+std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, int64_t dw, const std::string& key);
+
+/// swin_rect_shift_attention_mask(Hp, Wp, Mh, Mw, shift_h, shift_w) for the runtime size of `r`:
+/// (nW, Mh*Mw, Mh*Mw) in the compute type, 0 within a region, -100 across regions (a shift of 0 makes
+/// its axis one region). 0 <= shift < window per axis. Values are named "<key>.*".
+std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r, int64_t shift_h, int64_t shift_w,
+                                      const std::string& key);
+
+}  // namespace srlab::models
