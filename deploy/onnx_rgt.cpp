@@ -16,9 +16,10 @@
 // the DPB runs in the graph. Refused: split_size whose larger entry is not a multiple of the smaller (L-SA
 // pads to multiples of the larger only, so the model itself cannot partition most sizes), and modified
 // attn_mask buffers.
+#include "deploy/onnx_rgt.h"
+
 #include <algorithm>
 
-#include "deploy/onnx_rgt.h"
 #include "models/arch/arch_util.h"
 #include "models/arch/swinir.h"
 
@@ -64,7 +65,8 @@ void rgt_check_options_and_masks(const RgtImpl& net, OnnxGraph& g) {
     const int64_t wh = m0 ? sh : sw, ww = m0 ? sw : sh;
     const torch::Tensor want = swin_rect_shift_attention_mask(o.img_size, o.img_size, wh, ww, wh / 2, ww / 2);
     if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), want))
-      refuse_onnx_export(kRgtType, "buffer '" + k + "' differs from the shifted-window mask of img_size " + std::to_string(o.img_size) +
+      refuse_onnx_export(kRgtType, "buffer '" + k + "' differs from the shifted-window mask of img_size " +
+                                       std::to_string(o.img_size) +
                                        " (a modified weight file?); the exported graph computes the mask");
     g.mark_reproduced(k);
   }
@@ -79,23 +81,30 @@ std::string rgt_onnx_steps(OnnxGraph& g, const std::string& hw) {
     int64_t lo = 1, hi = int64_t{1} << 40;  // smallest n with rgt_reduction_steps(n, 1) >= k
     while (lo < hi) {
       const int64_t mid = lo + (hi - lo) / 2;
-      if (rgt_reduction_steps(mid, 1, false) >= k) hi = mid; else lo = mid + 1;
+      if (rgt_reduction_steps(mid, 1, false) >= k)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     thresholds.push_back(lo);
   }
   const std::string mx = g.node("ReduceMax", {hw}, "max_hw", {onnx::MakeAttribute("keepdims", int64_t{1})});
   const std::string over = g.cast(g.node("GreaterOrEqual", {mx, rgt_i64(g, thresholds, "t_thresholds")}, "t_reached"),
                                   onnx::TensorProto_DataType_INT64, "t_reached_i");
-  return g.add(g.node("ReduceSum", {over}, "t_extra", {onnx::MakeAttribute("keepdims", int64_t{1})}), rgt_i64(g, {2}, "t_min"), "steps");
+  return g.add(g.node("ReduceSum", {over}, "t_extra", {onnx::MakeAttribute("keepdims", int64_t{1})}), rgt_i64(g, {2}, "t_min"),
+               "steps");
 }
 
 /// pad_reflect of rgt.cpp on axis 2 or 3 from size `n` to `out` (int64 [1] values) as one Gather.
 std::string rgt_reflect_repeat(OnnxGraph& g, const std::string& x, int64_t axis, const std::string& n, const std::string& out) {
   const std::string k = "reflect_ax" + std::to_string(axis);
-  const std::string size = rgt_squeeze0(g, n, k + "_n"), idx = g.node("Range", {rgt_scalar64(g, 0, k + "_zero"), rgt_squeeze0(g, out, k + "_out"),
-                                                                             rgt_scalar64(g, 1, k + "_one")}, k + "_range");
-  const std::string period = g.sub(g.mul(size, rgt_scalar64(g, 2, k + "_two"), k + "_2n"), rgt_scalar64(g, 2, k + "_two2"), k + "_period");
-  const std::string j = g.node("Mod", {idx, g.node("Max", {period, rgt_scalar64(g, 1, k + "_one2")}, k + "_period1")}, k + "_mod");
+  const std::string size = rgt_squeeze0(g, n, k + "_n");
+  const std::string idx = g.node(
+      "Range", {rgt_scalar64(g, 0, k + "_zero"), rgt_squeeze0(g, out, k + "_out"), rgt_scalar64(g, 1, k + "_one")}, k + "_range");
+  const std::string period =
+      g.sub(g.mul(size, rgt_scalar64(g, 2, k + "_two"), k + "_2n"), rgt_scalar64(g, 2, k + "_two2"), k + "_period");
+  const std::string j =
+      g.node("Mod", {idx, g.node("Max", {period, rgt_scalar64(g, 1, k + "_one2")}, k + "_period1")}, k + "_mod");
   const std::string src = g.node("Min", {j, g.sub(period, j, k + "_mirror")}, k + "_src");
   return g.node("Gather", {x, src}, k, {onnx::MakeAttribute("axis", axis)});
 }
@@ -116,9 +125,11 @@ std::string rgt_prepare(OnnxGraph& g, const std::string& lr, const RgtOptions& o
   std::string x = rgt_reflect_repeat(g, lr, 2, rgt_element(g, s.hw, 0, "h"), rgt_element(g, s.padded_hw, 0, "ph"));
   x = rgt_reflect_repeat(g, x, 3, rgt_element(g, s.hw, 1, "w"), rgt_element(g, s.padded_hw, 1, "pw"));
   const int64_t sh = o.split_size[0], sw = o.split_size[1], m = std::max(sh, sw);
-  const std::string lsa_hw = g.mul(g.div(g.add(s.padded_hw, rgt_i64(g, {m - 1, m - 1}, "lsa_round"), "lsa_up"), rgt_i64(g, {m, m}, "lsa_m"),
-                                         "lsa_blocks"), rgt_i64(g, {m, m}, "lsa_m2"), "lsa_hw");
-  z.lsa_pads = g.concat({rgt_i64(g, {0, 0, 0, 0, 0, 0}, "lsa_pads_begin"), g.sub(lsa_hw, s.padded_hw, "lsa_pad_hw"), rgt_i64(g, {0, 0}, "lsa_pads_end")},
+  const std::string lsa_hw = g.mul(
+      g.div(g.add(s.padded_hw, rgt_i64(g, {m - 1, m - 1}, "lsa_round"), "lsa_up"), rgt_i64(g, {m, m}, "lsa_m"), "lsa_blocks"),
+      rgt_i64(g, {m, m}, "lsa_m2"), "lsa_hw");
+  z.lsa_pads = g.concat({rgt_i64(g, {0, 0, 0, 0, 0, 0}, "lsa_pads_begin"), g.sub(lsa_hw, s.padded_hw, "lsa_pad_hw"),
+                         rgt_i64(g, {0, 0}, "lsa_pads_end")},
                         0, "lsa_pads");
   z.win[0] = swin_onnx_rect_shapes(g, s.n, lsa_hw, sh, sw, "lsa_win0");
   z.win[1] = swin_onnx_rect_shapes(g, s.n, lsa_hw, sw, sh, "lsa_win1");
@@ -129,7 +140,7 @@ std::string rgt_prepare(OnnxGraph& g, const std::string& lr, const RgtOptions& o
   return x;
 }
 
-std::string export_rgt(const GeneratorImpl& gen, OnnxGraph& g, const std::string& lr) {
+std::string rgt_export(const GeneratorImpl& gen, OnnxGraph& g, const std::string& lr) {
   const auto* net = dynamic_cast<const RgtImpl*>(&gen);
   if (!net) refuse_onnx_export(gen.type(), "registered as rgt but is not an RgtImpl");
   const RgtOptions& o = net->options();
@@ -144,14 +155,15 @@ std::string export_rgt(const GeneratorImpl& gen, OnnxGraph& g, const std::string
     const std::string key = "layers." + std::to_string(i);
     const auto& layer = *net->layers[i];
     std::string h = t;
-    for (size_t j = 0; j < layer.blocks.size(); ++j) h = rgt_onnx_block(g, h, *layer.blocks[j], z, key + ".blocks." + std::to_string(j));
+    for (size_t j = 0; j < layer.blocks.size(); ++j)
+      h = rgt_onnx_block(g, h, *layer.blocks[j], z, key + ".blocks." + std::to_string(j));
     const std::string conv = swin_onnx_resi_conv(g, swin_onnx_tokens_to_map(g, h, z.s, key), layer.conv, key + ".conv", kRgtType);
     t = g.add(t, swin_onnx_map_to_tokens(g, conv, key), key + ".skip");
   }
   t = onnx_layer_norm(g, t, *net->norm, "norm");
-  const std::string f = g.add(swin_onnx_resi_conv(g, swin_onnx_tokens_to_map(g, t, z.s, "body"), net->conv_after_body,
-                                                  "conv_after_body", kRgtType),
-                              first, "long_skip");
+  const std::string f =
+      g.add(swin_onnx_resi_conv(g, swin_onnx_tokens_to_map(g, t, z.s, "body"), net->conv_after_body, "conv_after_body", kRgtType),
+            first, "long_skip");
   SwinOnnxTail tail;
   tail.kind = SwinOnnxTail::Kind::kPixelShuffle;
   tail.scale = o.scale;
@@ -164,7 +176,7 @@ std::string export_rgt(const GeneratorImpl& gen, OnnxGraph& g, const std::string
 }  // namespace
 
 void register_rgt_onnx() {
-  register_onnx_exporter("rgt", export_rgt, {},
+  register_onnx_exporter("rgt", rgt_export, rgt_onnx_empty_dpb_parameter,
                          "L-SA rect shifted windows + RG-SA (Loop of T reductions from the runtime size), reflect padding; "
                          "stored attn_mask checked");
 }

@@ -19,6 +19,10 @@ struct RgtOnnxContext {
   std::string mask[2];        ///< shift masks of the two branches ("" when no block is shifted)
 };
 
+/// The DPB parameters that have no elements when pos_dim = embed_dim / 32 is 0 (all but pos3.2.bias): the
+/// exporter does not store them then (OnnxFoldedParameter of "rgt"; with pos_dim > 0 they are stored).
+bool rgt_onnx_empty_dpb_parameter(const std::string& key);
+
 /// (N, L, C') tokens -> (N, C', H, W) map of the context's padded size.
 std::string rgt_onnx_tokens_to_map(OnnxGraph& g, const std::string& t, const RgtOnnxContext& z, int64_t channels,
                                    const std::string& key);

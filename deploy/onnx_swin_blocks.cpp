@@ -281,7 +281,8 @@ std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r,
   // (0, -window), (-window, -shift), (-shift, None); a zero shift gives one region (label 0).
   const auto labels = [&](int64_t i, int64_t window, int64_t shift, const std::string& axis) {
     const std::string k = key + "." + axis;
-    const std::string dim = g.slice(r.padded_hw, int64_vector(g, {i}, k + "_from"), int64_vector(g, {i + 1}, k + "_to"), {0}, k + "_dim");
+    const std::string dim =
+        g.slice(r.padded_hw, int64_vector(g, {i}, k + "_from"), int64_vector(g, {i + 1}, k + "_to"), {0}, k + "_dim");
     const std::string size = g.node("Squeeze", {dim, int64_vector(g, {0}, k + "_sq")}, k + "_size");
     const std::string range = g.node("Range", {g.constant(torch::tensor(int64_t{0}), k + "_start"), size,
                                                g.constant(torch::tensor(int64_t{1}), k + "_step")}, k + "_range");

@@ -9,12 +9,11 @@
 #include <map>
 #include <set>
 
-#include "tests/test_util.h"
-
 #include "core/config.h"
 #include "deploy/onnx_export.h"
 #include "models/arch/registry.h"
 #include "models/arch/rgt.h"
+#include "tests/test_util.h"
 
 namespace test_onnx_rgt {
 
@@ -43,8 +42,10 @@ std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
 bool is_mask(const std::string& k) { return k.find(".attn_mask_") != std::string::npos; }
 
 // depth [2, 2]: group 0 = L-SA (unshifted), RG-SA; group 1 = L-SA shifted (j = 0 of an odd group), RG-SA.
-const std::string kYaml = "{type: rgt, embed_dim: 16, depth: [2, 2], num_heads: [2, 4], mlp_ratio: 2, split_size: [4, 8], "
-                          "img_size: 16, num_feat: 8}";
+// embed_dim 32: the DPB has pos_dim 1 (its Linear/LayerNorm/ReLU stages are in the graph).
+const std::string kYaml =
+    "{type: rgt, embed_dim: 32, depth: [2, 2], num_heads: [2, 4], mlp_ratio: 1, split_size: [4, 8], "
+    "img_size: 16, num_feat: 8}";
 
 TEST(OnnxRgt, GraphMirrorsForward) {
   const auto g = build(kYaml, 4);
@@ -66,11 +67,12 @@ TEST(OnnxRgt, GraphMirrorsForward) {
     // conv_first, get_v per L-SA, dwconv/conv/cpe per RG-SA, sg.conv per block, group convs,
     // conv_after_body, conv_before_upsample, 2 upsample stages, conv_last
     EXPECT_EQ(n.at("Conv"), 1 + 2 + 3 * 2 + 4 + 2 + 1 + 1 + 2 + 1);
-    EXPECT_EQ(n.at("Softmax"), 2 * 2 + 2);  // two window attentions per L-SA, one per RG-SA
-    EXPECT_EQ(n.at("Pad"), 2);              // L-SA's zero padding of q|k|v
-    EXPECT_EQ(n.at("Equal"), 2);            // the two shift masks, built once
+    EXPECT_EQ(n.at("Softmax"), 2 * 2 + 2);                 // two window attentions per L-SA, one per RG-SA
+    EXPECT_EQ(n.at("Pad"), 2);                             // L-SA's zero padding of q|k|v
+    EXPECT_EQ(n.at("Equal"), 2);                           // the two shift masks, built once
     EXPECT_EQ(n.at("Gather") - 2 * 3 * 2 - 2 * 2, 2 + 1);  // q/k/v + bias per window attention; input padding + 4^T
     EXPECT_EQ(n.at("DepthToSpace"), 2);
+    EXPECT_EQ(n.at("Relu"), 3 * 2 * 2);  // DPB: pos1..pos3 per window attention
     for (const auto& node : m.graph().node())
       if (node.op_type() == "Loop") {
         const auto& body = node.attribute(0).g();
@@ -104,14 +106,23 @@ TEST(OnnxRgt, StaticAndFp16ExportsKeepTheGraph) {
       EXPECT_EQ(node.attribute(0).g().input(2).type().tensor_type().elem_type(), onnx::TensorProto_DataType_FLOAT16);
 }
 
-TEST(OnnxRgt, PosDimZeroStoresTheEmptyDpbWeights) {
-  const auto g = build("{type: rgt, embed_dim: 4, depth: [1], num_heads: [2], mlp_ratio: 2, split_size: [2, 4], num_feat: 4}", 2);
+TEST(OnnxRgt, PosDimZeroSkipsTheEmptyDpbWeights) {
+  // embed_dim 24 (< 32, as the zoo's rgt_x2_e24): the DPB's pos_dim is 0, its output is pos3's bias; the
+  // element-less DPB weights are not stored (ONNX Runtime would warn about unused initializers).
+  const auto g =
+      build("{type: rgt, embed_dim: 24, depth: [1], num_heads: [2], mlp_ratio: 2, split_size: [2, 4], num_feat: 4}", 2);
   const auto m = exported(g);
   std::set<std::string> inits, want;
   for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
+  for (const auto& kv : g->named_parameters())
+    if (kv.value().numel() > 0)
+      want.insert(kv.key());
+    else
+      EXPECT_NE(kv.key().find(".pos."), std::string::npos) << kv.key();
   for (const auto& kv : g->named_buffers()) want.insert(kv.key());
   EXPECT_EQ(inits, want);
+  EXPECT_TRUE(inits.count("layers.0.blocks.0.attn.attns.0.pos.pos3.2.bias"));
+  EXPECT_FALSE(inits.count("layers.0.blocks.0.attn.attns.0.pos.pos_proj.weight"));
   const auto n = op_counts(m);
   EXPECT_EQ(n.at("Expand"), 2);  // pos3's bias per window attention
   EXPECT_EQ(n.count("Loop"), 0u);

@@ -1,11 +1,10 @@
 // RGT ONNX export (deploy/onnx_rgt.cpp) checked in ONNX Runtime against LibTorch: fp32 <= 1e-4, fp16 <= 1e-2
 // on 1x3x17x23 and 2x3x32x32 (ort_check.h), for small configurations covering L-SA with square and
 // rectangular windows in both orders, shifted blocks in the first and in an odd group, the stored-mask
-// size (img_size 32 with a 32x32 input), RG-SA, 1conv/3conv, scales 2, 3, 4, 8 and the DPB shortcut of
-// pos_dim 0; plus the sizes the reference cannot run (input reflect-padded to 16 and to 4^T, the
+// size (img_size 32 with a 32x32 input), RG-SA, 1conv/3conv, scales 2, 3, 4, 8, the DPB MLP (embed_dim >= 32) and its
+// shortcut for pos_dim 0 (embed_dim < 32); plus the sizes the reference cannot run (input reflect-padded to 16 and to 4^T, the
 // reflection repeated) and T = 3 RG-SA reductions (the Loop's trip count from the runtime size).
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <fstream>
@@ -26,17 +25,22 @@ const std::string kTiny = "type: rgt, embed_dim: 8, num_heads: [2], mlp_ratio: 2
 TEST(OnnxRuntimeRgt, SmallConfigsMatchLibTorch) {
   check_architectures(
       {// group 1 block 0 shifted, rectangular 4x8 / 8x4 windows, stored masks used by LibTorch at 32x32
-       {"{type: rgt, embed_dim: 16, depth: [2, 2], num_heads: [2, 4], mlp_ratio: 2, split_size: [4, 8], img_size: 32, "
-        "num_feat: 8}", 2, true},
+       // embed_dim 32: DPB with pos_dim 1 (Linear, LayerNorm, ReLU stages)
+       {"{type: rgt, embed_dim: 32, depth: [2, 2], num_heads: [2, 4], mlp_ratio: 1, split_size: [4, 8], img_size: 32, "
+        "num_feat: 8}",
+        2, true},
        // group 0 block 2 shifted, 3conv, Sh > Sw, x3
        {"{type: rgt, embed_dim: 12, depth: [3], num_heads: [2], mlp_ratio: 2, split_size: [8, 2], img_size: 16, "
-        "resi_connection: 3conv, num_feat: 8}", 3, false},
+        "resi_connection: 3conv, num_feat: 8}",
+        3, false},
        // square windows, no shift, x4 (two pixel-shuffle stages), img_range 255
        {"{type: rgt, embed_dim: 8, depth: [2], num_heads: [2], mlp_ratio: 2, split_size: [4, 4], img_range: 255., "
-        "num_feat: 8}", 4, false},
-       // pos_dim 0 (embed_dim 4: the DPB is pos3's bias), x8, qkv_bias false
+        "num_feat: 8}",
+        4, false},
+       // embed_dim 4, x8, qkv_bias false (the other configs but the first have pos_dim 0: the DPB is pos3's bias)
        {"{type: rgt, embed_dim: 4, depth: [3], num_heads: [2], mlp_ratio: 2, split_size: [2, 4], img_size: 8, "
-        "qkv_bias: false, num_feat: 4}", 8, false}},
+        "qkv_bias: false, num_feat: 4}",
+        8, false}},
       "rgt");
 }
 
