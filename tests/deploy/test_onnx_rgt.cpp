@@ -129,6 +129,22 @@ TEST(OnnxRgt, PosDimZeroSkipsTheEmptyDpbWeights) {
   EXPECT_EQ(n.count("Relu"), 0u);
 }
 
+TEST(OnnxRgt, OfficialConfigurationExports) {
+  // RGT as published (x4): 8 groups of 6 blocks, embed_dim 180, 6 heads, mlp_ratio 2, windows [8, 32].
+  const auto g = build("{type: rgt, embed_dim: 180, depth: [6, 6, 6, 6, 6, 6, 6, 6], num_heads: [6, 6, 6, 6, 6, 6, 6, 6], "
+                       "mlp_ratio: 2, split_size: [8, 32], num_feat: 64}",
+                       4);
+  const auto m = exported(g);
+  const auto n = op_counts(m);
+  EXPECT_EQ(n.at("Loop"), 8 * 3);
+  EXPECT_EQ(n.at("Softmax"), 8 * (3 * 2 + 3));
+  EXPECT_EQ(n.at("Equal"), 2);
+  int masks = 0;
+  for (const auto& kv : g->named_buffers()) masks += is_mask(kv.key());
+  EXPECT_EQ(masks, 2 * (4 * 1 + 4 * 2));  // shifted blocks: j = 2 in even groups, j = 0, 4 in odd ones; two masks each
+  EXPECT_EQ(static_cast<size_t>(m.graph().initializer_size()), g->named_parameters().size() + g->named_buffers().size() - masks);
+}
+
 TEST(OnnxRgt, RefusesWhatItCannotReproduce) {
   const auto g = build("{type: rgt, embed_dim: 8, depth: [1], num_heads: [2], mlp_ratio: 2, split_size: [4, 6], num_feat: 4}", 2);
   std::string e = error_of([&] { sm::export_onnx(g, {}); });

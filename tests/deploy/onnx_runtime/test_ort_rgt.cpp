@@ -37,6 +37,10 @@ TEST(OnnxRuntimeRgt, SmallConfigsMatchLibTorch) {
        {"{type: rgt, embed_dim: 8, depth: [2], num_heads: [2], mlp_ratio: 2, split_size: [4, 4], img_range: 255., "
         "num_feat: 8}",
         4, false},
+       // the official windows [8, 32] (q|k|v padded to multiples of 32), img_size 64, shifted block 2
+       {"{type: rgt, embed_dim: 8, depth: [3], num_heads: [2], mlp_ratio: 2, split_size: [8, 32], img_size: 64, "
+        "num_feat: 8}",
+        2, false},
        // embed_dim 4, x8, qkv_bias false (the other configs but the first have pos_dim 0: the DPB is pos3's bias)
        {"{type: rgt, embed_dim: 4, depth: [3], num_heads: [2], mlp_ratio: 2, split_size: [2, 4], img_size: 8, "
         "qkv_bias: false, num_feat: 4}",
