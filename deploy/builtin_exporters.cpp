@@ -14,6 +14,7 @@ void register_rcan_onnx();     // deploy/onnx_rcan.cpp
 void register_realcugan_onnx();  // deploy/onnx_realcugan.cpp
 void register_omnisr_onnx();   // deploy/onnx_omnisr.cpp
 void register_dat_onnx();      // deploy/onnx_dat.cpp
+void register_rgt_onnx();      // deploy/onnx_rgt.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -28,6 +29,7 @@ void register_builtin_onnx_exporters() {
   register_realcugan_onnx();
   register_omnisr_onnx();
   register_dat_onnx();
+  register_rgt_onnx();
 }
 
 }  // namespace srlab::models

@@ -109,11 +109,13 @@ DatOnnxShapes dat_runtime_shapes(OnnxGraph& g, const std::string& lr, const DatI
                                      "blocks_hw");  // [ceil(H/m), ceil(W/m)]
   const std::string padded_hw = g.mul(blocks, dat_top_i64(g, {m, m}, "split_max"), "padded_hw");
   s.pads = g.concat({dat_top_i64(g, {0, 0, 0, 0, 0}, "pads_begin"), g.sub(padded_hw, s.hw, "pad_hw"), dat_top_i64(g, {0}, "pads_c")}, 0, "pads");
-  s.win[0] = swin_onnx_rect_windows(g, padded_hw, mh, mw, half, "win0");
-  s.win[1] = swin_onnx_rect_windows(g, padded_hw, mw, mh, half, "win1");
+  const std::string any_batch = dat_top_i64(g, {-1}, "any_batch");  // q, k, v are stacked as 3B
+  s.win[0] = swin_onnx_rect_shapes(g, any_batch, padded_hw, mh, mw, "win0");
+  s.win[1] = swin_onnx_rect_shapes(g, any_batch, padded_hw, mw, mh, "win1");
+  s.win_channels = half;
   if (dat_any_shifted(net)) {
-    s.mask[0] = swin_onnx_rect_shift_mask(g, padded_hw, mh, mw, mh / 2, mw / 2, "mask0");
-    s.mask[1] = swin_onnx_rect_shift_mask(g, padded_hw, mw, mh, mw / 2, mh / 2, "mask1");
+    s.mask[0] = swin_onnx_rect_shift_mask(g, s.win[0], mh / 2, mw / 2, "mask0");
+    s.mask[1] = swin_onnx_rect_shift_mask(g, s.win[1], mw / 2, mh / 2, "mask1");
     dat_block_masks(net, g, padded_hw, s);
   }
   return s;

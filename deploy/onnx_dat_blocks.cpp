@@ -94,10 +94,10 @@ std::string dat_spatial_interaction(OnnxGraph& g, const std::string& map, const 
 }
 
 /// DatWindowBranchImpl::forward on the (3B, Hp, Wp, c) q, k, v map -> (B, Hp, Wp, c).
-std::string dat_window_branch(OnnxGraph& g, const std::string& qkv_map, const DatWindowBranchImpl& br, const SwinOnnxRectWindows& w,
+std::string dat_window_branch(OnnxGraph& g, const std::string& qkv_map, const DatWindowBranchImpl& br, const SwinOnnxRectShapes& w,
                           const DatOnnxShapes& s, const std::string& mask, const std::string& key) {
-  const int64_t n = br.window_h * br.window_w, heads = br.num_heads, c = w.c, hd = c / heads;
-  const std::string windows = swin_onnx_rect_partition(g, qkv_map, w, key);  // (3B*nW, N, c)
+  const int64_t n = br.window_h * br.window_w, heads = br.num_heads, c = s.win_channels, hd = c / heads;
+  const std::string windows = swin_onnx_rect_partition(g, qkv_map, w, c, key);  // (3B*nW, N, c)
   const std::string qkv = g.transpose(g.reshape(windows, dat_i64(g, {3, -1, n, heads, hd}, key + ".qkv_shape"), key + ".qkv_split"),
                                       {0, 1, 3, 2, 4}, key + ".qkv_heads");  // (3, B*nW, heads, N, hd)
   SwinOnnxShapes core;
@@ -106,7 +106,7 @@ std::string dat_window_branch(OnnxGraph& g, const std::string& qkv_map, const Da
   const std::string y = swin_onnx_attention_core(g, dat_take(g, qkv, 0, key + ".q"), dat_take(g, qkv, 1, key + ".k"), dat_take(g, qkv, 2, key + ".v"),
                                                  std::pow(static_cast<double>(hd), -0.5), dat_position_bias(g, br, key), core,
                                                  !mask.empty(), heads, n, n, c, key);
-  return swin_onnx_rect_reverse(g, y, w, key);
+  return swin_onnx_rect_reverse(g, y, w, c, key);
 }
 
 /// DatSpatialAttentionImpl::forward (eval) on (B, H*W, C) tokens.

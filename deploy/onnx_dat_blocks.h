@@ -30,7 +30,8 @@ struct DatOnnxShapes {
   std::string n;                   ///< [B]
   std::string hw;                  ///< [H, W] of the input (= the token map)
   std::string pads;                ///< Pad of the (3B, H, W, C) q, k, v map to (3B, Hp, Wp, C), Hp, Wp multiples of max(Mh, Mw)
-  SwinOnnxRectWindows win[2];      ///< branch 0: Mh x Mw windows, branch 1: Mw x Mh (C/2 channels each)
+  SwinOnnxRectShapes win[2];       ///< branch 0: Mh x Mw windows, branch 1: Mw x Mh
+  int64_t win_channels = 0;        ///< C/2 channels per branch
   std::string mask[2];             ///< the branches' shifted-window masks (float), "" when no block shifts
   /// The masks each shifted block uses (key "layers.<i>.blocks.<j>.attn"): `mask` where its attn_mask_*
   /// buffers are the formula, else the If that picks the stored buffer at the padded size img_size x img_size.

@@ -255,72 +255,83 @@ std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_
 
 }  // namespace srlab::models
 
-// --- shared with dat ---
+// --- shared with rgt, dat ---
+
 namespace srlab::models {
 
-SwinOnnxRectWindows swin_onnx_rect_windows(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t c,
-                                           const std::string& key) {
-  SwinOnnxRectWindows w;
-  w.mh = mh;
-  w.mw = mw;
-  w.c = c;
-  const std::string blocks = g.div(padded_hw, i64(g, {mh, mw}, key + "_window"), key + "_blocks");  // exact multiples
-  const std::string hb = element(g, blocks, 0, key + "_hb"), wb = element(g, blocks, 1, key + "_wb");
-  const std::string lead = i64(g, {-1}, key + "_lead"), sh = i64(g, {mh}, key + "_mh"), sw = i64(g, {mw}, key + "_mw");
-  const std::string cc = i64(g, {c}, key + "_c");
-  w.part = g.concat({lead, hb, sh, wb, sw, cc}, 0, key + "_part_shape");
-  w.rev = g.concat({lead, hb, wb, sh, sw, cc}, 0, key + "_rev_shape");
-  w.map4 = g.concat({lead, padded_hw, cc}, 0, key + "_map4_shape");
-  return w;
+SwinOnnxRectShapes swin_onnx_rect_shapes(OnnxGraph& g, const std::string& n, const std::string& padded_hw, int64_t mh,
+                                         int64_t mw, const std::string& key) {
+  SwinOnnxRectShapes r;
+  r.mh = mh;
+  r.mw = mw;
+  r.n = n;
+  r.padded_hw = padded_hw;
+  const std::string blocks = g.div(padded_hw, int64_vector(g, {mh, mw}, key + ".window"), key + ".blocks");
+  r.hb = g.slice(blocks, int64_vector(g, {0}, key + ".hb_from"), int64_vector(g, {1}, key + ".hb_to"), {0}, key + ".hb");
+  r.wb = g.slice(blocks, int64_vector(g, {1}, key + ".wb_from"), int64_vector(g, {2}, key + ".wb_to"), {0}, key + ".wb");
+  return r;
 }
 
-std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectWindows& w, const std::string& key) {
-  return g.reshape(g.transpose(g.reshape(x, w.part, key + ".part6"), {0, 1, 3, 2, 4, 5}, key + ".part_t"),
-                   i64(g, {-1, w.mh * w.mw, w.c}, key + ".win_shape"), key + ".windows");
+std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectShapes& r, int64_t c,
+                                     const std::string& key) {
+  const std::string six = g.concat({r.n, r.hb, int64_vector(g, {r.mh}, key + ".mh"), r.wb,
+                                    int64_vector(g, {r.mw, c}, key + ".mw_c")}, 0, key + ".part_shape");
+  return g.reshape(g.transpose(g.reshape(x, six, key + ".part6"), {0, 1, 3, 2, 4, 5}, key + ".part_t"),
+                   int64_vector(g, {-1, r.mh * r.mw, c}, key + ".win_shape"), key + ".windows");
 }
 
-std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectWindows& w,
+std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectShapes& r, int64_t c,
                                    const std::string& key) {
-  return g.reshape(g.transpose(g.reshape(windows, w.rev, key + ".rev6"), {0, 1, 3, 2, 4, 5}, key + ".rev_t"), w.map4,
+  const std::string six = g.concat({r.n, r.hb, r.wb, int64_vector(g, {r.mh, r.mw, c}, key + ".mh_mw_c")}, 0, key + ".rev_shape");
+  const std::string map4 = g.concat({r.n, r.padded_hw, int64_vector(g, {c}, key + ".c")}, 0, key + ".map_shape");
+  return g.reshape(g.transpose(g.reshape(windows, six, key + ".rev6"), {0, 1, 3, 2, 4, 5}, key + ".rev_t"), map4,
                    key + ".unpart");
-}
-
-std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t shift_h,
-                                      int64_t shift_w, const std::string& key) {
-  const auto labels = [&](int64_t i, int64_t window, int64_t shift, const std::string& axis) {
-    const std::string k = key + "_" + axis;
-    const std::string size = g.node("Squeeze", {element(g, padded_hw, i, k + "_dim"), i64(g, {0}, k + "_sq")}, k + "_size");
-    const std::string r = g.node("Range", {g.constant(torch::tensor(int64_t{0}), k + "_start"), size,
-                                           g.constant(torch::tensor(int64_t{1}), k + "_step")}, k + "_range");
-    if (shift == 0) return g.sub(r, r, k);  // one region along this axis
-    const auto at_least = [&](int64_t back, const std::string& hint) {
-      const std::string lim = g.sub(size, g.constant(torch::tensor(back), hint + "_back"), hint + "_lim");
-      return g.cast(g.node("GreaterOrEqual", {r, lim}, hint + "_ge"), onnx::TensorProto_DataType_INT64, hint);
-    };
-    return g.add(at_least(window, k + "_win"), at_least(shift, k + "_shift"), k);
-  };
-  const std::string rows = g.mul(onnx_unsqueeze(g, labels(0, mh, shift_h, "rows"), 1, key + "_rows_col"),
-                                 i64(g, {3}, key + "_three"), key + "_rows3");
-  const std::string label = g.add(rows, onnx_unsqueeze(g, labels(1, mw, shift_w, "cols"), 0, key + "_cols_row"), key + "_label");
-  const SwinOnnxRectWindows w = swin_onnx_rect_windows(g, padded_hw, mh, mw, 1, key);
-  const std::string win = g.reshape(swin_onnx_rect_partition(g, label, w, key), i64(g, {-1, mh * mw}, key + "_nw_shape"),
-                                    key + "_windows");  // (nW, Mh*Mw)
-  const std::string same = g.node("Equal", {onnx_unsqueeze(g, win, 1, key + "_wi"), onnx_unsqueeze(g, win, 2, key + "_wj")},
-                                  key + "_same");
-  const std::string differs = g.cast(g.node("Not", {same}, key + "_differs"), g.compute_type(), key + "_differs_f");
-  return g.mul(differs, scalar_constant(g, -100.0, key + "_value"), key);
 }
 
 std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, int64_t dw, const std::string& key) {
   std::string y = x;
-  for (const auto& [axis, d] : {std::pair<int64_t, int64_t>{1, dh}, {2, dw}}) {
+  for (int64_t axis : {1, 2}) {
+    const int64_t d = axis == 1 ? dh : dw;
     if (d == 0) continue;
     const std::string ax = key + "_ax" + std::to_string(axis);
-    const std::string head = g.slice(y, i64(g, {-d}, ax + "_from"), i64(g, {kOnnxSliceEnd}, ax + "_end"), {axis}, ax + "_tail");
-    const std::string rest = g.slice(y, i64(g, {0}, ax + "_zero"), i64(g, {-d}, ax + "_to"), {axis}, ax + "_head");
+    const std::string head = g.slice(y, int64_vector(g, {-d}, ax + "_from"), int64_vector(g, {kOnnxSliceEnd}, ax + "_end"),
+                                     {axis}, ax + "_tail");
+    const std::string rest = g.slice(y, int64_vector(g, {0}, ax + "_zero"), int64_vector(g, {-d}, ax + "_to"), {axis}, ax + "_head");
     y = g.concat({head, rest}, axis, ax);
   }
   return y;
+}
+
+std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r, int64_t shift_h, int64_t shift_w,
+                                      const std::string& key) {
+  // Region label per row/column: (i >= size - window) + (i >= size - shift), i.e. the official slices
+  // (0, -window), (-window, -shift), (-shift, None); a zero shift gives one region (label 0).
+  const auto labels = [&](int64_t i, int64_t window, int64_t shift, const std::string& axis) {
+    const std::string k = key + "." + axis;
+    const std::string dim =
+        g.slice(r.padded_hw, int64_vector(g, {i}, k + "_from"), int64_vector(g, {i + 1}, k + "_to"), {0}, k + "_dim");
+    const std::string size = g.node("Squeeze", {dim, int64_vector(g, {0}, k + "_sq")}, k + "_size");
+    const std::string range = g.node("Range", {g.constant(torch::tensor(int64_t{0}), k + "_start"), size,
+                                               g.constant(torch::tensor(int64_t{1}), k + "_step")}, k + "_range");
+    const auto at_least = [&](int64_t back, const std::string& hint) {
+      const std::string lim = g.sub(size, g.constant(torch::tensor(back), hint + "_back"), hint + "_lim");
+      return g.cast(g.node("GreaterOrEqual", {range, lim}, hint + "_ge"), onnx::TensorProto_DataType_INT64, hint);
+    };
+    if (shift == 0) return g.mul(range, g.constant(torch::tensor(int64_t{0}), k + "_zero"), k);
+    return g.add(at_least(window, k + "_win"), at_least(shift, k + "_shift"), k);
+  };
+  const std::string rows = g.mul(onnx_unsqueeze(g, labels(0, r.mh, shift_h, "rows"), 1, key + ".rows_col"),
+                                 int64_vector(g, {3}, key + ".three"), key + ".rows3");
+  const std::string label = g.add(rows, onnx_unsqueeze(g, labels(1, r.mw, shift_w, "cols"), 0, key + ".cols_row"), key + ".label");
+  const std::string one = int64_vector(g, {1}, key + ".one");
+  const std::string six = g.concat({one, r.hb, int64_vector(g, {r.mh}, key + ".mh"), r.wb, int64_vector(g, {r.mw}, key + ".mw"), one},
+                                   0, key + ".part_shape");
+  const std::string win = g.reshape(g.transpose(g.reshape(label, six, key + ".part6"), {0, 1, 3, 2, 4, 5}, key + ".part_t"),
+                                    int64_vector(g, {-1, r.mh * r.mw}, key + ".win_shape"), key + ".windows");  // (nW, N)
+  const std::string same = g.node("Equal", {onnx_unsqueeze(g, win, 1, key + ".wi"), onnx_unsqueeze(g, win, 2, key + ".wj")},
+                                  key + ".same");
+  const std::string differs = g.cast(g.node("Not", {same}, key + ".differs"), g.compute_type(), key + ".differs_f");
+  return g.mul(differs, scalar_constant(g, -100.0, key + ".value"), key);
 }
 
 }  // namespace srlab::models

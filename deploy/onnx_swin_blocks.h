@@ -143,42 +143,43 @@ std::string swin_onnx_qkv_attention(OnnxGraph& g, const std::string& qkv, int64_
 
 }  // namespace srlab::models
 
-// --- shared with dat ---
-// Rectangular windows of Mh x Mw tokens with per-axis shifts, generalising the square-window emitters
-// above as models/arch/swinir_blocks.h's rectangular swin_window_partition / swin_window_reverse /
-// swin_rect_shift_attention_mask generalise the square ones (DAT, Chen et al., ICCV 2023, Sec. 3.2).
-// With Mh == Mw == M and equal shifts they compute what swin_onnx_partition / swin_onnx_reverse /
-// swin_onnx_shift_mask / swin_onnx_roll compute. The map may have any leading batch B' (e.g. q, k, v
-// stacked as 3B); Hp, Wp are runtime values (multiples of Mh, Mw).
+// --- shared with rgt, dat ---
+// Rectangular-window generalisations (RGT's L-SA, DAT's spatial windows (Chen et al., ICCV 2023, Sec. 3.2): Mh x Mw windows, the rect shift
+// mask, roll by (dh, dw)), mirroring swin_window_partition/swin_window_reverse(x, Mh, Mw, ...) and
+// swin_rect_shift_attention_mask of models/arch/swinir_blocks.h. The map size is a runtime value (int64
+// [Hp, Wp], multiples of Mh, Mw); the channel count is given per call, so one SwinOnnxRectShapes serves
+// maps of any width (e.g. packed q|k|v and the attention output).
 namespace srlab::models {
 
-/// Reshape shapes for Mh x Mw windows of a channels-last (B', Hp, Wp, C) map; int64 1-D values.
-struct SwinOnnxRectWindows {
-  int64_t mh = 0, mw = 0, c = 0;
-  std::string part;  ///< [-1, Hp/Mh, Mh, Wp/Mw, Mw, C]: map -> windows before the Transpose
-  std::string rev;   ///< [-1, Hp/Mh, Wp/Mw, Mh, Mw, C]: windows -> map before the Transpose
-  std::string map4;  ///< [-1, Hp, Wp, C]
+/// Runtime-size values of Mh x Mw windows on an (N, Hp, Wp, C) map. All are int64 1-D graph values.
+struct SwinOnnxRectShapes {
+  int64_t mh = 0, mw = 0;
+  std::string n;          ///< [N], or [-1] for any leading batch (e.g. q, k, v stacked as 3N)
+  std::string padded_hw;  ///< [Hp, Wp]
+  std::string hb, wb;     ///< [Hp/Mh], [Wp/Mw]
 };
 
-/// The shapes of SwinOnnxRectWindows from `padded_hw` ([Hp, Wp]); values named "<key>_*".
-SwinOnnxRectWindows swin_onnx_rect_windows(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t c,
-                                           const std::string& key);
+/// Fills SwinOnnxRectShapes for Mh x Mw windows on a map of runtime size `padded_hw` (int64 [Hp, Wp],
+/// multiples of Mh, Mw; integer Div) and batch `n` (int64 [N]). Values are named "<key>.*".
+SwinOnnxRectShapes swin_onnx_rect_shapes(OnnxGraph& g, const std::string& n, const std::string& padded_hw, int64_t mh,
+                                         int64_t mw, const std::string& key);
 
-/// Rectangular swin_window_partition of the (B', Hp, Wp, C) map `x`: -> (B'*nW, Mh*Mw, C), windows row-major.
-std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectWindows& w, const std::string& key);
+/// swin_window_partition(x, Mh, Mw) of the (N, Hp, Wp, C) map `x`: -> (N*nW, Mh*Mw, C), windows row-major.
+std::string swin_onnx_rect_partition(OnnxGraph& g, const std::string& x, const SwinOnnxRectShapes& r, int64_t c,
+                                     const std::string& key);
 
-/// Rectangular swin_window_reverse: (B'*nW, Mh*Mw, C) -> (B', Hp, Wp, C).
-std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectWindows& w,
+/// swin_window_reverse(windows, Mh, Mw, Hp, Wp): (N*nW, Mh*Mw, C) -> (N, Hp, Wp, C).
+std::string swin_onnx_rect_reverse(OnnxGraph& g, const std::string& windows, const SwinOnnxRectShapes& r, int64_t c,
                                    const std::string& key);
 
-/// swin_rect_shift_attention_mask(Hp, Wp, Mh, Mw, shift_h, shift_w) for the runtime `padded_hw` ([Hp, Wp]):
-/// (nW, Mh*Mw, Mh*Mw), 0 within a region, -100 across; a zero shift makes its axis one region.
-/// 0 <= shift < window per axis. Values named "<key>_*" (key unique per mask).
-std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const std::string& padded_hw, int64_t mh, int64_t mw, int64_t shift_h,
-                                      int64_t shift_w, const std::string& key);
-
-/// torch::roll(x, {dh, dw}, {1, 2}) of a channels-last (B', Hp, Wp, C) `x` (a zero shift emits nothing for
-/// its axis); |dh| < Hp, |dw| < Wp.
+/// torch::roll(x, {dh, dw}, {1, 2}) of channels-last (N, Hp, Wp, C) `x` (Slice + Concat per axis; an axis
+/// with d == 0 is left alone), |dh| < Hp, |dw| < Wp.
 std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, int64_t dw, const std::string& key);
+
+/// swin_rect_shift_attention_mask(Hp, Wp, Mh, Mw, shift_h, shift_w) for the runtime size of `r`:
+/// (nW, Mh*Mw, Mh*Mw) in the compute type, 0 within a region, -100 across regions (a shift of 0 makes
+/// its axis one region). 0 <= shift < window per axis. Values are named "<key>.*".
+std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r, int64_t shift_h, int64_t shift_w,
+                                      const std::string& key);
 
 }  // namespace srlab::models
