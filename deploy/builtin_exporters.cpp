@@ -10,6 +10,7 @@ void register_span_onnx();     // deploy/onnx_span.cpp
 void register_plksr_onnx();    // deploy/onnx_plksr.cpp
 void register_swinir_onnx();   // deploy/onnx_swinir.cpp
 void register_mosr_onnx();     // deploy/onnx_mosr.cpp
+void register_atd_onnx();      // deploy/onnx_atd.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -20,6 +21,7 @@ void register_builtin_onnx_exporters() {
   register_plksr_onnx();
   register_swinir_onnx();
   register_mosr_onnx();
+  register_atd_onnx();
 }
 
 }  // namespace srlab::models

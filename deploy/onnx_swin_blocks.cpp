@@ -226,4 +226,23 @@ std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTai
   return conv(t.conv_last, y, "conv_last");
 }
 
+// --- shared with atd ---
+
+void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s) {
+  s.m = window;
+  s.c = dim;
+  s.mask.clear();
+  s.hw = dims_2_3(g, lr, "input_hw");
+  const std::string strided = g.slice(lr, i64(g, {0, 0}, "stride_starts"), i64(g, {kOnnxSliceEnd, kOnnxSliceEnd}, "stride_ends"),
+                                      {2, 3}, "stride_m", {window, window});
+  s.blocks = dims_2_3(g, strided, "blocks_hw");
+  s.padded_hw = g.mul(s.blocks, i64(g, {window, window}, "window"), "padded_hw");
+  s.n = g.slice(g.shape(lr, "batch_shape"), i64(g, {0}, "n_from"), i64(g, {1}, "n_to"), {0}, "batch");
+  const std::string mm = i64(g, {window}, "m"), cc = i64(g, {dim}, "c");
+  const std::string hb = element(g, s.blocks, 0, "hb"), wb = element(g, s.blocks, 1, "wb");
+  s.part = g.concat({s.n, hb, mm, wb, mm, cc}, 0, "part_shape");
+  s.rev = g.concat({s.n, hb, wb, mm, mm, cc}, 0, "rev_shape");
+  s.map4 = g.concat({s.n, s.padded_hw, cc}, 0, "map4_shape");
+}
+
 }  // namespace srlab::models

@@ -123,4 +123,11 @@ struct SwinOnnxTail {
 /// LeakyReLU_0.2(conv_hr), conv_last. `type` names the generator in refusals.
 std::string swin_onnx_tail(OnnxGraph& g, const std::string& f, const SwinOnnxTail& tail, const std::string& type);
 
+// --- shared with atd ---
+
+/// Fills `s` (m = window, c = dim, mask empty) for the (N,3,H,W) input `lr` as swin_onnx_pad_to_windows
+/// does, without emitting a padding: for exporters whose model pads differently (ATD's mirror with the
+/// edge repeated).
+void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s);
+
 }  // namespace srlab::models
