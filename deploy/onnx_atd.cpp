@@ -7,10 +7,11 @@
 //                 (ONNX Pad has no "symmetric" mode); mean/img_range normalisation and the final crop as SwinIR
 //   ATD-CA        Linear wq/wk/wv (MatMul + Add), F::normalize = x / Max(ReduceL2(x), 1e-12), the temperature
 //                 1 + Clip(scale, 0, 1) ln m, Softmax, MatMul with the dictionary values
-//   AC-MSA        softmax(q k^T exp(Min(logit_scale, ln 100))) v per head, then proj: exported only when all
-//                 Hp*Wp tokens form ONE category group (Hp*Wp <= category_size); the model's sort by
-//                 category, gather, grouping and scatter back then cancel out exactly (attention over one
-//                 set of tokens does not depend on their order), so no sort is emitted
+//   AC-MSA        category = ArgMax of ATD-CA's map; the tokens sorted stably by category as a counting
+//                 sort (Equal with the category ids, CumSum, ReduceSum: each token's rank), ScatterElements
+//                 into that order, groups of min(N, category_size) tokens from the runtime N with the last
+//                 filled up by the mirrored tail (Slice with step -1), softmax(q k^T exp(Min(logit_scale,
+//                 ln 100))) v per group and head, GatherElements back to the token order, proj
 //   (S)W-MSA      the layer's qkv rolled by -M/2 on odd layers, window partition, relative position bias
 //                 (Gather of the table by relative_position_index_SA), the shifted-window mask computed from
 //                 the size (swin_onnx_shift_mask), swin_onnx_attention_core, proj, reverse, roll back
@@ -23,9 +24,11 @@
 // normalisation (marked reproduced).
 //
 // Refused: dynamic H, W, and fixed sizes whose padded token count Hp*Wp exceeds category_size. With more
-// than one group, which tokens share a group depends on how torch::sort(stable=false) orders tokens of
-// equal category, and LibTorch's CPU sort is std::sort (introsort), whose order of ties no ONNX operator
-// reproduces (TopK orders ties by index, as a stable sort does).
+// than one group, which tokens share a group depends on the order torch::sort(stable=false) gives tokens
+// of equal category, and LibTorch's CPU sort is then std::sort (introsort), whose order of ties no ONNX
+// operator reproduces (the graph's order is the stable one; TopK would also order ties by index). With a
+// single group the order cancels out (attention over one set of tokens), so the export is exact. Should
+// the model sort stably (stable=true), the same graph is exact for every size: drop the refusal.
 #include <cmath>
 
 #include "deploy/onnx_swin_blocks.h"
@@ -57,7 +60,7 @@ void check_single_category_group(const AtdOptions& o, const OnnxGraph& g) {
                        "AC-MSA groups the tokens sorted by category with torch::sort(stable=false), whose order of tokens of "
                        "equal category (LibTorch's CPU std::sort) decides the groups as soon as there are more than "
                        "category_size (" + std::to_string(o.category_size) + ") tokens, and no ONNX operator reproduces it; "
-                       "export with a fixed input size (--height/--width) whose padded size Hp*Wp <= category_size");
+                       "export with a fixed input size (srlab export --static HxW) whose padded Hp*Wp <= category_size");
   const auto padded = [&](int64_t n) { return (n + o.window_size - 1) / o.window_size * o.window_size; };
   const int64_t hp = padded(dims[2].size), wp = padded(dims[3].size);
   if (hp * wp > o.category_size)
@@ -66,7 +69,7 @@ void check_single_category_group(const AtdOptions& o, const OnnxGraph& g) {
                                      std::to_string(hp * wp) + " tokens > category_size " + std::to_string(o.category_size) +
                                      ": AC-MSA then forms several groups, which depend on the tie order of "
                                      "torch::sort(stable=false) (LibTorch's CPU std::sort), not reproducible in ONNX; "
-                                     "export with a fixed size whose padded Hp*Wp <= category_size");
+                                     "export with a fixed size (srlab export --static HxW) whose padded Hp*Wp <= category_size");
 }
 
 /// Pads (N,3,H,W) to s.padded_hw by mirroring with the edge repeated, periodically (AtdImpl's mirror_index).
@@ -116,22 +119,70 @@ std::pair<std::string, std::string> cross_attention(OnnxGraph& g, const std::str
   return {g.node("MatMul", {attn, v}, key + ".out"), attn};
 }
 
-/// AtdCategoryAttentionImpl::forward with a single category group (all tokens attend to all): qkv (B,N,3C).
-std::string category_attention(OnnxGraph& g, const std::string& qkv, const AtdCategoryAttentionImpl& a, int64_t c,
-                               const std::string& key) {
+/// Each token's position in the tokens stably sorted by category (counting sort): for token i of category
+/// k, (number of tokens of a category < k) + (number of tokens j < i of category k). sim (B,N,m) -> (B,N,1).
+std::string stable_category_rank(OnnxGraph& g, const std::string& sim, int64_t m, const std::string& key) {
+  const std::string category = g.node("ArgMax", {sim}, key + ".category", {onnx::MakeAttribute("axis", int64_t{-1}),
+                                                                          onnx::MakeAttribute("keepdims", int64_t{1})});
+  const std::string ids = g.constant(torch::arange(m, torch::kInt64), key + ".category_ids");
+  const std::string onehot = g.cast(g.node("Equal", {category, ids}, key + ".is_category"), onnx::TensorProto_DataType_INT64,
+                                    key + ".onehot");  // (B, N, m)
+  const auto cumsum = [&](const std::string& x, int64_t axis, const std::string& hint) {
+    return g.node("CumSum", {x, g.constant(torch::tensor(axis), hint + "_axis")}, hint, {onnx::MakeAttribute("exclusive", int64_t{1})});
+  };
+  const auto pick = [&](const std::string& x, const std::string& hint) {  // x[b][i][category of i]
+    return g.node("ReduceSum", {g.mul(x, onehot, hint + "_mask"), i64(g, {-1}, hint + "_axes")}, hint,
+                  {onnx::MakeAttribute("keepdims", int64_t{1})});
+  };
+  const std::string before = cumsum(onehot, 1, key + ".earlier_same");  // tokens j < i per category
+  const std::string totals = g.node("ReduceSum", {onehot, i64(g, {1}, key + ".totals_axes")}, key + ".totals",
+                                    {onnx::MakeAttribute("keepdims", int64_t{1})});  // (B, 1, m)
+  const std::string starts = cumsum(totals, 2, key + ".category_start");
+  return g.add(pick(starts, key + ".start"), pick(before, key + ".within"), key + ".rank");
+}
+
+/// x (B,N,D) indexed along the tokens by rank (B,N,1): Scatter puts token i at rank[i] (the sort),
+/// Gather takes row rank[i] for token i (the way back).
+std::string by_rank(OnnxGraph& g, const std::string& x, const std::string& rank, bool scatter, const std::string& hint) {
+  const std::string idx = g.node("Expand", {rank, g.shape(x, hint + "_shape")}, hint + "_index");
+  const auto axis = onnx::MakeAttribute("axis", int64_t{1});
+  return scatter ? g.node("ScatterElements", {x, idx, x}, hint, {axis}) : g.node("GatherElements", {x, idx}, hint, {axis});
+}
+
+/// AtdCategoryAttentionImpl::forward: qkv (B,N,3C), sim (B,N,m) -> (B,N,C). The tokens are sorted stably
+/// by category (stable_category_rank; the exporter only emits this where the groups do not depend on the
+/// order of ties, see the file comment), split into groups of gs = min(N, category_size) tokens with the
+/// last filled up by the mirrored tail (Slice with step -1), attend within their group and go back.
+std::string category_attention(OnnxGraph& g, const std::string& qkv, const std::string& sim, const AtdCategoryAttentionImpl& a,
+                               int64_t c, int64_t m, const std::string& key) {
   const int64_t h = a.num_heads, hd = c / h;
-  const std::string heads = g.transpose(g.reshape(qkv, i64(g, {0, 0, 3, h, hd}, key + ".qkv_shape"), key + ".qkv_split"),
-                                        {2, 0, 3, 1, 4}, key + ".qkv_heads");  // (3, B, h, N, hd)
+  const std::string rank = stable_category_rank(g, sim, m, key);
+  const std::string sorted = by_rank(g, qkv, rank, true, key + ".sorted");
+  const std::string n = g.slice(g.shape(qkv, key + ".qkv_shape"), i64(g, {1}, key + ".n_from"), i64(g, {2}, key + ".n_to"), {0}, key + ".n");
+  const std::string gs = g.node("Min", {n, i64(g, {a.category_size}, key + ".category_size")}, key + ".group_size");
+  const std::string one = i64(g, {1}, key + ".one");
+  const std::string groups = g.div(g.sub(g.add(n, gs, key + ".n_gs"), one, key + ".n_gs1"), gs, key + ".groups");
+  const std::string pad = g.sub(g.mul(groups, gs, key + ".padded_n"), n, key + ".pad");
+  const std::string tail = g.slice(sorted, i64(g, {-1}, key + ".tail_from"), g.sub(g.constant(torch::tensor({int64_t{-1}}), key + ".m1"), pad,
+                                                                                   key + ".tail_to"),
+                                   {1}, key + ".tail", {-1});
+  const std::string filled = g.concat({sorted, tail}, 1, key + ".filled");
+  const std::string heads = g.transpose(
+      g.reshape(filled, g.concat({i64(g, {0, -1}, key + ".bg"), gs, i64(g, {3, h, hd}, key + ".three_h_hd")}, 0, key + ".group_shape"),
+                key + ".grouped"),
+      {3, 0, 1, 4, 2, 5}, key + ".qkv_heads");  // (3, B, ng, h, gs, hd)
   const auto part = [&](int64_t i, const std::string& name) {
     return g.node("Gather", {heads, g.constant(torch::tensor(i, torch::kInt64), key + "." + name + "_index")}, key + "." + name,
                   {onnx::MakeAttribute("axis", int64_t{0})});
   };
-  std::string attn = g.node("MatMul", {part(0, "q"), g.transpose(part(1, "k"), {0, 1, 3, 2}, key + ".k_t")}, key + ".scores");
+  std::string attn = g.node("MatMul", {part(0, "q"), g.transpose(part(1, "k"), {0, 1, 2, 4, 3}, key + ".k_t")}, key + ".scores");
   const std::string logit = g.node("Min", {g.initializer(key + ".logit_scale", a.logit_scale),
                                            scalar_constant(g, std::log(100.0), key + ".max_scale")}, key + ".logit_clamped");
   attn = softmax_last(g, g.mul(attn, g.node("Exp", {logit}, key + ".logit_exp"), key + ".scaled"), key + ".softmax");
-  const std::string y = g.transpose(g.node("MatMul", {attn, part(2, "v")}, key + ".context"), {0, 2, 1, 3}, key + ".merge");
-  return onnx_linear(g, g.reshape(y, i64(g, {0, 0, c}, key + ".merge_shape"), key + ".merged"), *a.proj, key + ".proj");
+  const std::string y = g.transpose(g.node("MatMul", {attn, part(2, "v")}, key + ".context"), {0, 1, 3, 2, 4}, key + ".merge");
+  const std::string merged = g.slice(g.reshape(y, i64(g, {0, -1, c}, key + ".merge_shape"), key + ".merged"),
+                                     i64(g, {0}, key + ".crop_from"), n, {1}, key + ".unfilled");
+  return onnx_linear(g, by_rank(g, merged, rank, false, key + ".unsorted"), *a.proj, key + ".proj");
 }
 
 /// The (S)W-MSA branch of AtdLayerImpl::forward on qkv (B, Hp*Wp, 3C) -> (B, Hp*Wp, C).
@@ -198,7 +249,7 @@ std::pair<std::string, std::string> atd_layer(OnnxGraph& g, const std::string& t
   const std::string xn = onnx_layer_norm(g, t, *l.norm1, key + ".norm1");
   const std::string qkv = onnx_linear(g, xn, *l.wqkv, key + ".wqkv");
   const auto [x_atd, sim] = cross_attention(g, xn, td, *l.attn_atd, key + ".attn_atd");
-  const std::string x_aca = category_attention(g, qkv, *l.attn_aca, s.c, key + ".attn_aca");
+  const std::string x_aca = category_attention(g, qkv, sim, *l.attn_aca, s.c, l.options().num_tokens, key + ".attn_aca");
   const std::string w = window_attention(g, qkv, l, bias_index, s, key + ".attn_win");
   std::string y = g.add(g.add(g.add(t, w, key + ".res_win"), x_atd, key + ".res_atd"), x_aca, key + ".res_aca");
   y = g.add(y, conv_ffn(g, onnx_layer_norm(g, y, *l.norm2, key + ".norm2"), *l.convffn, s, key + ".convffn"), key + ".res_ffn");

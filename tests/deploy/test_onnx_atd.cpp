@@ -1,7 +1,7 @@
 // ATD ONNX export (deploy/onnx_atd.cpp): initializers = state-dict keys (no_norm reproduced), a symbolic N
 // with fixed H, W, opsets 13 and 17, op counts proving the structure (ATD-CA's two L2 normalisations per
-// layer, the four softmaxes of a refining layer, no sort for the single AC-MSA group, the mirror padding as
-// Gathers), and the refusals of dynamic sizes and of sizes with several AC-MSA groups.
+// layer, the four softmaxes of a refining layer, AC-MSA's counting sort, scatter and gather back, the mirror
+// padding as Gathers), and the refusals of dynamic sizes and of sizes with several AC-MSA groups.
 // ONNX Runtime parity: tests/deploy/onnx_runtime/test_ort_atd.cpp.
 #include <gtest/gtest.h>
 
@@ -77,14 +77,16 @@ TEST(OnnxAtd, GraphMirrorsForwardAtAFixedSize) {
     EXPECT_EQ(n.at("Conv"), 1 + 2 + 1 + 1 + 3);  // conv_first, dwconv x2, ATDB conv, conv_after_body, tail
     EXPECT_EQ(n.at("ReduceMean"), 2 * 6 + 2);  // 6 LayerNorms, InstanceNorm of layer 0
     EXPECT_EQ(n.at("Erf"), 2 * 2);             // ConvFFN: fc1 and depthwise GELU per layer
-    EXPECT_EQ(n.at("Min"), 2);                 // AC-MSA logit_scale clamp per layer
+    EXPECT_EQ(n.at("Min"), 2 * 2);             // AC-MSA: logit_scale clamp, group size min(N, category_size)
     EXPECT_EQ(n.at("Clip"), 2);                // ATD-CA scale clamp per layer
     EXPECT_EQ(n.at("Gather"), 2 + 2 * 7);      // mirror padding (2), per layer q/k/v x2 + bias
     EXPECT_EQ(n.at("Mod"), 2);                 // the mirror indices
     EXPECT_EQ(n.at("DepthToSpace"), 1);
     EXPECT_EQ(n.count("Pad"), 0u);             // mirroring with the edge repeated is not ONNX's reflect
-    EXPECT_EQ(n.count("TopK"), 0u);            // one AC-MSA group: the sort cancels out
-    EXPECT_EQ(n.count("ArgMax"), 0u);
+    EXPECT_EQ(n.at("ArgMax"), 2);              // AC-MSA: category per token, per layer
+    EXPECT_EQ(n.at("CumSum"), 2 * 2);          // the counting sort's ranks per layer
+    EXPECT_EQ(n.at("ScatterElements"), 2);     // into category order per layer
+    EXPECT_EQ(n.at("GatherElements"), 2);      // back to token order per layer
     const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
     EXPECT_EQ(in.Get(0).dim_param(), "N");
     EXPECT_EQ(in.Get(1).dim_value(), 3);
