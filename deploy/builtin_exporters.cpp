@@ -15,6 +15,7 @@ void register_realcugan_onnx();  // deploy/onnx_realcugan.cpp
 void register_omnisr_onnx();   // deploy/onnx_omnisr.cpp
 void register_dat_onnx();      // deploy/onnx_dat.cpp
 void register_rgt_onnx();      // deploy/onnx_rgt.cpp
+void register_atd_onnx();      // deploy/onnx_atd.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -30,6 +31,7 @@ void register_builtin_onnx_exporters() {
   register_omnisr_onnx();
   register_dat_onnx();
   register_rgt_onnx();
+  register_atd_onnx();
 }
 
 }  // namespace srlab::models

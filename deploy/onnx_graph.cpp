@@ -278,4 +278,15 @@ std::string OnnxGraph::finish(const OnnxModelOptions& options) {
   return bytes;
 }
 
+// --- shared with atd ---
+std::vector<OnnxDim> OnnxGraph::input_dims(const std::string& name) const {
+  std::vector<OnnxDim> dims;
+  for (const auto& in : model_.graph().input()) {
+    if (in.name() != name) continue;
+    for (const auto& d : in.type().tensor_type().shape().dim())
+      dims.push_back(d.has_dim_value() ? OnnxDim::fixed(d.dim_value()) : OnnxDim::symbolic(d.dim_param()));
+  }
+  return dims;
+}
+
 }  // namespace srlab::models

@@ -147,6 +147,11 @@ class OnnxGraph {
   /// Throws srlab::Error for an opset outside onnx_opset_range() or when ONNX rejects the graph.
   std::string finish(const OnnxModelOptions& options);
 
+  // --- shared with atd ---
+  /// The dims declared for graph input `name` (empty when there is none): lets an exporter see whether
+  /// the export has a fixed size (OnnxExportOptions height/width) and refuse what only that size allows.
+  std::vector<OnnxDim> input_dims(const std::string& name) const;
+
  private:
   std::string unique(const std::string& hint);
   void declare(onnx::ValueInfoProto* v, const std::string& name, const std::vector<OnnxDim>& dims);

@@ -27,23 +27,9 @@ std::string onnx_unsqueeze(OnnxGraph& g, const std::string& x, int64_t axis, con
 
 std::string swin_onnx_pad_to_windows(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s,
                                      const std::string& mode) {
-  s.m = window;
-  s.c = dim;
-  s.mask.clear();
-  s.hw = dims_2_3(g, lr, "input_hw");
-  const std::string strided = g.slice(lr, i64(g, {0, 0}, "stride_starts"), i64(g, {kOnnxSliceEnd, kOnnxSliceEnd}, "stride_ends"),
-                                      {2, 3}, "stride_m", {window, window});
-  s.blocks = dims_2_3(g, strided, "blocks_hw");
-  s.padded_hw = g.mul(s.blocks, i64(g, {window, window}, "window"), "padded_hw");
+  swin_onnx_window_shapes(g, lr, window, dim, s);
   const std::string pads = g.concat({i64(g, {0, 0, 0, 0, 0, 0}, "pads_begin"), g.sub(s.padded_hw, s.hw, "pad_hw")}, 0, "pads");
-  const std::string x = g.pad(lr, pads, mode, mode + "_pad");
-  s.n = g.slice(g.shape(lr, "batch_shape"), i64(g, {0}, "n_from"), i64(g, {1}, "n_to"), {0}, "batch");
-  const std::string mm = i64(g, {window}, "m"), cc = i64(g, {dim}, "c");
-  const std::string hb = element(g, s.blocks, 0, "hb"), wb = element(g, s.blocks, 1, "wb");
-  s.part = g.concat({s.n, hb, mm, wb, mm, cc}, 0, "part_shape");
-  s.rev = g.concat({s.n, hb, wb, mm, mm, cc}, 0, "rev_shape");
-  s.map4 = g.concat({s.n, s.padded_hw, cc}, 0, "map4_shape");
-  return x;
+  return g.pad(lr, pads, mode, mode + "_pad");
 }
 
 std::string swin_onnx_shift_mask(OnnxGraph& g, const SwinOnnxShapes& s, int64_t shift) {
@@ -136,18 +122,10 @@ std::string swin_onnx_relative_bias(OnnxGraph& g, const torch::Tensor& table, co
 
 std::string swin_onnx_window_attention(OnnxGraph& g, const std::string& x, const WindowAttentionImpl& a,
                                        const std::string& key, const SwinOnnxShapes& s, bool masked) {
-  const int64_t n = s.m * s.m, h = a.num_heads, hd = s.c / h;
-  const std::string qkv = g.transpose(
-      g.reshape(onnx_linear(g, x, *a.qkv, key + ".qkv"), i64(g, {-1, n, 3, h, hd}, key + ".qkv_shape"), key + ".qkv_split"),
-      {2, 0, 3, 1, 4}, key + ".qkv_heads");  // (3, B*nW, h, N, hd)
-  const auto part = [&](int64_t i, const std::string& name) {
-    return g.node("Gather", {qkv, g.constant(torch::tensor(i, torch::kInt64), key + "." + name + "_index")}, key + "." + name,
-                  {onnx::MakeAttribute("axis", int64_t{0})});
-  };
   const std::string bias = swin_onnx_relative_bias(g, a.relative_position_bias_table, key + ".relative_position_bias_table",
                                                    a.relative_position_index, key + ".relative_position_index", key);
-  const std::string y = swin_onnx_attention_core(g, part(0, "q"), part(1, "k"), part(2, "v"), std::pow(static_cast<double>(hd), -0.5),
-                                                 bias, s, masked, h, n, n, s.c, key);
+  const std::string y = swin_onnx_qkv_attention(g, onnx_linear(g, x, *a.qkv, key + ".qkv"), a.num_heads, s.m * s.m, s.c, bias, s,
+                                                masked, key);
   return onnx_linear(g, y, *a.proj, key + ".proj");
 }
 
@@ -332,6 +310,24 @@ std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r,
                                   key + ".same");
   const std::string differs = g.cast(g.node("Not", {same}, key + ".differs"), g.compute_type(), key + ".differs_f");
   return g.mul(differs, scalar_constant(g, -100.0, key + ".value"), key);
+
+// --- shared with atd ---
+
+void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s) {
+  s.m = window;
+  s.c = dim;
+  s.mask.clear();
+  s.hw = dims_2_3(g, lr, "input_hw");
+  const std::string strided = g.slice(lr, i64(g, {0, 0}, "stride_starts"), i64(g, {kOnnxSliceEnd, kOnnxSliceEnd}, "stride_ends"),
+                                      {2, 3}, "stride_m", {window, window});
+  s.blocks = dims_2_3(g, strided, "blocks_hw");
+  s.padded_hw = g.mul(s.blocks, i64(g, {window, window}, "window"), "padded_hw");
+  s.n = g.slice(g.shape(lr, "batch_shape"), i64(g, {0}, "n_from"), i64(g, {1}, "n_to"), {0}, "batch");
+  const std::string mm = i64(g, {window}, "m"), cc = i64(g, {dim}, "c");
+  const std::string hb = element(g, s.blocks, 0, "hb"), wb = element(g, s.blocks, 1, "wb");
+  s.part = g.concat({s.n, hb, mm, wb, mm, cc}, 0, "part_shape");
+  s.rev = g.concat({s.n, hb, wb, mm, mm, cc}, 0, "rev_shape");
+  s.map4 = g.concat({s.n, s.padded_hw, cc}, 0, "map4_shape");
 }
 
 }  // namespace srlab::models

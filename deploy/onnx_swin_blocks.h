@@ -182,4 +182,11 @@ std::string swin_onnx_rect_roll(OnnxGraph& g, const std::string& x, int64_t dh, 
 std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r, int64_t shift_h, int64_t shift_w,
                                       const std::string& key);
 
+// --- shared with atd ---
+
+/// Fills `s` (m = window, c = dim, mask empty) for the (N,3,H,W) input `lr` as swin_onnx_pad_to_windows
+/// does, without emitting a padding: for exporters whose model pads differently (ATD's mirror with the
+/// edge repeated).
+void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s);
+
 }  // namespace srlab::models
