@@ -310,6 +310,7 @@ std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r,
                                   key + ".same");
   const std::string differs = g.cast(g.node("Not", {same}, key + ".differs"), g.compute_type(), key + ".differs_f");
   return g.mul(differs, scalar_constant(g, -100.0, key + ".value"), key);
+}
 
 // --- shared with atd ---
 
