@@ -10,6 +10,8 @@ void register_span_onnx();     // deploy/onnx_span.cpp
 void register_plksr_onnx();    // deploy/onnx_plksr.cpp
 void register_swinir_onnx();   // deploy/onnx_swinir.cpp
 void register_mosr_onnx();     // deploy/onnx_mosr.cpp
+void register_hat_onnx();      // deploy/onnx_hat.cpp
+void register_drct_onnx();     // deploy/onnx_drct.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -20,6 +22,8 @@ void register_builtin_onnx_exporters() {
   register_plksr_onnx();
   register_swinir_onnx();
   register_mosr_onnx();
+  register_hat_onnx();
+  register_drct_onnx();
 }
 
 }  // namespace srlab::models

@@ -38,3 +38,16 @@ std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint) {
 }
 
 }  // namespace srlab::models
+
+// --- shared with hat ---
+namespace srlab::models {
+
+std::string channel_attention(OnnxGraph& g, const std::string& x, const torch::nn::Conv2dImpl& down, const std::string& down_key,
+                              const torch::nn::Conv2dImpl& up, const std::string& up_key, const std::string& type,
+                              const std::string& hint) {
+  const std::string pooled = g.node("GlobalAveragePool", {x}, hint + ".pool");
+  const std::string squeezed = g.relu(export_conv2d(g, pooled, down, down_key, type), hint + ".relu");
+  return g.mul(x, g.sigmoid(export_conv2d(g, squeezed, up, up_key, type), hint + ".sigmoid"), hint);
+}
+
+}  // namespace srlab::models

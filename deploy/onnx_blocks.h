@@ -29,3 +29,15 @@ std::string gelu(OnnxGraph& g, const std::string& x, const std::string& hint);
 std::string channel_layer_norm(OnnxGraph& g, const std::string& x, const ChannelLayerNormImpl& n, const std::string& key);
 
 }  // namespace srlab::models
+
+// --- shared with hat ---
+namespace srlab::models {
+
+/// RCAN-style channel attention x * Sigmoid(up(Relu(down(GlobalAveragePool(x))))) of (N,C,H,W) `x`
+/// (HAT's ChannelAttention: nn.AdaptiveAvgPool2d(1), 1x1 conv, ReLU, 1x1 conv, Sigmoid; the product
+/// with x): `down`, `up` are the two convs, initializers "<down_key>.weight/.bias", "<up_key>.weight/.bias".
+std::string channel_attention(OnnxGraph& g, const std::string& x, const torch::nn::Conv2dImpl& down, const std::string& down_key,
+                              const torch::nn::Conv2dImpl& up, const std::string& up_key, const std::string& type,
+                              const std::string& hint);
+
+}  // namespace srlab::models

@@ -253,7 +253,7 @@ TEST(OnnxExport, RefusesWhatItCannotReproduce) {
 // Every registered generator has an ONNX exporter, except the zoo architectures of issue 29 whose exporters
 // are not written yet (listed here, so that this list shrinks as exporters land and nothing is forgotten;
 // `srlab export --format onnx` refuses them with a clear error, tested below).
-const std::vector<std::string> kNoOnnxExporterYet{"atd", "dat", "drct", "hat", "omnisr", "rcan", "realcugan", "rgt"};
+const std::vector<std::string> kNoOnnxExporterYet{"atd", "dat", "omnisr", "rcan", "realcugan", "rgt"};
 
 TEST(OnnxExport, ExportableTypesCoverEveryRegisteredGenerator) {
   const auto types = sm::onnx_exportable_types();
