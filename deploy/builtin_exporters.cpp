@@ -16,6 +16,8 @@ void register_omnisr_onnx();   // deploy/onnx_omnisr.cpp
 void register_dat_onnx();      // deploy/onnx_dat.cpp
 void register_rgt_onnx();      // deploy/onnx_rgt.cpp
 void register_atd_onnx();      // deploy/onnx_atd.cpp
+void register_hat_onnx();      // deploy/onnx_hat.cpp
+void register_drct_onnx();     // deploy/onnx_drct.cpp
 
 void register_builtin_onnx_exporters() {
   register_espcn_onnx();
@@ -32,6 +34,8 @@ void register_builtin_onnx_exporters() {
   register_dat_onnx();
   register_rgt_onnx();
   register_atd_onnx();
+  register_hat_onnx();
+  register_drct_onnx();
 }
 
 }  // namespace srlab::models

@@ -148,3 +148,4 @@ std::string onnx_batch_norm2d(OnnxGraph& g, const std::string& x, const torch::n
 }
 
 }  // namespace srlab::models
+

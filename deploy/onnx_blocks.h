@@ -42,7 +42,7 @@ std::string resize_bilinear_to(OnnxGraph& g, const std::string& x, const std::st
 
 }  // namespace srlab::models
 
-// --- shared with rcan, realcugan ---
+// --- shared with rcan, realcugan, hat ---
 // (ConvTranspose2d, squeeze-excitation / channel attention, reflect padding for any size, border crops.)
 
 namespace srlab::models {

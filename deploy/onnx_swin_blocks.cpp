@@ -124,9 +124,7 @@ std::string swin_onnx_window_attention(OnnxGraph& g, const std::string& x, const
                                        const std::string& key, const SwinOnnxShapes& s, bool masked) {
   const std::string bias = swin_onnx_relative_bias(g, a.relative_position_bias_table, key + ".relative_position_bias_table",
                                                    a.relative_position_index, key + ".relative_position_index", key);
-  const std::string y = swin_onnx_qkv_attention(g, onnx_linear(g, x, *a.qkv, key + ".qkv"), a.num_heads, s.m * s.m, s.c, bias, s,
-                                                masked, key);
-  return onnx_linear(g, y, *a.proj, key + ".proj");
+  return swin_onnx_window_attention_biased(g, x, a, bias, key, s, masked);
 }
 
 std::string swin_onnx_mlp(OnnxGraph& g, const std::string& x, const SwinMlp& mlp, const std::string& key) {
@@ -329,6 +327,51 @@ void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window
   s.part = g.concat({s.n, hb, mm, wb, mm, cc}, 0, "part_shape");
   s.rev = g.concat({s.n, hb, wb, mm, mm, cc}, 0, "rev_shape");
   s.map4 = g.concat({s.n, s.padded_hw, cc}, 0, "map4_shape");
+}
+
+}  // namespace srlab::models
+
+// --- shared with hat, drct ---
+namespace srlab::models {
+
+std::string swin_onnx_window_attention_biased(OnnxGraph& g, const std::string& x, const WindowAttentionImpl& a,
+                                              const std::string& bias, const std::string& key, const SwinOnnxShapes& s,
+                                              bool masked) {
+  const std::string y = swin_onnx_qkv_attention(g, onnx_linear(g, x, *a.qkv, key + ".qkv"), a.num_heads, s.m * s.m, s.c, bias, s,
+                                                masked, key);
+  return onnx_linear(g, y, *a.proj, key + ".proj");
+}
+
+std::string swin_onnx_table_bias(OnnxGraph& g, const std::string& table, const std::string& index, const std::string& key) {
+  return g.transpose(g.node("Gather", {table, index}, key + ".bias_gather", {onnx::MakeAttribute("axis", int64_t{0})}),
+                     {2, 0, 1}, key + ".bias");  // (h, Nq, Nk)
+}
+
+SwinOnnxShapes swin_onnx_shapes_with_dim(OnnxGraph& g, const SwinOnnxShapes& s, int64_t c, const std::string& key) {
+  SwinOnnxShapes r = s;
+  r.c = c;
+  const std::string mm = i64(g, {s.m}, key + "_m"), cc = i64(g, {c}, key + "_c");
+  const std::string hb = element(g, s.blocks, 0, key + "_hb"), wb = element(g, s.blocks, 1, key + "_wb");
+  r.part = g.concat({s.n, hb, mm, wb, mm, cc}, 0, key + "_part_shape");
+  r.rev = g.concat({s.n, hb, wb, mm, mm, cc}, 0, key + "_rev_shape");
+  r.map4 = g.concat({s.n, s.padded_hw, cc}, 0, key + "_map4_shape");
+  return r;
+}
+
+void swin_onnx_check_mask_buffers(const torch::nn::Module& net, OnnxGraph& g, int64_t img_size, int64_t window, int64_t shift,
+                                  const std::string& type) {
+  static const std::string kSuffix = "attn_mask";
+  for (const auto& kv : net.named_buffers()) {
+    const std::string& k = kv.key();
+    if (k.size() < kSuffix.size() || k.compare(k.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) continue;
+    if (shift <= 0)
+      refuse_onnx_export(type, "buffer '" + k + "' exists although the windows are not shifted; the exported graph computes no mask");
+    const torch::Tensor want = swin_shift_attention_mask(img_size, img_size, window, shift);
+    if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), want))
+      refuse_onnx_export(type, "buffer '" + k + "' differs from the shifted-window mask of img_size " + std::to_string(img_size) +
+                                   " (a modified weight file?); the exported graph computes the mask");
+    g.mark_reproduced(k);
+  }
 }
 
 }  // namespace srlab::models

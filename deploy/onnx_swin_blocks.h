@@ -190,3 +190,30 @@ std::string swin_onnx_rect_shift_mask(OnnxGraph& g, const SwinOnnxRectShapes& r,
 void swin_onnx_window_shapes(OnnxGraph& g, const std::string& lr, int64_t window, int64_t dim, SwinOnnxShapes& s);
 
 }  // namespace srlab::models
+
+// --- shared with hat, drct ---
+namespace srlab::models {
+
+/// WindowAttentionImpl::forward(x, index, mask) for attention without its own index buffer (HAT's HAB,
+/// own_index false): as swin_onnx_window_attention on (B*nW, M^2, C) windows, with the caller's (h, N, N)
+/// `bias` value (swin_onnx_table_bias) instead of the module's table and index.
+std::string swin_onnx_window_attention_biased(OnnxGraph& g, const std::string& x, const WindowAttentionImpl& a,
+                                              const std::string& bias, const std::string& key, const SwinOnnxShapes& s,
+                                              bool masked);
+
+/// swin_relative_bias(table, index) of graph values: Gather rows of `table` (R, h) by `index` (Nq, Nk)
+/// int64 (negative entries count from the end, as ONNX Gather and Python do; entries must lie in [-R, R))
+/// -> (h, Nq, Nk). For an index shared by several modules (HAT's relative_position_index_SA / _OCA).
+std::string swin_onnx_table_bias(OnnxGraph& g, const std::string& table, const std::string& index, const std::string& key);
+
+/// A copy of `s` for a trunk of `c` channels (s.c = c; part, rev, map4 rebuilt; same N, sizes and mask):
+/// DRCT's dense layers run Swin layers on C + k*gc channels over the same padded map.
+SwinOnnxShapes swin_onnx_shapes_with_dim(OnnxGraph& g, const SwinOnnxShapes& s, int64_t c, const std::string& key);
+
+/// Checks every "*attn_mask" buffer of `net` against swin_shift_attention_mask(img_size, img_size, window,
+/// shift) and marks it reproduced (the graph computes the mask from the runtime size, as onnx_swinir.cpp);
+/// refuses (refuse_onnx_export(type, ...)) a buffer that differs or exists without a shift.
+void swin_onnx_check_mask_buffers(const torch::nn::Module& net, OnnxGraph& g, int64_t img_size, int64_t window, int64_t shift,
+                                  const std::string& type);
+
+}  // namespace srlab::models

@@ -13,24 +13,11 @@ namespace {
 
 const char* kSwinIrType = "swinir";
 
-/// Refuses attn_mask buffers that are not the official formula (then they would not be reproduced).
-void check_mask_buffers(const SwinIrImpl& net, OnnxGraph& g) {
-  for (const auto& kv : net.named_buffers()) {
-    if (kv.key().size() < 9 || kv.key().compare(kv.key().size() - 9, 9, "attn_mask") != 0) continue;
-    const auto& o = net.options();
-    const torch::Tensor want = swin_shift_attention_mask(o.img_size, o.img_size, o.window_size, net.block_shift());
-    if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), want))
-      refuse_onnx_export(kSwinIrType, "buffer '" + kv.key() + "' differs from the shifted-window mask of img_size " +
-                                    std::to_string(o.img_size) + " (a modified weight file?); the exported graph computes the mask");
-    g.mark_reproduced(kv.key());
-  }
-}
-
 std::string export_swinir(const GeneratorImpl& gen, OnnxGraph& g, const std::string& lr) {
   const auto* net = dynamic_cast<const SwinIrImpl*>(&gen);
   if (!net) refuse_onnx_export(gen.type(), "registered as swinir but is not a SwinIrImpl");
   const SwinIrOptions& o = net->options();
-  check_mask_buffers(*net, g);
+  swin_onnx_check_mask_buffers(*net, g, o.img_size, o.window_size, net->block_shift(), kSwinIrType);
   SwinOnnxShapes s;
   std::string x = swin_onnx_pad_to_windows(g, lr, o.window_size, o.embed_dim, s);
   if (net->block_shift() > 0) s.mask = swin_onnx_shift_mask(g, s, net->block_shift());

@@ -250,19 +250,11 @@ TEST(OnnxExport, RefusesWhatItCannotReproduce) {
   EXPECT_NE(error_of([&] { sm::export_onnx(g, o); }).find("height and width"), std::string::npos);
 }
 
-// Every registered generator has an ONNX exporter, except the zoo architectures of issue 29 whose exporters
-// are not written yet (listed here, so that this list shrinks as exporters land and nothing is forgotten;
-// `srlab export --format onnx` refuses them with a clear error, tested below).
-const std::vector<std::string> kNoOnnxExporterYet{"drct", "hat"};
-
+// Every registered generator has an ONNX exporter (a new architecture without one fails here).
 TEST(OnnxExport, ExportableTypesCoverEveryRegisteredGenerator) {
   const auto types = sm::onnx_exportable_types();
-  for (const auto& [type, summary] : sm::generator_types()) {
-    const bool exportable = std::find(types.begin(), types.end(), type) != types.end();
-    const bool pending = std::find(kNoOnnxExporterYet.begin(), kNoOnnxExporterYet.end(), type) != kNoOnnxExporterYet.end();
-    EXPECT_NE(exportable, pending) << type << (exportable ? ": has an exporter, remove it from kNoOnnxExporterYet"
-                                                          : " has no ONNX exporter");
-  }
+  for (const auto& [type, summary] : sm::generator_types())
+    EXPECT_TRUE(std::find(types.begin(), types.end(), type) != types.end()) << type << " has no ONNX exporter";
 }
 
 TEST(OnnxExport, OpenCvDnnMatchesLibTorchWhereItCanRun) {
