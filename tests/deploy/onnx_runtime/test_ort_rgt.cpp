@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/error.h"
 #include "deploy/onnx_export.h"
 #include "deploy/onnx_verify.h"
 #include "tests/deploy/onnx_runtime/ort_check.h"
