@@ -44,28 +44,12 @@ bool dat_any_shifted(const DatImpl& net) {
   return false;
 }
 
-/// A one-node subgraph returning the outer value `in` (a branch of If).
-onnx::GraphProto dat_identity_branch(const std::string& in, const std::string& out, onnx::TensorProto_DataType type) {
-  onnx::GraphProto b;
-  b.set_name(out);
-  auto* n = b.add_node();
-  n->set_op_type("Identity");
-  n->set_name(out);
-  n->add_input(in);
-  n->add_output(out);
-  auto* o = b.add_output();
-  o->set_name(out);
-  o->mutable_type()->mutable_tensor_type()->set_elem_type(type);
-  return b;
-}
-
 /// Fills s.block_masks. A stored attn_mask_* buffer equal to the formula for img_size is reproduced (the
 /// computed mask, not stored); one that differs (a modified weight file) is stored and selected by an If
 /// where LibTorch uses it: when the padded size is img_size x img_size.
 void dat_block_masks(const DatImpl& net, OnnxGraph& g, const std::string& padded_hw, DatOnnxShapes& s) {
   const auto& o = net.options();
   const auto [m0, m1] = dat_shift_masks(o.img_size, o.img_size, o.split_size[0], o.split_size[1]);
-  std::string at_img_size;
   for (size_t i = 0; i < net.layers.size(); ++i)
     for (size_t j = 0; j < net.layers[i]->blocks.size(); ++j) {
       const auto& b = net.layers[i]->blocks[j];
@@ -79,17 +63,8 @@ void dat_block_masks(const DatImpl& net, OnnxGraph& g, const std::string& padded
           s.block_masks[key][k] = s.mask[k];
           continue;
         }
-        if (at_img_size.empty()) {
-          const std::string same = g.cast(g.node("Equal", {padded_hw, dat_top_i64(g, {o.img_size, o.img_size}, "img_size")},
-                                                 "at_img_size_eq"), onnx::TensorProto_DataType_INT64, "at_img_size_int");
-          at_img_size = g.cast(g.node("ReduceMin", {same}, "at_img_size_min", {onnx::MakeAttribute("keepdims", int64_t{0})}),
-                               onnx::TensorProto_DataType_BOOL, "at_img_size");
-        }
-        const std::string value = g.initializer(buffer, stored[k]);
-        s.block_masks[key][k] = g.node(
-            "If", {at_img_size}, buffer + ".select",
-            {onnx::MakeAttribute("then_branch", dat_identity_branch(value, buffer + ".stored_branch", g.compute_type())),
-             onnx::MakeAttribute("else_branch", dat_identity_branch(s.mask[k], buffer + ".computed_branch", g.compute_type()))});
+        s.block_masks[key][k] =
+            onnx_select_at_size(g, padded_hw, o.img_size, o.img_size, g.initializer(buffer, stored[k]), s.mask[k], buffer);
       }
     }
 }

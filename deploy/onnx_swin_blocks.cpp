@@ -358,20 +358,62 @@ SwinOnnxShapes swin_onnx_shapes_with_dim(OnnxGraph& g, const SwinOnnxShapes& s, 
   return r;
 }
 
-void swin_onnx_check_mask_buffers(const torch::nn::Module& net, OnnxGraph& g, int64_t img_size, int64_t window, int64_t shift,
-                                  const std::string& type) {
+namespace {
+
+/// A one-node subgraph returning the outer value `in` (a branch of If).
+onnx::GraphProto identity_branch(const std::string& in, const std::string& out, onnx::TensorProto_DataType type) {
+  onnx::GraphProto b;
+  b.set_name(out);
+  auto* n = b.add_node();
+  n->set_op_type("Identity");
+  n->set_name(out);
+  n->add_input(in);
+  n->add_output(out);
+  auto* o = b.add_output();
+  o->set_name(out);
+  o->mutable_type()->mutable_tensor_type()->set_elem_type(type);
+  return b;
+}
+
+}  // namespace
+
+std::string onnx_select_at_size(OnnxGraph& g, const std::string& padded_hw, int64_t height, int64_t width,
+                                const std::string& at_size, const std::string& otherwise, const std::string& key) {
+  const std::string same = g.cast(g.node("Equal", {padded_hw, i64(g, {height, width}, key + ".size")}, key + ".eq"),
+                                  onnx::TensorProto_DataType_INT64, key + ".eq_int");
+  const std::string cond = g.cast(g.node("ReduceMin", {same}, key + ".all", {onnx::MakeAttribute("keepdims", int64_t{0})}),
+                                  onnx::TensorProto_DataType_BOOL, key + ".at_size");
+  return g.node("If", {cond}, key + ".select",
+                {onnx::MakeAttribute("then_branch", identity_branch(at_size, key + ".at_size_branch", g.compute_type())),
+                 onnx::MakeAttribute("else_branch", identity_branch(otherwise, key + ".other_branch", g.compute_type()))});
+}
+
+std::map<std::string, std::string> swin_onnx_block_masks(const torch::nn::Module& net, OnnxGraph& g, const SwinOnnxShapes& s,
+                                                         int64_t img_size, int64_t shift, const std::string& type) {
   static const std::string kSuffix = "attn_mask";
+  std::map<std::string, std::string> masks;
+  torch::Tensor formula;
   for (const auto& kv : net.named_buffers()) {
     const std::string& k = kv.key();
     if (k.size() < kSuffix.size() || k.compare(k.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) continue;
-    if (shift <= 0)
+    if (shift <= 0 || s.mask.empty())
       refuse_onnx_export(type, "buffer '" + k + "' exists although the windows are not shifted; the exported graph computes no mask");
-    const torch::Tensor want = swin_shift_attention_mask(img_size, img_size, window, shift);
-    if (!torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), want))
-      refuse_onnx_export(type, "buffer '" + k + "' differs from the shifted-window mask of img_size " + std::to_string(img_size) +
-                                   " (a modified weight file?); the exported graph computes the mask");
-    g.mark_reproduced(k);
+    if (!formula.defined()) formula = swin_shift_attention_mask(img_size, img_size, s.m, shift);
+    if (torch::equal(kv.value().to(torch::kCPU, torch::kFloat32), formula)) {
+      g.mark_reproduced(k);
+      masks[k] = s.mask;
+    } else {
+      masks[k] = onnx_select_at_size(g, s.padded_hw, img_size, img_size, g.initializer(k, kv.value()), s.mask, k);
+    }
   }
+  return masks;
+}
+
+SwinOnnxShapes swin_onnx_with_block_mask(const SwinOnnxShapes& s, const std::map<std::string, std::string>& masks,
+                                         const std::string& buffer_key) {
+  SwinOnnxShapes b = s;
+  if (auto it = masks.find(buffer_key); it != masks.end()) b.mask = it->second;
+  return b;
 }
 
 }  // namespace srlab::models

@@ -13,6 +13,7 @@
 // LayerNorm is ReduceMean/Sub/Mul/Sqrt/Div (opsets 13-17; LayerNormalization is opset 17), GELU is the
 // erf form (onnx_blocks.h), Linear is MatMul with the transposed weight (+ Add of the bias).
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -210,10 +211,23 @@ std::string swin_onnx_table_bias(OnnxGraph& g, const std::string& table, const s
 /// DRCT's dense layers run Swin layers on C + k*gc channels over the same padded map.
 SwinOnnxShapes swin_onnx_shapes_with_dim(OnnxGraph& g, const SwinOnnxShapes& s, int64_t c, const std::string& key);
 
-/// Checks every "*attn_mask" buffer of `net` against swin_shift_attention_mask(img_size, img_size, window,
-/// shift) and marks it reproduced (the graph computes the mask from the runtime size, as onnx_swinir.cpp);
-/// refuses (refuse_onnx_export(type, ...)) a buffer that differs or exists without a shift.
-void swin_onnx_check_mask_buffers(const torch::nn::Module& net, OnnxGraph& g, int64_t img_size, int64_t window, int64_t shift,
-                                  const std::string& type);
+/// The shifted-window mask each block uses, for every "*attn_mask" buffer of `net` (LibTorch uses the
+/// stored buffer when the padded input is img_size x img_size, else the mask computed for the runtime
+/// size, `s.mask`): a buffer equal to swin_shift_attention_mask(img_size, img_size, M, shift) is marked
+/// reproduced and maps to s.mask; one that differs (weight files in the wild carry modified masks) is
+/// stored under its key and selected at run time by onnx_select_at_size. Returns buffer key -> mask
+/// value. Refuses (refuse_onnx_export(type, ...)) a buffer that exists although no window is shifted.
+std::map<std::string, std::string> swin_onnx_block_masks(const torch::nn::Module& net, OnnxGraph& g, const SwinOnnxShapes& s,
+                                                         int64_t img_size, int64_t shift, const std::string& type);
+
+/// `s` with the mask of the block whose attn_mask buffer is `buffer_key` (from swin_onnx_block_masks),
+/// or `s` unchanged when there is none.
+SwinOnnxShapes swin_onnx_with_block_mask(const SwinOnnxShapes& s, const std::map<std::string, std::string>& masks,
+                                         const std::string& buffer_key);
+
+/// If node: `at_size` when the runtime `padded_hw` ([Hp, Wp]) equals [height, width], else `otherwise`
+/// (both float values of the compute type; each branch an Identity of the outer value). Nodes "<key>.*".
+std::string onnx_select_at_size(OnnxGraph& g, const std::string& padded_hw, int64_t height, int64_t width,
+                                const std::string& at_size, const std::string& otherwise, const std::string& key);
 
 }  // namespace srlab::models

@@ -23,6 +23,10 @@ sm::Generator build(const Arch& a) {
   auto cfg = srlab::core::Config::parse("model: " + a.yaml, "test_onnx_runtime.yaml");
   sm::Generator g = sm::make_generator(cfg.at("model"), a.scale);
   g->eval();
+  if (a.modify) {
+    torch::NoGradGuard ng;
+    a.modify(g);
+  }
   return g;
 }
 

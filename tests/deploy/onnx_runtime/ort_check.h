@@ -6,6 +6,7 @@
 // ONNX Runtime missing is a FAILURE, not a skip: CI runs scripts/setup.sh, which installs it.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct Arch {
   bool real_image;   // also run on the 128x128 Set5 LR image (cheap architectures only)
   bool fp16_relative = false;  // fp16 tolerance relative to max |output| (networks whose random-weight
                                // outputs are far outside [0,1], e.g. SPAN's x255 input)
+  std::function<void(srlab::models::Generator&)> modify = {};  // applied after building (e.g. perturb buffers)
 };
 
 /// The generator of `a` in eval mode.

@@ -162,6 +162,18 @@ TEST(OnnxRuntime, SwinirDynamicSizesMatchLibTorch) {
                       "swinir");
 }
 
+TEST(OnnxRuntime, SwinirModifiedAttentionMaskBuffersMatchLibTorch) {
+  // As DRCT's test: perturbed stored masks are used by LibTorch at img_size (the 2x3x32x32 input), the computed
+  // mask elsewhere; the graph keeps the buffers and selects them by the runtime padded size.
+  check_architectures({{"{type: swinir, upsampler: pixelshuffledirect, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, "
+                        "img_size: 32, mlp_ratio: 2}", 2, false, false, [](sm::Generator& g) {
+                          torch::manual_seed(11);
+                          for (auto& kv : g->named_buffers())
+                            if (kv.key().find("attn_mask") != std::string::npos) kv.value().add_(torch::rand_like(kv.value()) * 0.1);
+                        }}},
+                      "swinir_masks");
+}
+
 TEST(OnnxRuntime, SwinirStaticExportMatchesLibTorch) {
   check_static_export("{type: swinir, upsampler: pixelshuffledirect, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, "
                       "img_size: 8, mlp_ratio: 2}", 2, 13, 10, "swinir");

@@ -8,6 +8,13 @@ namespace test_ort_drct {
 
 using namespace srlab::testing::ort;
 
+/// Adds noise in [0, 0.1) to every attn_mask buffer, as weight files in the wild carry (the zoo's DRCT file).
+void perturb_masks(srlab::models::Generator& g) {
+  torch::manual_seed(11);
+  for (auto& kv : g->named_buffers())
+    if (kv.key().find("attn_mask") != std::string::npos) kv.value().add_(torch::rand_like(kv.value()) * 0.1);
+}
+
 TEST(OnnxRuntime, DrctMatchesLibTorch) {
   // Shifted swin2 / swin4 (img_size 8 > M); img_size 32, where LibTorch uses the stored attn_mask buffers
   // on 32x32; no shift (img_size == M) with identity resi_connection, no patch_norm, no qkv bias; gc 3 with
@@ -25,6 +32,14 @@ TEST(OnnxRuntime, DrctMatchesLibTorch) {
 
 TEST(OnnxRuntime, DrctStaticExportMatchesLibTorch) {
   check_static_export("{type: drct, embed_dim: 8, depths: [1], num_heads: [2], window_size: 4, img_size: 8, gc: 4}", 2, 13, 10, "drct");
+}
+
+TEST(OnnxRuntime, DrctModifiedAttentionMaskBuffersMatchLibTorch) {
+  // img_size 32: on the 2x3x32x32 input LibTorch uses the (perturbed) stored buffers, on 1x3x17x23 (padded to
+  // 20x24) the computed mask; the graph stores the buffers and selects them by the runtime size.
+  check_architectures({{"{type: drct, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, img_size: 32, gc: 4}", 2, false,
+                        false, perturb_masks}},
+                      "drct_masks");
 }
 
 }  // namespace test_ort_drct
