@@ -52,7 +52,7 @@ int cmd_bench_runtimes(const std::vector<std::string>& args) {
   po::options_description opts(
       "srlab bench-runtimes [--size 512] [--scale 4] [--arch YAML ...] [--repeat 3]\n\n"
       "Times one forward pass (size x size input, fp32, batch 1) of each architecture in LibTorch, ONNX Runtime\n"
-      "(tools/onnxruntime, timed inside the runtime) and OpenCV DNN, with the same random weights, and prints a\n"
+      "(in-process where built with libonnxruntime-dev, else tools/onnxruntime; timed around the run) and OpenCV DNN, with the same random weights, and prints a\n"
       "Markdown table (median of --repeat runs after a warm-up) plus each runtime's max abs difference from\n"
       "LibTorch. Default architectures: those of the shipped configs.\n\noptions");
   int64_t size = 512;

@@ -35,7 +35,7 @@ int cmd_export(const std::vector<std::string>& args) {
       "(N,3,H,W) RGB in [0,1], output \"output\" (N,3,s*H,s*W), not clamped; N, H, W dynamic unless fixed.\n"
       "Weights are initializers named after the state-dict keys; metadata_props record the architecture,\n"
       "scale, input range, colour order, run id and SRLab version. --verify runs the exported model in ONNX\n"
-      "Runtime (tools/onnxruntime, installed by scripts/setup.sh) and OpenCV DNN on random inputs of a few\n"
+      "Runtime (in-process, or tools/onnxruntime from scripts/setup.sh --tests) and OpenCV DNN on random inputs of a few\n"
       "sizes and compares with LibTorch (max abs diff <= 1e-4, 1e-2 with --fp16); exit status 1 when over.\n\n"
       "options");
   std::string checkpoint, output, static_size, format;

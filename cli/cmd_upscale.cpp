@@ -51,7 +51,7 @@ eval::UnsharpOptions parse_sharpen(const std::string& text) {
   return u;
 }
 
-// The model by file type: .onnx -> OpenCV DNN in-process; anything else -> an SRLab checkpoint in LibTorch.
+// The model by file type: .onnx -> ONNX Runtime in-process where built with it, else OpenCV DNN; anything else -> an SRLab checkpoint in LibTorch.
 eval::UpscaleModel load_model(const fs::path& path, torch::Device device, const models::GeneratorLoadOptions& lo) {
   if (lower(path.extension().string()) != ".onnx")
     return eval::libtorch_model(models::load_generator(path, device, /*prefer_ema=*/true, lo), device);
@@ -137,9 +137,10 @@ int cmd_upscale(const std::vector<std::string>& args) {
   po::options_description opts(
       "srlab upscale --model CKPT|MODEL.onnx --input FILE|DIR --output FILE|DIR [options]\n\n"
       "Upscales images with a trained generator: an SRLab checkpoint runs in LibTorch, an .onnx file (srlab\n"
-      "export) in OpenCV DNN in-process. Large images are processed in overlapping tiles (bounded memory, no\n"
-      "seams). Gray images stay gray, 16-bit images stay 16-bit (PNG/TIFF), an alpha channel is upscaled with\n"
-      "bicubic and re-attached. --outscale X gives any factor: native model passes (a x4 model: one pass up to\n"
+      "export) in ONNX Runtime in-process (builds with libonnxruntime-dev) or else OpenCV DNN (`srlab --version`\n"
+      "says which). Large images are processed in overlapping tiles (bounded memory, no seams). Gray images\n"
+      "stay gray, 16-bit images stay 16-bit (PNG/TIFF), an alpha channel is upscaled with bicubic and\n"
+      "re-attached. --outscale X gives any factor: native model passes (a x4 model: one pass up to\n"
       "x7.9, two for x8..x16), then a MATLAB-bicubic resize to the exact size round(X*H) x round(X*W).\n"
       "--sharpen applies an unsharp mask after upscaling. A folder input writes <output>/<name>.<format>.\n\n"
       "options");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/onnx_ort.h"
 #include "cli/commands.h"
 #include "core/version.h"
 #include "core/error.h"
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
     if (cmd == "upscale") return srlab::cli::cmd_upscale(args);
     if (cmd == "bench-runtimes") return srlab::cli::cmd_bench_runtimes(args);
     if (cmd == "version" || cmd == "--version") {
-      std::cout << "srlab " SRLAB_VERSION " (LibTorch " << TORCH_VERSION << ")\n";
+      std::cout << "srlab " SRLAB_VERSION " (LibTorch " << TORCH_VERSION << ")\n"
+                << ".onnx files: " << srlab::models::onnxruntime_description() << "\n";
       return 0;
     }
     std::cerr << "srlab: unknown command '" << cmd << "'\n\n" << kUsage;

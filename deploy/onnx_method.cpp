@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "deploy/onnx_opencv.h"
+#include "deploy/onnx_ort.h"
 
 namespace srlab::eval {
 namespace fs = std::filesystem;
@@ -34,17 +35,25 @@ UpscaleModel load_onnx_model(const fs::path& path) {
   } catch (const Error& e) {
     throw Error("ONNX model '" + path.string() + "': " + e.what());
   }
-  auto model = std::make_shared<models::OpenCvOnnxModel>(std::move(bytes), path.string());
+  // The runtime: ONNX Runtime where this build links it (deploy/onnx_ort.h), else OpenCV DNN.
+  UpscaleModel m;
+  if (models::onnxruntime_in_process()) {
+    auto model = std::make_shared<const models::OrtInProcessModel>(bytes, path.string());
+    m = ort_model(model, 1);
+  } else {
+    m = opencv_model(std::make_shared<models::OpenCvOnnxModel>(std::move(bytes), path.string()), 1);
+  }
   int scale = 0;
   if (auto it = meta.find("scale"); it != meta.end()) scale = std::atoi(it->second.c_str());
   if (scale < 1) {  // not an SRLab export: measure the factor on a small input
-    const torch::Tensor y = model->forward(torch::zeros({1, 3, 16, 16}));
+    const torch::Tensor y = m.forward(torch::zeros({1, 3, 16, 16}));
     if (y.dim() != 4 || y.size(2) % 16 != 0 || y.size(2) != y.size(3))
       throw Error("ONNX model '" + path.string() + "': cannot tell the upscaling factor (no 'scale' metadata, and a "
                   "16x16 input gave " + c10::str(y.sizes()) + ")");
     scale = static_cast<int>(y.size(2) / 16);
   }
-  return opencv_model(model, scale);
+  m.scale = scale;
+  return m;
 }
 
 Method onnx_method(const fs::path& path, int scale) {

@@ -1,6 +1,6 @@
 #pragma once
-// ONNX models as upscalers outside `srlab upscale`: loading an .onnx file as an UpscaleModel (OpenCV DNN
-// in-process, deploy/onnx_opencv.h) and scoring it with `srlab eval --method model.onnx`.
+// ONNX models as upscalers: loading an .onnx file as an UpscaleModel (ONNX Runtime in-process where the
+// build links it, deploy/onnx_ort.h; else OpenCV DNN, deploy/onnx_opencv.h) and scoring it with `srlab eval --method model.onnx`.
 #include <filesystem>
 
 #include "deploy/upscale.h"
@@ -8,7 +8,8 @@
 
 namespace srlab::eval {
 
-/// The ONNX model in `path` run by OpenCV DNN on the CPU. Its upscaling factor is the "scale" entry of
+/// The ONNX model in `path` run on the CPU by ONNX Runtime in-process where this build links it
+/// (deploy/onnx_ort.h), else by OpenCV DNN. Its upscaling factor is the "scale" entry of
 /// the model's metadata_props (SRLab exports write it); without one it is measured on a 16x16 input.
 /// Interface as SRLab's exports: input (N,3,h,w) float32 RGB in [0,1], output (N,3,s*h,s*w).
 /// @throws srlab::Error naming the file when it does not exist, is no ONNX model, or its factor cannot

@@ -2,7 +2,8 @@
 // Running exported ONNX models (deploy/onnx_export.h) in other runtimes and comparing them with LibTorch:
 //   - OpenCV DNN, in-process (deploy/onnx_opencv.h: imported once per input shape). OpenCV 4.6 reads
 //     no float16 initializers; "cannot load/run" is then reported, not treated as a mismatch;
-//   - ONNX Runtime (CPU provider) through Node.js: the npm package onnxruntime-node, installed by
+//   - ONNX Runtime (CPU provider) in-process where the build links it (deploy/onnx_ort.h), else
+//     through Node.js: the npm package onnxruntime-node, installed by
 //     scripts/setup.sh into <source>/tools/onnxruntime (or $SRLAB_ONNXRUNTIME_DIR), driven by
 //     scripts/onnx_run.mjs; `node` is taken from $SRLAB_NODE or PATH.
 // Tensors exchanged with the runtimes are float32 (N,C,H,W), values as the model defines them (SRLab
@@ -34,8 +35,9 @@ struct OrtResult {
   double time_ms = 0;    ///< wall time of InferenceSession.run() inside the Node.js process
 };
 
-/// Runs every job in ONNX Runtime's CPU provider in one `node scripts/onnx_run.mjs --manifest` process
-/// (sessions are cached per model file); `threads` = intra-op threads (0 = ONNX Runtime's default).
+/// Runs every job in ONNX Runtime's CPU provider: in-process when this build links ONNX Runtime
+/// (deploy/onnx_ort.h, Debian 13), else in one `node scripts/onnx_run.mjs --manifest` process; sessions
+/// are cached per model file; `threads` = intra-op threads (0 = ONNX Runtime's default).
 /// Throws srlab::Error when onnxruntime-node is not installed (saying to run scripts/setup.sh), when
 /// node cannot be started, or when ONNX Runtime rejects a model (with its message).
 std::vector<OrtResult> run_onnx_ort(const std::vector<OrtJob>& jobs, int threads = 0);

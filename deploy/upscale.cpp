@@ -52,6 +52,15 @@ UpscaleModel opencv_model(std::shared_ptr<models::OpenCvOnnxModel> model, int sc
   return m;
 }
 
+UpscaleModel ort_model(std::shared_ptr<const models::OrtInProcessModel> model, int scale) {
+  if (!model) throw Error("ort_model: no model");
+  UpscaleModel m;
+  m.scale = scale;
+  m.runtime = "ONNX Runtime (in-process)";
+  m.forward = [model](const torch::Tensor& x) { return model->forward(x); };
+  return m;
+}
+
 std::vector<TileWindow> tile_windows(int64_t height, int64_t width, const TileOptions& o) {
   if (height < 1 || width < 1)
     throw Error("tile_windows: image size must be >= 1x1, got " + std::to_string(height) + "x" + std::to_string(width));

@@ -22,6 +22,7 @@
 #include "eval/sharpen.h"
 #include "models/arch/generator.h"
 #include "deploy/onnx_opencv.h"
+#include "deploy/onnx_ort.h"
 
 namespace srlab::eval {
 
@@ -38,6 +39,9 @@ UpscaleModel libtorch_model(models::Generator generator, torch::Device device);
 
 /// An ONNX model run in-process by OpenCV DNN (deploy/onnx_opencv.h) with upscaling factor `scale`.
 UpscaleModel opencv_model(std::shared_ptr<models::OpenCvOnnxModel> model, int scale);
+
+/// An ONNX model run in-process by ONNX Runtime (deploy/onnx_ort.h) with upscaling factor `scale`.
+UpscaleModel ort_model(std::shared_ptr<const models::OrtInProcessModel> model, int scale);
 
 /// Tiling settings (LR pixels). tile = 0 runs the whole image at once.
 struct TileOptions {

@@ -4,7 +4,8 @@
 #   bash scripts/setup.sh           # the srlab binary: its packages, then the `srlab` target only
 #                                   # (the README's main command: first trained model soonest)
 #   bash scripts/setup.sh --tests   # everything: + test-only packages (GoogleTest, Google Benchmark,
-#                                   # chromium, python3-torch, Node.js + onnxruntime-node), every target
+#                                   # chromium, python3-torch, Node.js + onnxruntime-node where there is
+#                                   # no libonnxruntime-dev), every target
 #                                   # (the README's test command and CI)
 #   BUILD_DIR=out bash scripts/setup.sh
 #   SRLAB_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=/opt/libtorch" bash scripts/setup.sh   # e.g. a CUDA LibTorch
@@ -42,6 +43,21 @@ TEST_PACKAGES=(libgtest-dev libbenchmark-dev chromium)
 # python3-torch pulls in the CPU LibTorch, which conflicts with libtorch-cuda-dev.
 [ "$TORCH_PACKAGE" = libtorch-dev ] && TEST_PACKAGES+=(python3-torch)
 
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+# ONNX Runtime in-process where Debian packages it (Debian 13: libonnxruntime-dev, linked by CMake when
+# found): `srlab upscale/eval MODEL.onnx` and `export --verify` then need no Node.js. Elsewhere (Debian 12)
+# the tests use Node.js + npm's onnxruntime-node (below). Decided by what apt offers, not by the release.
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+if ! has_candidate libonnxruntime-dev && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then $SUDO apt-get update -qq; fi  # a fresh system: no package lists yet
+fi
+ORT_IN_PROCESS=0
+if has_candidate libonnxruntime-dev; then
+  ORT_IN_PROCESS=1
+  PACKAGES+=(libonnxruntime-dev)
+fi
+
 missing=()
 wanted=("${PACKAGES[@]}")
 [ "$MODE" = tests ] && wanted+=("${TEST_PACKAGES[@]}")
@@ -50,16 +66,14 @@ for p in "${wanted[@]}"; do
 done
 # Node.js + npm: Debian's packages unless a node/npm is already installed (e.g. NodeSource's nodejs,
 # which bundles npm and conflicts with Debian's npm package).
-if [ "$MODE" = tests ]; then
+if [ "$MODE" = tests ] && [ "$ORT_IN_PROCESS" = 0 ]; then
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
 fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    SUDO=sudo
+  if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+    echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -91,7 +105,9 @@ ORT_DIR=tools/onnxruntime
 ort_installed() {
   [ "$(node -p "require('./$ORT_DIR/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)" = "$ORT_VERSION" ]
 }
-if [ "$MODE" = tests ]; then
+if [ "$MODE" = tests ] && [ "$ORT_IN_PROCESS" = 1 ]; then
+  echo "setup: ONNX Runtime in-process (libonnxruntime-dev); no Node.js needed"
+elif [ "$MODE" = tests ]; then
   if command -v node >/dev/null && ort_installed; then
     :
   elif command -v npm >/dev/null && command -v node >/dev/null; then

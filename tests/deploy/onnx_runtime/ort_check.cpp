@@ -11,6 +11,7 @@
 #include "core/paths.h"
 #include "data/image/image_io.h"
 #include "deploy/onnx_export.h"
+#include "deploy/onnx_ort.h"
 #include "deploy/onnx_verify.h"
 #include "models/arch/registry.h"
 
@@ -36,9 +37,9 @@ torch::Tensor set5_lr() {
 }
 
 bool ort_installed() {
-  if (!sm::find_onnxruntime().empty()) return true;
-  ADD_FAILURE() << "ONNX Runtime (npm package onnxruntime-node) is not installed under tools/onnxruntime "
-                   "(or $SRLAB_ONNXRUNTIME_DIR): run scripts/setup.sh, which installs it with npm";
+  if (sm::onnxruntime_available()) return true;
+  ADD_FAILURE() << "ONNX Runtime is neither linked in-process (libonnxruntime-dev, Debian 13) nor installed under "
+                   "tools/onnxruntime (or $SRLAB_ONNXRUNTIME_DIR; npm onnxruntime-node): run scripts/setup.sh --tests";
   return false;
 }
 
