@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <iostream>
+#include <sstream>
 
 #include "core/error.h"
 #include "deploy/onnx_verify.h"
@@ -25,10 +27,29 @@ bool onnxruntime_available() { return onnxruntime_in_process() || !find_onnxrunt
 
 namespace {
 
-/// One ONNX Runtime environment per process (its logging and global thread state).
+/// One ONNX Runtime environment per process (its logging and global thread state). Creating it registers
+/// ONNX's operator schemas, which the shared libonnx this process also links (the exporter) registers
+/// itself: ONNX then prints one "Schema error: Trying to register schema ... already registered" line per
+/// operator to std::cerr (the same definitions from the same library, so nothing is wrong). Those lines
+/// are dropped; anything else printed meanwhile is passed on.
 Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "srlab");
-  return env;
+  static const std::unique_ptr<Ort::Env> env = [] {
+    std::ostringstream captured;
+    std::streambuf* const old = std::cerr.rdbuf(captured.rdbuf());
+    std::unique_ptr<Ort::Env> e;
+    try {
+      e = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_ERROR, "srlab");
+    } catch (...) {
+      std::cerr.rdbuf(old);
+      throw;
+    }
+    std::cerr.rdbuf(old);
+    std::istringstream lines(captured.str());
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line.rfind("Schema error: Trying to register schema", 0) != 0) std::cerr << line << "\n";
+    return e;
+  }();
+  return *env;
 }
 
 }  // namespace
