@@ -259,18 +259,11 @@ std::pair<std::string, std::string> atd_layer(OnnxGraph& g, const std::string& t
 
 SwinOnnxTail atd_tail(const AtdImpl& net) {
   const AtdOptions& o = net.options();
-  SwinOnnxTail tail;
-  tail.scale = o.scale;
-  tail.kind = o.upsampler == AtdUpsampler::kPixelShuffleDirect ? SwinOnnxTail::Kind::kPixelShuffleDirect
-              : o.upsampler == AtdUpsampler::kPixelShuffle     ? SwinOnnxTail::Kind::kPixelShuffle
-                                                               : SwinOnnxTail::Kind::kNearestConv;
-  if (!net.conv_before_upsample.is_empty()) tail.conv_before_upsample = net.conv_before_upsample.get();
-  for (const auto& u : net.upsample) tail.upsample.push_back(u.get());
-  if (!net.conv_up1.is_empty()) tail.conv_up[0] = net.conv_up1.get();
-  if (!net.conv_up2.is_empty()) tail.conv_up[1] = net.conv_up2.get();
-  if (!net.conv_hr.is_empty()) tail.conv_hr = net.conv_hr.get();
-  if (!net.conv_last.is_empty()) tail.conv_last = net.conv_last.get();
-  return tail;
+  return swin_onnx_tail_of(net,
+                           o.upsampler == AtdUpsampler::kPixelShuffleDirect ? SwinOnnxTail::Kind::kPixelShuffleDirect
+                           : o.upsampler == AtdUpsampler::kPixelShuffle     ? SwinOnnxTail::Kind::kPixelShuffle
+                                                                            : SwinOnnxTail::Kind::kNearestConv,
+                           o.scale);
 }
 
 std::string export_atd(const GeneratorImpl& gen, OnnxGraph& g, const std::string& lr) {

@@ -97,13 +97,9 @@ DatOnnxShapes dat_runtime_shapes(OnnxGraph& g, const std::string& lr, const DatI
 }
 
 SwinOnnxTail dat_tail_of(const DatImpl& net) {
-  SwinOnnxTail tail;
-  tail.scale = net.options().scale;
-  tail.kind = net.options().direct_upsampler ? SwinOnnxTail::Kind::kPixelShuffleDirect : SwinOnnxTail::Kind::kPixelShuffle;
-  if (!net.conv_before_upsample.is_empty()) tail.conv_before_upsample = net.conv_before_upsample.get();
-  for (const auto& u : net.upsample) tail.upsample.push_back(u.get());
-  if (!net.conv_last.is_empty()) tail.conv_last = net.conv_last.get();
-  return tail;
+  return swin_onnx_tail_of(net, net.options().direct_upsampler ? SwinOnnxTail::Kind::kPixelShuffleDirect
+                                                                : SwinOnnxTail::Kind::kPixelShuffle,
+                           net.options().scale);
 }
 
 std::string export_dat(const GeneratorImpl& gen, OnnxGraph& g, const std::string& lr) {

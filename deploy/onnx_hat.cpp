@@ -156,12 +156,7 @@ std::string export_hat(const GeneratorImpl& gen, OnnxGraph& g, const std::string
   std::string body = swin_onnx_tokens_to_map(g, onnx_layer_norm(g, t, *net->norm, "norm"), s, "body");
   if (!o.identity_resi) body = swin_onnx_resi_conv(g, body, net->conv_after_body, "conv_after_body", kHatType);
   const std::string f = g.add(body, first, "long_skip");
-  SwinOnnxTail tail;
-  tail.kind = SwinOnnxTail::Kind::kPixelShuffle;
-  tail.scale = o.scale;
-  tail.conv_before_upsample = net->conv_before_upsample.get();
-  for (const auto& u : net->upsample) tail.upsample.push_back(u.get());
-  tail.conv_last = net->conv_last.get();
+  const SwinOnnxTail tail = swin_onnx_tail_of(*net, SwinOnnxTail::Kind::kPixelShuffle, o.scale);
   return swin_onnx_denormalize_crop(g, swin_onnx_tail(g, f, tail, kHatType), mean, range, s, o.scale);
 }
 

@@ -164,12 +164,7 @@ std::string rgt_export(const GeneratorImpl& gen, OnnxGraph& g, const std::string
   const std::string f =
       g.add(swin_onnx_resi_conv(g, swin_onnx_tokens_to_map(g, t, z.s, "body"), net->conv_after_body, "conv_after_body", kRgtType),
             first, "long_skip");
-  SwinOnnxTail tail;
-  tail.kind = SwinOnnxTail::Kind::kPixelShuffle;
-  tail.scale = o.scale;
-  tail.conv_before_upsample = net->conv_before_upsample.get();
-  for (const auto& u : net->upsample) tail.upsample.push_back(u.get());
-  tail.conv_last = net->conv_last.get();
+  const SwinOnnxTail tail = swin_onnx_tail_of(*net, SwinOnnxTail::Kind::kPixelShuffle, o.scale);
   return swin_onnx_denormalize_crop(g, swin_onnx_tail(g, f, tail, kRgtType), mean, range, z.s, o.scale);
 }
 

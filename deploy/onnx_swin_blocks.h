@@ -15,6 +15,8 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "deploy/onnx_blocks.h"
@@ -117,6 +119,34 @@ struct SwinOnnxTail {
   const torch::nn::Conv2dImpl* conv_hr = nullptr;
   const torch::nn::Conv2dImpl* conv_last = nullptr;
 };
+
+namespace detail {
+template <class T, class = void> struct HasConvHr : std::false_type {};
+template <class T> struct HasConvHr<T, std::void_t<decltype(std::declval<T>().conv_hr)>> : std::true_type {};
+template <class T, class = void> struct HasConvUp3 : std::false_type {};
+template <class T> struct HasConvUp3<T, std::void_t<decltype(std::declval<T>().conv_up3)>> : std::true_type {};
+inline const torch::nn::Conv2dImpl* conv_or_null(const torch::nn::Conv2d& c) { return c.is_empty() ? nullptr : c.get(); }
+}  // namespace detail
+
+/// The SwinOnnxTail of a generator whose members carry SwinIR's names: conv_before_upsample, upsample
+/// (std::vector<Conv2d>), conv_last, and where the model has them conv_up1/2(/3) and conv_hr (the
+/// nearest+conv upsampler). Empty modules stay null.
+template <class Net>
+SwinOnnxTail swin_onnx_tail_of(const Net& net, SwinOnnxTail::Kind kind, int64_t scale) {
+  SwinOnnxTail t;
+  t.kind = kind;
+  t.scale = scale;
+  t.conv_before_upsample = detail::conv_or_null(net.conv_before_upsample);
+  for (const auto& u : net.upsample) t.upsample.push_back(u.get());
+  t.conv_last = detail::conv_or_null(net.conv_last);
+  if constexpr (detail::HasConvHr<Net>::value) {
+    t.conv_up[0] = detail::conv_or_null(net.conv_up1);
+    t.conv_up[1] = detail::conv_or_null(net.conv_up2);
+    t.conv_hr = detail::conv_or_null(net.conv_hr);
+  }
+  if constexpr (detail::HasConvUp3<Net>::value) t.conv_up[2] = detail::conv_or_null(net.conv_up3);
+  return t;
+}
 
 /// The tail on the (N, C, Hp, Wp) feature map `f`: pixelshuffle = LeakyReLU_0.01(conv_before_upsample),
 /// (conv + DepthToSpace) stages, conv_last; pixelshuffledirect = upsample.0 + DepthToSpace(scale);

@@ -41,18 +41,12 @@ std::string export_swinir(const GeneratorImpl& gen, OnnxGraph& g, const std::str
   const std::string f = g.add(swin_onnx_resi_conv(g, swin_onnx_tokens_to_map(g, t, s, "body"), net->conv_after_body,
                                                   "conv_after_body", kSwinIrType),
                               first, "long_skip");
-  SwinOnnxTail tail;
-  tail.scale = o.scale;
-  tail.kind = o.upsampler == SwinIrUpsampler::kPixelShuffleDirect ? SwinOnnxTail::Kind::kPixelShuffleDirect
-              : o.upsampler == SwinIrUpsampler::kPixelShuffle     ? SwinOnnxTail::Kind::kPixelShuffle
-                                                                  : SwinOnnxTail::Kind::kNearestConv;
-  if (!net->conv_before_upsample.is_empty()) tail.conv_before_upsample = net->conv_before_upsample.get();
-  for (const auto& u : net->upsample) tail.upsample.push_back(u.get());
-  const torch::nn::Conv2d ups[3] = {net->conv_up1, net->conv_up2, net->conv_up3};
-  for (int k = 0; k < 3; ++k)
-    if (!ups[k].is_empty()) tail.conv_up[k] = ups[k].get();
-  if (!net->conv_hr.is_empty()) tail.conv_hr = net->conv_hr.get();
-  if (!net->conv_last.is_empty()) tail.conv_last = net->conv_last.get();
+  const SwinOnnxTail tail = swin_onnx_tail_of(
+      *net,
+      o.upsampler == SwinIrUpsampler::kPixelShuffleDirect ? SwinOnnxTail::Kind::kPixelShuffleDirect
+      : o.upsampler == SwinIrUpsampler::kPixelShuffle     ? SwinOnnxTail::Kind::kPixelShuffle
+                                                          : SwinOnnxTail::Kind::kNearestConv,
+      o.scale);
   return swin_onnx_denormalize_crop(g, swin_onnx_tail(g, f, tail, kSwinIrType), mean, range, s, o.scale);
 }
 

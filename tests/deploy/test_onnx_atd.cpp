@@ -10,6 +10,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -20,12 +21,7 @@ using srlab::testing::error_of;
 
 namespace test_onnx_atd {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_atd.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
+using namespace srlab::testing::onnx_export;
 
 sm::OnnxExportOptions fixed(int64_t h, int64_t w, int opset = 17) {
   sm::OnnxExportOptions o;
@@ -33,31 +29,6 @@ sm::OnnxExportOptions fixed(int64_t h, int64_t w, int opset = 17) {
   o.height = h;
   o.width = w;
   return o;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
-
-std::set<std::string> state_keys(const sm::Generator& g) {
-  std::set<std::string> want;
-  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
-  for (const auto& kv : g->named_buffers()) want.insert(kv.key());
-  return want;
-}
-
-std::set<std::string> initializers(const onnx::ModelProto& m) {
-  std::set<std::string> inits;
-  for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-  return inits;
 }
 
 const char* kSmall =
@@ -69,7 +40,7 @@ TEST(OnnxAtd, GraphMirrorsForwardAtAFixedSize) {
   const auto g = build(kSmall, 2);
   for (int opset : {13, 17}) {
     const auto m = exported(g, fixed(17, 23, opset));
-    EXPECT_EQ(initializers(m), state_keys(g));
+    EXPECT_EQ(initializer_names(m), state_keys(g));
     const auto n = op_counts(m);
     EXPECT_EQ(n.at("ReduceL2"), 2 * 2);        // ATD-CA: normalize(q), normalize(k) per layer
     EXPECT_EQ(n.at("Softmax"), 3 * 2 + 1);     // ATD-CA, AC-MSA, window attention; + refinement of layer 0
@@ -106,7 +77,7 @@ TEST(OnnxAtd, NoNormFlagBufferIsReproducedAndUnusedOptionsLeaveNoNodes) {
   const auto m = exported(g, fixed(7, 8));  // padded to 8x8 = 64 tokens = category_size: one group
   std::set<std::string> want = state_keys(g);
   ASSERT_EQ(want.erase("no_norm"), 1u);
-  EXPECT_EQ(initializers(m), want);
+  EXPECT_EQ(initializer_names(m), want);
   const auto n = op_counts(m);
   EXPECT_EQ(n.at("Conv"), 1 + 2 * (1 + 3) + 3 + 1);  // conv_first, per ATDB dwconv + 3conv, conv_after_body, upsample.0
   EXPECT_EQ(n.at("ReduceMean"), 2 * 5);              // norm1, norm2 per layer, norm; no patch_norm, no refinement

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -19,28 +20,11 @@ using srlab::testing::error_of;
 
 namespace test_onnx_dat {
 
+using namespace srlab::testing::onnx_export;
+
 // Group 0: block 0 spatial (not shifted), block 1 channel; group 1: block 0 spatial (shifted), block 1 channel.
 const std::string kTiny =
     "{type: dat, embed_dim: 32, depth: [2, 2], num_heads: [2, 4], split_size: [2, 4], img_size: 8, num_feat: 8, expansion_factor: 2}";
-
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_dat.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;

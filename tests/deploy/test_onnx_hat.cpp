@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -19,24 +20,7 @@ using srlab::testing::error_of;
 
 namespace test_onnx_hat {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_hat.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
+using namespace srlab::testing::onnx_export;
 
 const char* kTiny = "{type: hat, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4, img_size: 8, compress_ratio: 2, "
                     "squeeze_factor: 4, num_feat: 8, mlp_ratio: 2}";

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -19,31 +20,7 @@ using srlab::testing::error_of;
 
 namespace test_onnx_mosr {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_mosr.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
-
-std::set<std::string> parameter_keys(const sm::Generator& g) {
-  std::set<std::string> want;
-  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
-  for (const auto& kv : g->named_buffers()) want.insert(kv.key());
-  return want;
-}
+using namespace srlab::testing::onnx_export;
 
 TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
   // B = 2, D = 8, E = 12, K = 8: the gated split has an identity part (i, 4 channels).
@@ -54,7 +31,7 @@ TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
     const auto m = exported(g, o);
     std::set<std::string> inits;
     for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-    EXPECT_EQ(inits, parameter_keys(g));
+    EXPECT_EQ(inits, state_keys(g));
     EXPECT_TRUE(inits.count("gblocks.1.norm.weight"));
     EXPECT_TRUE(inits.count("upsampler.0.weight"));
     const auto n = op_counts(m);
@@ -80,7 +57,7 @@ TEST(OnnxMosr, GeoPixelShuffleIsAReshapeAndAMeanOverTheEightGroups) {
   const auto m = exported(g);
   std::set<std::string> inits;
   for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-  EXPECT_EQ(inits, parameter_keys(g));
+  EXPECT_EQ(inits, state_keys(g));
   EXPECT_TRUE(inits.count("upsampler.in_to_k.weight"));
   const auto n = op_counts(m);
   EXPECT_EQ(n.at("Conv"), 1 + 3 + 3 + 3 + 1);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -20,31 +21,7 @@ using srlab::testing::error_of;
 
 namespace test_onnx_omnisr {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_omnisr.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
-
-std::set<std::string> state_dict_keys(const sm::Generator& g) {
-  std::set<std::string> want;
-  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
-  for (const auto& kv : g->named_buffers()) want.insert(kv.key());
-  return want;
-}
+using namespace srlab::testing::onnx_export;
 
 TEST(OnnxOmnisr, GraphMirrorsForwardWithStateDictKeysAndDynamicSizes) {
   // 2 OSAGs of 2 OSA blocks: 4 blocks, 2 ESAs.
@@ -55,7 +32,7 @@ TEST(OnnxOmnisr, GraphMirrorsForwardWithStateDictKeysAndDynamicSizes) {
     const auto m = exported(g, o);
     std::set<std::string> inits;
     for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-    EXPECT_EQ(inits, state_dict_keys(g));
+    EXPECT_EQ(inits, state_keys(g));
     EXPECT_TRUE(inits.count("residual_layer.1.residual_layer.1.layer.8.fn.rel_pos_bias.weight"));
     EXPECT_TRUE(inits.count("residual_layer.0.residual_layer.0.layer.11.fn.temperature"));
     EXPECT_TRUE(inits.count("residual_layer.1.esa.conv4.bias"));
@@ -90,7 +67,7 @@ TEST(OnnxOmnisr, WithoutPositionBiasOrConvBiasesTheGraphHasNoSuchInitializers) {
   const auto m = exported(g);
   std::set<std::string> inits;
   for (const auto& t : m.graph().initializer()) inits.insert(t.name());
-  EXPECT_EQ(inits, state_dict_keys(g));
+  EXPECT_EQ(inits, state_keys(g));
   EXPECT_FALSE(inits.count("input.bias"));
   const auto n = op_counts(m);
   EXPECT_EQ(n.at("Gather"), 2 * 3);  // q, k, v only

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "tests/deploy/onnx_test_util.h"
 #include "core/config.h"
 #include "deploy/onnx_export.h"
 #include "models/arch/registry.h"
@@ -16,37 +17,7 @@ namespace sm = srlab::models;
 
 namespace test_onnx_rcan {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_rcan.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
-
-std::set<std::string> initializers(const onnx::ModelProto& m) {
-  std::set<std::string> s;
-  for (const auto& t : m.graph().initializer()) s.insert(t.name());
-  return s;
-}
-
-std::set<std::string> state_keys(const sm::Generator& g) {
-  std::set<std::string> want;
-  for (const auto& kv : g->named_parameters()) want.insert(kv.key());
-  for (const auto& kv : g->named_buffers()) want.insert(kv.key());
-  return want;
-}
+using namespace srlab::testing::onnx_export;
 
 TEST(OnnxRcan, MeanShiftGraphMirrorsForward) {
   // G = 2, B = 2, x4: two pixel-shuffle stages; norm: Mul/Div by rgb_range around sub_mean/add_mean.
@@ -55,9 +26,9 @@ TEST(OnnxRcan, MeanShiftGraphMirrorsForward) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    EXPECT_EQ(initializers(m), state_keys(g));
-    EXPECT_TRUE(initializers(m).count("body.1.body.1.body.3.conv_du.2.weight"));
-    EXPECT_TRUE(initializers(m).count("sub_mean.weight"));
+    EXPECT_EQ(initializer_names(m), state_keys(g));
+    EXPECT_TRUE(initializer_names(m).count("body.1.body.1.body.3.conv_du.2.weight"));
+    EXPECT_TRUE(initializer_names(m).count("sub_mean.weight"));
     const auto n = op_counts(m);
     // sub_mean, head.0, per group 2 RCABs x (2 + 2 attention convs) + 1, body.2, tail 2 + 1, add_mean
     EXPECT_EQ(n.at("Conv"), 1 + 1 + 2 * (2 * 4 + 1) + 1 + 3 + 1);
@@ -84,8 +55,8 @@ TEST(OnnxRcan, UnshuffleStemPadsFromTheRuntimeShapeAndCrops) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    EXPECT_EQ(initializers(m), state_keys(g));
-    EXPECT_FALSE(initializers(m).count("sub_mean.weight"));
+    EXPECT_EQ(initializer_names(m), state_keys(g));
+    EXPECT_FALSE(initializer_names(m).count("sub_mean.weight"));
     const auto n = op_counts(m);
     EXPECT_EQ(n.at("Range"), 2);         // reflect-padding indices, one per axis
     EXPECT_EQ(n.at("Gather"), 2 + 2);    // runtime size + the gather of the padded rows / columns

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "tests/deploy/onnx_test_util.h"
 #include "core/config.h"
 #include "deploy/onnx_export.h"
 #include "models/arch/registry.h"
@@ -16,30 +17,7 @@ namespace sm = srlab::models;
 
 namespace test_onnx_realcugan {
 
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_realcugan.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
-
-std::set<std::string> initializers(const onnx::ModelProto& m) {
-  std::set<std::string> s;
-  for (const auto& t : m.graph().initializer()) s.insert(t.name());
-  return s;
-}
+using namespace srlab::testing::onnx_export;
 
 std::set<std::string> parameter_keys(const sm::Generator& g) {
   std::set<std::string> want;
@@ -56,8 +34,8 @@ TEST(OnnxRealCugan, TwoTimesGraphMirrorsForward) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    EXPECT_EQ(initializers(m), parameter_keys(g));
-    EXPECT_TRUE(initializers(m).count("unet1.conv_bottom.weight"));
+    EXPECT_EQ(initializer_names(m), parameter_keys(g));
+    EXPECT_TRUE(initializer_names(m).count("unet1.conv_bottom.weight"));
     const auto n = op_counts(m);
     EXPECT_EQ(n.at("Conv"), kUNetConvs);
     EXPECT_EQ(n.at("ConvTranspose"), 4);      // unet1 conv2_up, conv_bottom; unet2 conv3_up, conv4_up
@@ -80,8 +58,8 @@ TEST(OnnxRealCugan, FourTimesAndFastAddTheNearestUpscale) {
                                                                             {"{type: realcugan, fast: true}", 2}}) {
     const auto g = build(yaml, scale);
     const auto m = exported(g);
-    EXPECT_EQ(initializers(m), parameter_keys(g)) << yaml;
-    EXPECT_TRUE(initializers(m).count("conv_final.weight")) << yaml;
+    EXPECT_EQ(initializer_names(m), parameter_keys(g)) << yaml;
+    EXPECT_TRUE(initializer_names(m).count("conv_final.weight")) << yaml;
     const auto n = op_counts(m);
     EXPECT_EQ(n.at("Conv"), kUNetConvs + 1) << yaml;
     EXPECT_EQ(n.at("DepthToSpace"), 1) << yaml;
@@ -96,7 +74,7 @@ TEST(OnnxRealCugan, ProMapsInputAndOutputAndReproducesItsMarkerBuffer) {
   for (const auto& kv : g->named_buffers()) has_buffer |= kv.key() == "pro";
   ASSERT_TRUE(has_buffer);
   const auto m = exported(g);
-  EXPECT_EQ(initializers(m), parameter_keys(g));  // `pro` is not stored: forward() never reads its value
+  EXPECT_EQ(initializer_names(m), parameter_keys(g));  // `pro` is not stored: forward() never reads its value
   const auto n = op_counts(m);
   EXPECT_EQ(n.at("Div"), 1);  // (y - 0.15) / 0.7
   EXPECT_EQ(n.at("ConvTranspose"), 4);

@@ -14,30 +14,14 @@
 #include "models/arch/registry.h"
 #include "models/arch/rgt.h"
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 namespace test_onnx_rgt {
 
+using namespace srlab::testing::onnx_export;
+
 namespace sm = srlab::models;
 using srlab::testing::error_of;
-
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_rgt.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
-
-onnx::ModelProto exported(const sm::Generator& g, const sm::OnnxExportOptions& o = {}) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-  return m;
-}
-
-std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
-  std::map<std::string, int> n;
-  for (const auto& node : m.graph().node()) ++n[node.op_type()];
-  return n;
-}
 
 bool is_mask(const std::string& k) { return k.find(".attn_mask_") != std::string::npos; }
 

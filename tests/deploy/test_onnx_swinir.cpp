@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tests/test_util.h"
+#include "tests/deploy/onnx_test_util.h"
 
 #include "core/config.h"
 #include "deploy/onnx_export.h"
@@ -16,12 +17,8 @@ namespace sm = srlab::models;
 using srlab::testing::error_of;
 
 namespace test_onnx_swinir {
-sm::Generator build(const std::string& yaml, int scale) {
-  auto cfg = srlab::core::Config::parse("model: " + yaml, "test_onnx_swinir.yaml");
-  sm::Generator g = sm::make_generator(cfg.at("model"), scale);
-  g->eval();
-  return g;
-}
+
+using namespace srlab::testing::onnx_export;
 const char* kTiny = "{type: swinir, upsampler: pixelshuffle, num_feat: 8, embed_dim: 8, depths: [2], num_heads: [2], "
                     "window_size: 4, img_size: 8, mlp_ratio: 2}";
 
