@@ -212,7 +212,13 @@ OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes,
       std::vector<OrtJob> jobs;
       for (const auto& x : o.inputs) jobs.push_back({model_path, x});
       try {
-        const std::vector<OrtResult> results = run_onnx_ort(jobs, o.threads);
+        std::vector<OrtResult> results;
+        if (onnxruntime_in_process()) {  // the bytes in hand; no file needed
+          const OrtInProcessModel session(model_bytes, model_path.string(), o.threads);
+          for (const auto& x : o.inputs) results.push_back({session.forward(x), session.last_run_ms()});
+        } else {
+          results = run_onnx_ort(jobs, o.threads);
+        }
         for (size_t i = 0; i < o.inputs.size(); ++i) {
           OnnxCheck c{"ONNX Runtime", core::dims_text(o.inputs[i].sizes())};
           c.time_ms = results[i].time_ms;

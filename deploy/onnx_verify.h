@@ -72,7 +72,8 @@ struct OnnxVerifyOptions {
   int threads = 0;                    ///< ONNX Runtime intra-op threads (0 = default)
 };
 
-/// Runs the exported model (`model_bytes`, also written at `model_path` for ONNX Runtime) on every
+/// Runs the exported model (`model_bytes`; also written at `model_path` for the Node.js route of ONNX
+/// Runtime, the in-process one uses the bytes) on every
 /// input and compares with `g`'s forward() (on CPU, no grad). Throws srlab::Error only for bad inputs.
 OnnxVerifyReport verify_onnx(const Generator& g, const std::string& model_bytes,
                              const std::filesystem::path& model_path, const OnnxVerifyOptions& options);
