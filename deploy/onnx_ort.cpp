@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -27,28 +30,49 @@ bool onnxruntime_available() { return onnxruntime_in_process() || !find_onnxrunt
 
 namespace {
 
-/// One ONNX Runtime environment per process (its logging and global thread state). Creating it registers
-/// ONNX's operator schemas, which the shared libonnx this process also links (the exporter) registers
-/// itself: ONNX then prints one "Schema error: Trying to register schema ... already registered" line per
-/// operator to std::cerr (the same definitions from the same library, so nothing is wrong). Those lines
-/// are dropped; anything else printed meanwhile is passed on.
-Ort::Env& ort_env() {
-  static const std::unique_ptr<Ort::Env> env = [] {
-    std::ostringstream captured;
-    std::streambuf* const old = std::cerr.rdbuf(captured.rdbuf());
-    std::unique_ptr<Ort::Env> e;
-    try {
-      e = std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_ERROR, "srlab");
-    } catch (...) {
-      std::cerr.rdbuf(old);
-      throw;
-    }
-    std::cerr.rdbuf(old);
-    std::istringstream lines(captured.str());
+/// Runs `make` with file descriptor 2 (stderr, std::cerr) captured, then passes on what it printed except
+/// ONNX's "Schema error: Trying to register schema ... already registered" lines. ONNX Runtime registers
+/// ONNX's operator schemas when it creates its environment and sessions; Debian's build takes them from
+/// the shared libonnx this process also links for the exporter, which has registered them already, so
+/// ONNX prints one such line per operator (same definitions, same library: nothing is wrong).
+template <class Make>
+auto without_schema_noise(Make&& make) {
+  std::fflush(stderr);
+  std::cerr.flush();
+  std::FILE* sink = std::tmpfile();
+  const int saved = sink ? ::dup(2) : -1;
+  if (saved < 0 || ::dup2(::fileno(sink), 2) < 0) {  // cannot capture: run it as is
+    if (sink) std::fclose(sink);
+    if (saved >= 0) ::close(saved);
+    return make();
+  }
+  const auto restore = [&] {
+    std::fflush(stderr);
+    std::cerr.flush();
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::rewind(sink);
+    std::string text;
+    for (char buf[4096]; const size_t n = std::fread(buf, 1, sizeof buf, sink);) text.append(buf, n);
+    std::fclose(sink);
+    std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);)
       if (!line.empty() && line.rfind("Schema error: Trying to register schema", 0) != 0) std::cerr << line << "\n";
-    return e;
-  }();
+  };
+  try {
+    auto result = make();
+    restore();
+    return result;
+  } catch (...) {
+    restore();
+    throw;
+  }
+}
+
+/// One ONNX Runtime environment per process (its logging and global thread state).
+Ort::Env& ort_env() {
+  static const std::unique_ptr<Ort::Env> env =
+      without_schema_noise([] { return std::make_unique<Ort::Env>(ORT_LOGGING_LEVEL_ERROR, "srlab"); });
   return *env;
 }
 
@@ -72,7 +96,9 @@ OrtInProcessModel::OrtInProcessModel(const std::string& model_bytes, std::string
     Ort::SessionOptions options;
     if (threads > 0) options.SetIntraOpNumThreads(threads);
     options.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    impl_->session = std::make_unique<Ort::Session>(ort_env(), model_bytes.data(), model_bytes.size(), options);
+    Ort::Env& env = ort_env();
+    impl_->session = without_schema_noise(
+        [&] { return std::make_unique<Ort::Session>(env, model_bytes.data(), model_bytes.size(), options); });
     if (impl_->session->GetInputCount() < 1 || impl_->session->GetOutputCount() < 1)
       throw Error("ONNX model '" + impl_->source + "' has no input or no output");
     Ort::AllocatorWithDefaultOptions allocator;
