@@ -45,8 +45,7 @@ TEST(OnnxDat, GraphMirrorsForward) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     EXPECT_EQ(inits, stored_keys(g));
     EXPECT_TRUE(inits.count("layers.1.blocks.0.attn.attns.1.rpe_biases"));
     EXPECT_TRUE(inits.count("layers.1.blocks.0.attn.attns.1.pos.pos3.2.weight"));
@@ -82,8 +81,7 @@ TEST(OnnxDat, UnshiftedModelHasNoMaskAndStaticExportKeepsTheGraph) {
   const auto g = build("{type: dat, upsampler: pixelshuffledirect, resi_connection: 3conv, embed_dim: 32, depth: [2], "
                        "num_heads: [2], split_size: [4, 2], img_size: 8}", 3);
   const auto m = exported(g);
-  std::set<std::string> inits;
-  for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+  const std::set<std::string> inits = initializer_names(m);
   EXPECT_EQ(inits, stored_keys(g));
   EXPECT_TRUE(inits.count("conv_after_body.4.weight"));
   EXPECT_TRUE(inits.count("upsample.0.weight"));
@@ -109,8 +107,7 @@ TEST(OnnxDat, ZeroWidthPositionBiasIsPos3BiasExpanded) {
   const auto g = build("{type: dat, embed_dim: 24, depth: [2, 2], num_heads: [2, 2], split_size: [2, 4], img_size: 64, "
                        "expansion_factor: 2}", 4);
   const auto m = exported(g);
-  std::set<std::string> inits;
-  for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+  const std::set<std::string> inits = initializer_names(m);
   std::set<std::string> want = stored_keys(g);
   size_t empty = 0;
   for (const auto& kv : g->named_parameters())
@@ -138,8 +135,7 @@ TEST(OnnxDat, ModifiedMaskBufferIsStoredAndSelectedAtImgSize) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     std::set<std::string> want = stored_keys(g);
     want.insert("layers.1.blocks.0.attn.attn_mask_1");
     EXPECT_EQ(inits, want);

@@ -34,8 +34,7 @@ TEST(OnnxHat, InitializersAreStateDictKeysAndSizesAreDynamic) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     EXPECT_EQ(inits, want);
     EXPECT_EQ(static_cast<size_t>(m.graph().initializer_size()), want.size());  // each index buffer once
     EXPECT_TRUE(inits.count("relative_position_index_SA"));

@@ -29,8 +29,7 @@ TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     EXPECT_EQ(inits, state_keys(g));
     EXPECT_TRUE(inits.count("gblocks.1.norm.weight"));
     EXPECT_TRUE(inits.count("upsampler.0.weight"));
@@ -55,8 +54,7 @@ TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
 TEST(OnnxMosr, GeoPixelShuffleIsAReshapeAndAMeanOverTheEightGroups) {
   const auto g = build("{type: mosr, n_block: 1, dim: 8, upsampler: gps, kernel_size: 3}", 2);
   const auto m = exported(g);
-  std::set<std::string> inits;
-  for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+  const std::set<std::string> inits = initializer_names(m);
   EXPECT_EQ(inits, state_keys(g));
   EXPECT_TRUE(inits.count("upsampler.in_to_k.weight"));
   const auto n = op_counts(m);

@@ -30,8 +30,7 @@ TEST(OnnxOmnisr, GraphMirrorsForwardWithStateDictKeysAndDynamicSizes) {
     sm::OnnxExportOptions o;
     o.opset = opset;
     const auto m = exported(g, o);
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     EXPECT_EQ(inits, state_keys(g));
     EXPECT_TRUE(inits.count("residual_layer.1.residual_layer.1.layer.8.fn.rel_pos_bias.weight"));
     EXPECT_TRUE(inits.count("residual_layer.0.residual_layer.0.layer.11.fn.temperature"));
@@ -65,8 +64,7 @@ TEST(OnnxOmnisr, GraphMirrorsForwardWithStateDictKeysAndDynamicSizes) {
 TEST(OnnxOmnisr, WithoutPositionBiasOrConvBiasesTheGraphHasNoSuchInitializers) {
   const auto g = build("{type: omnisr, num_feat: 8, window_size: 8, pe: false, bias: false}", 2);
   const auto m = exported(g);
-  std::set<std::string> inits;
-  for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+  const std::set<std::string> inits = initializer_names(m);
   EXPECT_EQ(inits, state_keys(g));
   EXPECT_FALSE(inits.count("input.bias"));
   const auto n = op_counts(m);

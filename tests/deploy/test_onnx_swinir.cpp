@@ -29,8 +29,7 @@ TEST(OnnxSwinir, InitializersAreStateDictKeysAndSizesAreDynamic) {
     o.opset = opset;
     onnx::ModelProto m;
     ASSERT_TRUE(m.ParseFromString(sm::export_onnx(g, o)));
-    std::set<std::string> inits;
-    for (const auto& t : m.graph().initializer()) inits.insert(t.name());
+    const std::set<std::string> inits = initializer_names(m);
     std::set<std::string> want;
     for (const auto& kv : g->named_parameters()) want.insert(kv.key());
     for (const auto& kv : g->named_buffers())
