@@ -33,9 +33,12 @@ t_start=$(date +%s)
 # (libblas.so.3), the unoptimised reference BLAS unless an optimised one is installed; OpenBLAS (OpenMP
 # build, sharing LibTorch's thread pool) makes every matmul 13-25x faster.
 TORCH_PACKAGE="${SRLAB_TORCH_PACKAGE:-libtorch-dev}"
+# Debian's CUDA LibTorch depends on the CUDA build of Gloo, whose -dev package conflicts with libgloo-dev.
+GLOO_PACKAGE=libgloo-dev
+[ "$TORCH_PACKAGE" = libtorch-cuda-dev ] && GLOO_PACKAGE=libgloo-cuda-dev
 PACKAGES=(build-essential cmake ccache git pkg-config "$TORCH_PACKAGE" libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev
-          libprotobuf-dev protobuf-compiler libpng-dev libgloo-dev libzip-dev gnuplot-nox libopenblas0-openmp)
+          libprotobuf-dev protobuf-compiler libpng-dev "$GLOO_PACKAGE" libzip-dev gnuplot-nox libopenblas0-openmp)
 # What only the tests and benchmarks use.
 # chromium: the report browser test; python3-torch: the .pth export round-trip test (torch.load
 # weights_only=True); Node.js + npm: ONNX Runtime (onnxruntime-node) for the export parity tests.
