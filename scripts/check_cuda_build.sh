@@ -63,7 +63,7 @@ if ! dpkg-query -W -f="\${Status}" libtorch-cuda-dev 2>/dev/null | grep -q "inst
 fi
 [ "__PREPARE__" = 1 ] && exit 0
 export SRLAB_TORCH_PACKAGE=libtorch-cuda-dev
-# PRE_TEST: GoogleTest discovery lists a binary's tests when ctest runs, not after linking (the binaries
+# PRE_TEST: GoogleTest discovery lists the tests of a binary when ctest runs, not after linking (the binaries
 # cannot start here without libcudnn.so.9).
 export SRLAB_CMAKE_ARGS="-DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined -DCMAKE_SHARED_LINKER_FLAGS=-Wl,--allow-shlib-undefined -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST"
 bash scripts/setup.sh --tests
