@@ -39,8 +39,9 @@ GLOO_PACKAGE=libgloo-dev
 PACKAGES=(build-essential cmake ccache git pkg-config "$TORCH_PACKAGE" libopencv-dev libyaml-cpp-dev
           libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev
           libprotobuf-dev protobuf-compiler libpng-dev "$GLOO_PACKAGE" libzip-dev gnuplot-nox libopenblas0-openmp)
-# The CUDA LibTorch's CMake config (Caffe2's cuda.cmake) looks for the CUDA toolkit (nvcc, headers; non-free).
-[ "$TORCH_PACKAGE" = libtorch-cuda-dev ] && PACKAGES+=(nvidia-cuda-toolkit)
+# The CUDA LibTorch's CMake config (Caffe2's cuda.cmake) looks for the CUDA toolkit (nvcc, headers; non-free);
+# its c10d NCCL header (ProcessGroupNCCL.hpp, used by train/distributed.cpp) includes nccl.h (libnccl-dev).
+[ "$TORCH_PACKAGE" = libtorch-cuda-dev ] && PACKAGES+=(nvidia-cuda-toolkit libnccl-dev)
 # What only the tests and benchmarks use.
 # chromium: the report browser test; python3-torch: the .pth export round-trip test (torch.load
 # weights_only=True); Node.js + npm: ONNX Runtime (onnxruntime-node) for the export parity tests.
