@@ -9,24 +9,15 @@
 #include <benchmark/benchmark.h>
 
 #include "core/config.h"
-#include "core/runtime.h"
 #include "models/arch/registry.h"
+#include "tests/benchmarks/inference_bench.h"
 
 namespace bench_inference {
 
 void BM_Inference(benchmark::State& state, const std::string& model_yaml) {
-  const int threads = srlab::core::configure_threads();
-  const int64_t size = state.range(0);
   torch::manual_seed(0);
   const auto cfg = srlab::core::Config::parse("model: " + model_yaml, "bench_inference");
-  auto g = srlab::models::make_generator(cfg.at("model"), 4);
-  g->eval();
-  torch::NoGradGuard ng;
-  const auto lr = torch::rand({1, 3, size, size});
-  for (auto _ : state) benchmark::DoNotOptimize(g->forward(lr).data_ptr());
-  state.counters["LR_MP/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * size * size / 1e6, benchmark::Counter::kIsRate);
-  state.counters["threads"] = threads;
+  srlab::bench::time_inference(state, srlab::models::make_generator(cfg.at("model"), 4), state.range(0));
 }
 
 #define SRLAB_INFERENCE(name, yaml) \

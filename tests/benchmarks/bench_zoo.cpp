@@ -18,8 +18,8 @@
 #include <benchmark/benchmark.h>
 
 #include "core/config.h"
-#include "core/runtime.h"
 #include "models/arch/registry.h"
+#include "tests/benchmarks/inference_bench.h"
 #include "tests/benchmarks/train_step_bench.h"
 
 namespace bench_zoo {
@@ -35,17 +35,7 @@ void BM_ZooTrainStep(benchmark::State& state, const std::string& yaml) {
 }
 
 void BM_ZooInference(benchmark::State& state, const std::string& yaml) {
-  const int threads = srlab::core::configure_threads();
-  const int64_t size = state.range(0);
-  auto g = make(yaml);
-  g->eval();
-  torch::NoGradGuard ng;
-  const auto lr = torch::rand({1, 3, size, size});
-  for (auto _ : state) benchmark::DoNotOptimize(g->forward(lr).data_ptr());
-  state.counters["LR_MP/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * size * size / 1e6, benchmark::Counter::kIsRate);
-  state.counters["threads"] = threads;
-  state.counters["params"] = static_cast<double>(srlab::models::count_parameters(*g));
+  srlab::bench::time_inference(state, make(yaml), state.range(0));
 }
 
 #define SRLAB_ZOO(name, patch, yaml)                                                                                     \

@@ -53,13 +53,8 @@ void check_architectures(const std::vector<Arch>& archs, const std::string& tag)
   const fs::path dir = fs::temp_directory_path() / ("srlab_onnx_ort_" + tag + "_" + std::to_string(::getpid()));
   fs::create_directories(dir);
 
-  struct Expect {
-    std::string what;
-    torch::Tensor ref;
-    double tol;
-  };
   std::vector<sm::OrtJob> jobs;
-  std::vector<Expect> expected;
+  std::vector<OrtExpect> expected;
   for (size_t i = 0; i < archs.size(); ++i) {
     const sm::Generator g = build(archs[i]);
     std::vector<torch::Tensor> inputs = random_inputs;
@@ -85,6 +80,10 @@ void check_architectures(const std::vector<Arch>& archs, const std::string& tag)
       }
     }
   }
+  run_and_compare(jobs, expected, dir);
+}
+
+void run_and_compare(const std::vector<sm::OrtJob>& jobs, const std::vector<OrtExpect>& expected, const fs::path& dir) {
   std::vector<sm::OrtResult> results;
   try {
     results = sm::run_onnx_ort(jobs);
@@ -94,7 +93,7 @@ void check_architectures(const std::vector<Arch>& archs, const std::string& tag)
   fs::remove_all(dir);
   ASSERT_EQ(results.size(), expected.size());
   for (size_t j = 0; j < results.size(); ++j) {
-    const auto& e = expected[j];
+    const OrtExpect& e = expected[j];
     ASSERT_EQ(results[j].output.sizes(), e.ref.sizes()) << e.what;
     const double diff = (results[j].output - e.ref).abs().max().item<double>();
     std::cout << "[ORT] " << e.what << ": max abs diff " << diff << " (" << results[j].time_ms << " ms, max |ref| "

@@ -6,10 +6,12 @@
 // ONNX Runtime missing is a FAILURE, not a skip: CI runs scripts/setup.sh, which installs it.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "deploy/onnx_verify.h"
 #include "models/arch/generator.h"
 
 namespace srlab::testing::ort {
@@ -39,6 +41,19 @@ bool ort_installed();
 /// Set5 when real_image) in one ONNX Runtime process and checks the max abs difference to LibTorch,
 /// printing one line per model and input. `tag` names the temporary folder.
 void check_architectures(const std::vector<Arch>& archs, const std::string& tag);
+
+/// What one ORT job must reproduce: a label for the log, LibTorch's output, the max abs difference allowed.
+struct OrtExpect {
+  std::string what;
+  torch::Tensor ref;
+  double tol;
+};
+
+/// Runs `jobs` in ONNX Runtime (one process / session per model), removes `dir` (the models' folder), and
+/// checks each output against `expected` (same order): shape equal, max abs diff <= tol; prints one
+/// "[ORT] ..." line per job.
+void run_and_compare(const std::vector<srlab::models::OrtJob>& jobs, const std::vector<OrtExpect>& expected,
+                     const std::filesystem::path& dir);
 
 /// Exports `yaml` at `scale` with a fixed N=1, H, W (OnnxExportOptions) and checks ORT against LibTorch
 /// on one random input of that size (<= kTolFp32).

@@ -26,8 +26,7 @@ void check_fixed_sizes(const std::vector<Arch>& archs, const std::string& tag) {
   const fs::path dir = fs::temp_directory_path() / ("srlab_onnx_ort_" + tag + "_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::vector<sm::OrtJob> jobs;
-  std::vector<std::pair<std::string, torch::Tensor>> expected;  // what, LibTorch output
-  std::vector<double> tol;
+  std::vector<OrtExpect> expected;
   for (size_t i = 0; i < archs.size(); ++i) {
     const sm::Generator g = build(archs[i]);
     for (size_t k = 0; k < inputs.size(); ++k) {
@@ -46,27 +45,11 @@ void check_fixed_sizes(const std::vector<Arch>& archs, const std::string& tag) {
         jobs.push_back({model, inputs[k]});
         expected.push_back({archs[i].yaml + " x" + std::to_string(archs[i].scale) + (fp16 ? " fp16 " : " fp32 ") +
                                 c10::str(inputs[k].sizes()),
-                            ref});
-        tol.push_back(fp16 ? kTolFp16 : kTolFp32);
+                            ref, fp16 ? kTolFp16 : kTolFp32});
       }
     }
   }
-  std::vector<sm::OrtResult> results;
-  try {
-    results = sm::run_onnx_ort(jobs);
-  } catch (const srlab::Error& e) {
-    ADD_FAILURE() << e.what();
-  }
-  fs::remove_all(dir);
-  ASSERT_EQ(results.size(), expected.size());
-  for (size_t j = 0; j < results.size(); ++j) {
-    const auto& [what, ref] = expected[j];
-    ASSERT_EQ(results[j].output.sizes(), ref.sizes()) << what;
-    const double diff = (results[j].output - ref).abs().max().item<double>();
-    std::cout << "[ORT] " << what << ": max abs diff " << diff << " (" << results[j].time_ms << " ms, max |ref| "
-              << ref.abs().max().item<double>() << ")\n";
-    EXPECT_LE(diff, tol[j]) << what;
-  }
+  run_and_compare(jobs, expected, dir);
 }
 
 TEST(OnnxRuntimeAtd, EveryVariantMatchesLibTorchAtFixedSizes) {
