@@ -25,20 +25,16 @@ torch::nn::BatchNorm2d batch_norm(int64_t dim) { return torch::nn::BatchNorm2d(t
 torch::Tensor to_map(const torch::Tensor& t, int64_t h, int64_t w) { return swin_tokens_to_map(t, h, w); }
 torch::Tensor to_tokens(const torch::Tensor& m) { return m.permute({0, 2, 3, 1}).reshape({m.size(0), -1, m.size(1)}); }
 
-// torch::gelu with a layout-safe backward (see dat_gelu in the header).
-struct LayoutSafeGelu : public torch::autograd::Function<LayoutSafeGelu> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
-    ctx->save_for_backward({x});
-    return torch::gelu(x);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
-    const torch::Tensor x = ctx->get_saved_variables()[0];
-    return {at::gelu_backward(grads[0].contiguous(), x.contiguous())};
-  }
-};
 }  // namespace
 
-torch::Tensor dat_gelu(const torch::Tensor& x) { return LayoutSafeGelu::apply(x); }
+torch::Tensor dat_gelu(const torch::Tensor& x) {
+  // The hook replaces the gradient that reaches GeluBackward by a contiguous copy, so it has the (contiguous)
+  // input's strides. A hook rather than a custom autograd::Function: GCC 14 warns (-Wstringop-overflow, a false
+  // positive in std::vector<bool>::reserve) inside Function<T>::apply of LibTorch 2.6's custom_function.h.
+  torch::Tensor y = torch::gelu(x.contiguous());
+  if (y.requires_grad()) y.register_hook([](const torch::Tensor& grad) { return grad.contiguous(); });
+  return y;
+}
 
 bool dat_block_shifted(int64_t group_index, int64_t block_index) {
   if (group_index % 2 == 0) return block_index > 0 && (block_index - 2) % 4 == 0;

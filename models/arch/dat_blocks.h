@@ -46,7 +46,7 @@ std::pair<torch::Tensor, torch::Tensor> dat_shift_masks(int64_t height, int64_t 
                                                         torch::Device device = torch::kCPU);
 
 /// GELU (erf form, as torch::gelu / nn.GELU) whose backward is correct for any memory layout of the incoming
-/// gradient. x any shape/dtype -> same. The forward is torch::gelu(x) itself; the backward hands
+/// gradient. x any shape/dtype -> same values as torch::gelu(x), in a contiguous tensor; a gradient hook hands
 /// at::gelu_backward a gradient and an input in the same (contiguous) layout. Reason: LibTorch 1.13's CPU
 /// at::gelu_backward (erf form, float32) returns wrong values (garbage that changes from call to call) when the
 /// gradient's strides differ from the input's, which DAT's AIM produces: its dwconv branch (NCHW) leaves as
