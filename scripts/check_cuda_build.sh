@@ -43,7 +43,7 @@ fi
 # In the chroot (check_debian13.sh's `--` mode: the checkout and ../shared mounted at their paths).
 # shellcheck disable=SC2016
 INNER='set -euo pipefail
-if ! dpkg-query -W -f="\${Version}" nvidia-cudnn 2>/dev/null | grep -q srlab; then
+if ! dpkg-query -W -f="\${Version}" nvidia-cudnn 2>/dev/null | grep srlab >/dev/null; then
   d=$(mktemp -d); mkdir -p "$d/DEBIAN"
   printf "%s\n" "Package: nvidia-cudnn" "Version: 99:9-srlab.placeholder" "Architecture: amd64" \
     "Maintainer: SRLab check_cuda_build.sh <root@localhost>" "Section: contrib/libs" "Priority: optional" \
@@ -55,7 +55,7 @@ if ! dpkg-query -W -f="\${Version}" nvidia-cudnn 2>/dev/null | grep -q srlab; th
   apt-mark hold nvidia-cudnn >/dev/null
   echo "check_cuda_build: installed the nvidia-cudnn placeholder"
 fi
-if ! dpkg-query -W -f="\${Status}" libtorch-cuda-dev 2>/dev/null | grep -q "install ok installed"; then
+if ! dpkg-query -W -f="\${Status}" libtorch-cuda-dev 2>/dev/null | grep "install ok installed" >/dev/null; then
   apt-get update -qq
   t=$(date +%s)
   apt-get install -y -qq --no-install-recommends libtorch-cuda-dev >/dev/null
@@ -95,7 +95,7 @@ while read -r name; do
   f=$(find "$REPO/$BUILD_DIR" -type f -name "$name" -perm -u+x 2>/dev/null | head -n1)
   if [ -z "$f" ]; then missing+=("$name"); continue; fi
   targets=$((targets + 1))
-  readelf -d "$f" 2>/dev/null | grep -q 'libtorch_cuda.so\|libc10_cuda.so' && cuda_linked=$((cuda_linked + 1))
+  readelf -d "$f" 2>/dev/null | grep 'libtorch_cuda.so\|libc10_cuda.so' >/dev/null && cuda_linked=$((cuda_linked + 1))
 done < <(expected_executables)
 torch_version=$(chroot "$ROOT" dpkg-query -W -f='${Version}' libtorch-cuda-dev 2>/dev/null || echo none)
 if [ "$rc" -eq 0 ] && [ "${#missing[@]}" -eq 0 ] && [ "$cuda_linked" -gt 0 ]; then

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n '2,8p' "$0"; exit 2; }
 QUICK="$1"; REAL="$2"; OUT="${3:-experiments/realworld_jpeg}"; HR="${4:-../shared/data/benchmarks/Set14/x4/HR/img_012.png}"
 CROP="${5:-128x128+300+250}"
-command -v convert >/dev/null && convert -version 2>/dev/null | grep -q ImageMagick ||
+command -v convert >/dev/null && convert -version 2>/dev/null | grep ImageMagick >/dev/null ||
   { echo "realworld_demo: needs ImageMagick (apt install imagemagick)" >&2; exit 1; }
 mkdir -p "$OUT"
 convert "$HR" -resize 179x179 -quality 40 "$OUT/thumb.jpg"

@@ -54,7 +54,9 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 # ONNX Runtime in-process where Debian packages it (Debian 13: libonnxruntime-dev, linked by CMake when
 # found): `srlab upscale/eval MODEL.onnx` and `export --verify` then need no Node.js. Elsewhere (Debian 12)
 # the tests use Node.js + npm's onnxruntime-node (below). Decided by what apt offers, not by the release.
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+# grep without -q: under pipefail, grep -q quitting early can kill apt-cache with SIGPIPE (status 141),
+# which made a fresh Debian 13 system take the Node.js route.
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
 if ! has_candidate libonnxruntime-dev && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then $SUDO apt-get update -qq; fi  # a fresh system: no package lists yet
 fi
@@ -68,7 +70,7 @@ missing=()
 wanted=("${PACKAGES[@]}")
 [ "$MODE" = tests ] && wanted+=("${TEST_PACKAGES[@]}")
 for p in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 # Node.js + npm: Debian's packages unless a node/npm is already installed (e.g. NodeSource's nodejs,
 # which bundles npm and conflicts with Debian's npm package).
