@@ -11,13 +11,14 @@
 # in the chroot (/var/cache/srlab-ccache), so a second run only recompiles what changed. Everything runs at
 # nice 15 (SRLAB_NICE) and everything mounted is unmounted on exit.
 # Environment: SRLAB_DEBIAN13_ROOT, BUILD_DIR, SRLAB_NICE, SRLAB_DEBIAN13_MIRROR (default: from apt sources),
+# SRLAB_DEBIAN_SUITE (default trixie) and SRLAB_CHROOT_INCLUDE (extra packages at creation; scripts/gpu/check_kit.sh),
 # CTEST_ARGS (extra ctest arguments, e.g. "-R OnnxExport"), MAKEFLAGS (e.g. -k), SRLAB_CMAKE_ARGS.
 set -euo pipefail
 # The body is one { ... } block, parsed whole before it runs: editing this file during a run is safe.
 {
 
 ROOT="${SRLAB_DEBIAN13_ROOT:-/var/tmp/srlab-debian13}"
-SUITE=trixie
+SUITE="${SRLAB_DEBIAN_SUITE:-trixie}"  # scripts/gpu/check_kit.sh: bookworm
 BUILD_DIR="${BUILD_DIR:-build-debian13}"
 NICE="${SRLAB_NICE:-15}"
 REPO="$(cd "$(dirname "$0")/.." && pwd -P)"
@@ -70,7 +71,7 @@ create_root() {
   local t0=$SECONDS
   # --variant=apt: essential packages + apt; setup.sh installs the rest. ca-certificates for npm's https.
   printf '%s\n' "${sources[@]}" |
-    nice -n "$NICE" mmdebstrap --variant=apt --include=ca-certificates,ccache \
+    nice -n "$NICE" mmdebstrap --variant=apt --include="ca-certificates,ccache${SRLAB_CHROOT_INCLUDE:+,$SRLAB_CHROOT_INCLUDE}" \
       --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
       "$SUITE" "$tmp" -

@@ -1,0 +1,29 @@
+# Sourced (bash): `source scripts/gpu/kit_env.sh KIT_DIR [TORCH_CMAKE_PREFIX]` sets up a build of SRLab
+# against the libraries of scripts/gpu/pack.sh's kit and a LibTorch of the machine's own (PyTorch's
+# torch.utils.cmake_prefix_path, or the system's when the second argument is empty):
+#   KIT_CMAKE_ARGS  CMake arguments (array): prefix path (LibTorch first, then the kit), the kit's multiarch
+#                   folder, protoc, and -rpath-link/-rpath to the kit's libraries;
+#   LD_LIBRARY_PATH the kit's libraries (placeholders included) for the binaries and protoc;
+#   PATH            the kit's bin/ (protoc).
+# With compat=1 in the environment the kit's libstdc++ (from the packing machine) goes first too, for a
+# machine whose own libstdc++ is older than the kit's libraries need.
+kit_env_dir="$(cd "${1:?usage: source kit_env.sh KIT_DIR [TORCH_CMAKE_PREFIX]}" && pwd -P)"
+kit_env_torch="${2:-}"
+[ -f "$kit_env_dir/MANIFEST" ] || { echo "kit_env: $kit_env_dir is no SRLab GPU kit (no MANIFEST; run scripts/gpu/pack.sh)" >&2; return 1; }
+kit_env_ma="$(cat "$kit_env_dir/MULTIARCH")"
+kit_env_lib="$kit_env_dir/usr/lib/$kit_env_ma"
+KIT_CMAKE_ARGS=(
+  "-DCMAKE_PREFIX_PATH=${kit_env_torch:+$kit_env_torch;}$kit_env_dir/usr"
+  "-DCMAKE_LIBRARY_ARCHITECTURE=$kit_env_ma"
+  "-DHDF5_ROOT=$kit_env_dir/usr"
+  "-DHDF5_C_INCLUDE_DIR=$kit_env_dir/usr/include/hdf5/serial"
+  "-DHDF5_CXX_INCLUDE_DIR=$kit_env_dir/usr/include/hdf5/serial"
+  "-DHDF5_hdf5_LIBRARY_RELEASE=$kit_env_lib/hdf5/serial/libhdf5.so"
+  "-DHDF5_hdf5_cpp_LIBRARY_RELEASE=$kit_env_lib/hdf5/serial/libhdf5_cpp.so"
+  "-DProtobuf_PROTOC_EXECUTABLE=$kit_env_dir/usr/bin/protoc"
+  "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_lib -Wl,-rpath,$kit_env_lib"
+  "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_lib"
+)
+export LD_LIBRARY_PATH="${compat:+$kit_env_dir/compat:}$kit_env_lib:$kit_env_lib/hdf5/serial${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$kit_env_dir/usr/bin:$PATH"
+unset kit_env_torch kit_env_ma kit_env_lib
