@@ -4,7 +4,7 @@
 Each timed step is the usual PyTorch loop, the same work as SRLab's generator update (train/generator_update.h):
     zero_grad; forward + L1 loss (mean |SR - HR|) under autocast (bf16/fp16); backward (of the scaled loss for
     fp16, torch GradScaler); Adam (lr 1e-4, betas 0.9/0.999) step; loss.item() (SRLab reads the loss every step
-    to check it is finite, which also synchronises the device).
+    to check it is finite, which also synchronises the device; SRLab does it between forward and backward).
 on a fixed random batch of LR patches (N,3,p,p) and HR targets (N,3,ps,ps) created on the device once (no
 loader, no host-to-device copies, as bench-train). With channels_last the model is NHWC and the LR batch is made
 NHWC inside every step, as SRLab's update does. --warmup steps run untimed; CUDA is synchronised before the
@@ -216,6 +216,9 @@ def main():
                     help="NHWC model and LR batches (default: on iff CUDA with bf16/fp16, as SRLab)")
     cl.add_argument("--no-channels-last", dest="channels_last", action="store_false")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
+    p.add_argument("--foreach", choices=["default", "on", "off"], default="default",
+                   help="Adam's multi-tensor implementation: PyTorch's default (on for CUDA tensors in torch 2.x), "
+                        "on, or off (one parameter at a time, as LibTorch's Adam)")
     p.add_argument("--json", action="store_true", help="print one JSON line")
     a = p.parse_args()
     for name in ("scale", "batch", "patch", "steps"):
@@ -253,7 +256,8 @@ def main():
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = sum(t.numel() for t in model.parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.999))
+    foreach = {"default": None, "on": True, "off": False}[a.foreach]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.999), foreach=foreach)
     scaler = make_grad_scaler() if a.precision == "fp16" else None
     hr = torch.rand(a.batch, 3, a.patch * a.scale, a.patch * a.scale, device=device)
     lr = torch.rand(a.batch, 3, a.patch, a.patch, device=device)
@@ -292,7 +296,7 @@ def main():
     out = {"framework": "pytorch", "torch": torch.__version__, "arch": a.arch, "params": params,
            "device": str(device), "precision": a.precision, "channels_last": bool(channels_last), "degradation": "none",
            "batch": a.batch, "patch": a.patch, "scale": a.scale, "warmup": a.warmup, "steps": a.steps,
-           "threads": threads, "seconds": seconds, "samples_per_s": a.batch * a.steps / seconds,
+           "threads": threads, "foreach": a.foreach, "seconds": seconds, "samples_per_s": a.batch * a.steps / seconds,
            "ms_per_step": 1000.0 * seconds / a.steps, "loss": value}
     if a.json:
         print(json.dumps(out))
