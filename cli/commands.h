@@ -30,6 +30,8 @@ int cmd_interpolate(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
 int cmd_upscale(const std::vector<std::string>& args);
 int cmd_bench_runtimes(const std::vector<std::string>& args);
+int cmd_bench_train(const std::vector<std::string>& args);    // cli/cmd_bench_train.cpp (issue 27)
+int cmd_bench_degrade(const std::vector<std::string>& args);  // cli/cmd_bench_degrade.cpp (issue 27)
 
 /// `srlab export --format pth|safetensors` (cli/export_weights.cpp): writes the generator of
 /// `checkpoint` (an SRLab .pt, or a community .pth/.safetensors whose architecture is detected, with

@@ -43,6 +43,8 @@ const char* kUsage =
     "  compare  crisp vs creative report: baselines, interpolations, PSNR/SSIM/LPIPS, P-D plots, crop grids\n"
     "  upscale  upscale images with a checkpoint or ONNX model (tiled; alpha, gray, 16-bit; --outscale, --sharpen)\n"
     "  bench-runtimes  time one inference in LibTorch, ONNX Runtime and OpenCV DNN per architecture\n"
+    "  bench-train     time training steps of one generator (samples/s; cpu or cuda, fp32/tf32/bf16/fp16)\n"
+    "  bench-degrade   time the batched tensor degradation of training (pairs/s; cpu or cuda)\n"
     "  models   list the registered generator architectures and degradations; models inspect FILE\n"
     "  version  print the SRLab version\n";
 
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
     if (cmd == "compare") return srlab::cli::cmd_compare(args);
     if (cmd == "upscale") return srlab::cli::cmd_upscale(args);
     if (cmd == "bench-runtimes") return srlab::cli::cmd_bench_runtimes(args);
+    if (cmd == "bench-train") return srlab::cli::cmd_bench_train(args);
+    if (cmd == "bench-degrade") return srlab::cli::cmd_bench_degrade(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "srlab " SRLAB_VERSION " (LibTorch " << TORCH_VERSION << ")\n"
                 << ".onnx files: " << srlab::models::onnxruntime_description() << "\n";
