@@ -36,7 +36,7 @@ class TempDir {
 
 /// PSNR in dB between two [0,1] tensors over all elements, peak 1, in double.
 inline double psnr01(const torch::Tensor& a, const torch::Tensor& b) {
-  const double mse = (a.to(torch::kFloat64) - b.to(torch::kFloat64)).pow(2).mean().item<double>();
+  const double mse = (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).pow(2).mean().item<double>();
   return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(1.0 / mse);
 }
 

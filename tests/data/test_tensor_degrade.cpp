@@ -1,5 +1,8 @@
 // The tensor degradation path (tensor_ops.h, tensor_jpeg.h, tensor_pipeline.h) against the OpenCV
-// reference path (degrade_ops.h, Degradation::apply) on the same drawn parameters.
+// reference path (degrade_ops.h, Degradation::apply) on the same drawn parameters. The tensor path runs on
+// the test device (tests/test_device.h, SRLAB_TEST_DEVICE), the OpenCV references on the CPU; the bounds are
+// the CPU's (on CUDA TF32 is off, so float32 convolutions and GEMMs differ from the CPU's by ~1e-6, well
+// inside them). Quantization (bit-exact) and the parameter draws stay on the CPU.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -16,12 +19,15 @@
 #include "data/degrade/tensor_pipeline.h"
 #include "data/image/image_io.h"
 #include "tests/data/helpers.h"
+#include "tests/test_device.h"
 
 namespace srlab::data {
 namespace test_tensor_degrade {
 
 using testing::expect_error_containing;
 using testing::psnr01;
+using srlab::testing::on_test_device;
+using srlab::testing::test_device;
 
 std::filesystem::path set14_dir() { return core::shared_data_dir() / "benchmarks/Set14/x4/HR"; }
 
@@ -41,7 +47,7 @@ torch::Tensor per_sample(const torch::Tensor& x, F&& f) {
 }
 
 TEST(TensorDegrade, BlurMatchesOpenCvFilter2dPerSample) {
-  const torch::Tensor x = torch::stack({crop(1, 72, 88), crop(2, 72, 88, 40, 30), crop(3, 72, 88, 10, 60)});
+  const torch::Tensor x = on_test_device(torch::stack({crop(1, 72, 88), crop(2, 72, 88, 40, 30), crop(3, 72, 88, 10, 60)}));
   KernelSamplerOptions o;
   std::mt19937_64 rng(7);
   std::vector<cv::Mat> k;
@@ -49,18 +55,18 @@ TEST(TensorDegrade, BlurMatchesOpenCvFilter2dPerSample) {
   k[1] = sinc_kernel(21, 1.2);  // the largest size next to smaller ones (zero-padded in the stack)
   k[2] = gaussian_kernel(7, 2.5, 0.6, 0.7);
   const torch::Tensor ref = per_sample(x, [&](const cv::Mat& m, int64_t i) { return apply_kernel(m, k[i]); });
-  const torch::Tensor got = filter2d_batch(x, stack_kernels(k, torch::kCPU));
+  const torch::Tensor got = filter2d_batch(x, stack_kernels(k, test_device())).cpu();
   EXPECT_GE(psnr01(got, ref), 45.0);
   EXPECT_LT((got - ref).abs().max().item<double>(), 1e-4);
   // Reflect-101 also where the kernel is wider than the image (OpenCV keeps mirroring).
   const torch::Tensor tiny = x.narrow(2, 0, 6).narrow(3, 0, 5).contiguous();
   const torch::Tensor ref_tiny = per_sample(tiny, [&](const cv::Mat& m, int64_t) { return apply_kernel(m, k[1]); });
-  const torch::Tensor got_tiny = filter2d_batch(tiny, stack_kernels({k[1], k[1], k[1]}, torch::kCPU));
+  const torch::Tensor got_tiny = filter2d_batch(tiny, stack_kernels({k[1], k[1], k[1]}, test_device())).cpu();
   EXPECT_LT((got_tiny - ref_tiny).abs().max().item<double>(), 1e-4);
 }
 
 TEST(TensorDegrade, ResizeMatchesOpenCvInEveryMode) {
-  const torch::Tensor x = torch::stack({crop(4, 100, 120), crop(5, 100, 120, 50, 50)});
+  const torch::Tensor x = on_test_device(torch::stack({crop(4, 100, 120), crop(5, 100, 120, 50, 50)}));
   const std::vector<std::pair<int, int>> sizes = {{25, 30}, {37, 53}, {50, 60}, {140, 168}, {117, 90}, {100, 131}};
   for (ResizeMode mode : {ResizeMode::kBicubic, ResizeMode::kBilinear, ResizeMode::kArea, ResizeMode::kNearest})
     for (const auto& [h, w] : sizes) {
@@ -72,12 +78,12 @@ TEST(TensorDegrade, ResizeMatchesOpenCvInEveryMode) {
 }
 
 TEST(TensorDegrade, NoiseUsesTheSameFieldsAsOpenCv) {
-  const torch::Tensor x = torch::stack({crop(6, 64, 64), crop(7, 64, 64, 30, 30)});
+  const torch::Tensor x = on_test_device(torch::stack({crop(6, 64, 64), crop(7, 64, 64, 30, 30)}));
   for (bool gray : {false, true}) {
     const torch::Tensor ref = per_sample(x, [&](const cv::Mat& m, int64_t i) { return add_gaussian_noise(m, 12.0 + i, gray, 100 + i); });
     const torch::Tensor noise = torch::stack({gaussian_noise_tensor(3, 64, 64, 12.0, gray, 100).expand({3, 64, 64}),
                                               gaussian_noise_tensor(3, 64, 64, 13.0, gray, 101).expand({3, 64, 64})});
-    EXPECT_LT((add_noise_batch(x, noise) - ref).abs().max().item<double>(), 1e-6) << "gaussian gray " << gray;
+    EXPECT_LT((add_noise_batch(x, on_test_device(noise)).cpu() - ref).abs().max().item<double>(), 1e-6) << "gaussian gray " << gray;
     for (int64_t i = 0; i < 2; ++i) {
       const torch::Tensor p_ref = mat_to_chw(add_poisson_noise(chw_to_mat(x[i]), 2.0, gray, 55 + i));
       const torch::Tensor p_got = add_poisson_noise_tensor(x[i], 2.0, gray, 55 + i);
@@ -106,7 +112,7 @@ TEST(TensorDegrade, JpegQuantTablesFollowLibjpegScaling) {
 // mean and minimum PSNR per quality.
 TEST(TensorDegrade, JpegMatchesLibjpegOnSet14) {
   std::vector<torch::Tensor> images;
-  for (int i = 1; i <= 14; ++i) images.push_back(read_image(set14_dir() / fmt::format("img_{:03d}.png", i)).pixels);
+  for (int i = 1; i <= 14; ++i) images.push_back(on_test_device(read_image(set14_dir() / fmt::format("img_{:03d}.png", i)).pixels));
   for (int q : {30, 40, 50, 60, 70, 80, 90, 95}) {
     double sum = 0.0, worst = 1e9;
     for (const torch::Tensor& img : images) {
@@ -121,7 +127,7 @@ TEST(TensorDegrade, JpegMatchesLibjpegOnSet14) {
 }
 
 TEST(TensorDegrade, JpegBatchHandlesOddSizesGrayAndPerSampleQuality) {
-  const torch::Tensor x = torch::stack({crop(8, 37, 45), crop(9, 37, 45, 11, 3)});
+  const torch::Tensor x = on_test_device(torch::stack({crop(8, 37, 45), crop(9, 37, 45, 11, 3)}));
   const torch::Tensor got = jpeg_batch(x, {35, 90});
   for (int64_t i = 0; i < 2; ++i)
     EXPECT_GE(psnr01(got[i], mat_to_chw(jpeg_roundtrip(chw_to_mat(x[i]), i == 0 ? 35 : 90))), 40.0);
@@ -149,8 +155,8 @@ TEST(TensorDegrade, PlanDrawsExactlyWhatApplyDraws) {
 // Whole pipelines: per-sample parameters as the OpenCV path draws them; the outputs agree closely (the
 // remaining gap is rounding at 8-bit steps amplified by later JPEG/noise stages).
 TEST(TensorDegrade, PipelinesMatchTheOpenCvPathPerSample) {
-  const torch::Tensor hr = torch::stack({crop(11, 64, 64), crop(12, 64, 64, 40, 40), crop(13, 64, 64, 20, 80),
-                                         crop(14, 64, 64, 60, 10)});
+  const torch::Tensor hr = on_test_device(torch::stack({crop(11, 64, 64), crop(12, 64, 64, 40, 40), crop(13, 64, 64, 20, 80),
+                                                        crop(14, 64, 64, 60, 10)}));
   for (const char* yaml : {"type: first_order", "type: second_order", "type: bicubic",
                            "{type: sequence, steps: [{type: blur}, {type: resize, modes: {area: 1}}, {type: jpeg}]}"}) {
     const Degradation d = Degradation::parse(yaml);
@@ -159,7 +165,7 @@ TEST(TensorDegrade, PipelinesMatchTheOpenCvPathPerSample) {
     ASSERT_EQ(lr.sizes(), (torch::IntArrayRef{4, 3, 16, 16}));
     EXPECT_TRUE(torch::equal(lr, quantize_8bit_batch(lr)));  // on the 8-bit grid, in [0,1]
     for (int64_t i = 0; i < 4; ++i) {
-      const DegradedSample ref = d.apply(hr[i], 4, 9, i);
+      const DegradedSample ref = d.apply(hr[i].cpu(), 4, 9, i);  // the OpenCV path, on the CPU
       EXPECT_EQ(params[static_cast<size_t>(i)], ref.params);
       const double p = psnr01(lr[i], ref.lr);
       std::printf("[ %s #%ld ] PSNR tensor vs OpenCV %.2f dB\n", yaml, static_cast<long>(i), p);

@@ -9,6 +9,7 @@
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -177,8 +178,9 @@ TEST(Atd, CategoryAttentionGroupsSortedTokensLikeTheReference) {
 TEST(Atd, GradientsReachEveryParameter) {
   torch::manual_seed(3);
   auto g = tiny(", upsampler: pixelshuffle, num_feat: 8, depths: [3, 2], num_heads: [2, 4]", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  const auto y = g->forward(torch::rand({2, 3, 8, 6}));
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 8, 6})));
   y.square().mean().backward();
   for (const auto& p : g->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();

@@ -12,6 +12,7 @@
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -178,8 +179,9 @@ TEST(Dat, GradientsReachEveryParameter) {
   torch::manual_seed(4);
   auto g = build("{type: dat, embed_dim: 64, split_size: [2, 4], depth: [2, 1], num_heads: [2, 4], img_size: 8, "
                  "expansion_factor: 1, num_feat: 8, drop_path_rate: 0.0}", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  g->forward(torch::rand({2, 3, 6, 9})).square().mean().backward();
+  g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 6, 9}))).square().mean().backward();
   for (const auto& p : g->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     // pos3's bias adds one constant per head to every attention logit: softmax cancels it (zero gradient

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -259,9 +260,10 @@ TEST(Discriminators, GradientsReachTheInput) {
   torch::manual_seed(3);
   for (const char* yaml : {"{type: vgg128, num_feat: 4}", "{type: unet_sn, num_feat: 4}"}) {
     auto d = build(yaml);
+    d->to(srlab::testing::test_device());
     d->train();
     const int64_t size = d->input_size() > 0 ? d->input_size() : 32;
-    auto x = torch::rand({2, 3, size, size}).requires_grad_(true);
+    auto x = srlab::testing::on_test_device(torch::rand({2, 3, size, size})).requires_grad_(true);
     d->forward(x).sum().backward();
     ASSERT_TRUE(x.grad().defined()) << yaml;
     EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0) << yaml;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -151,7 +152,8 @@ TEST(Edsr, ResidualBlockAppliesResScale) {
 TEST(Edsr, GradientsReachEveryParameter) {
   torch::manual_seed(4);
   auto g = build("{type: edsr, num_feat: 8, num_block: 2}", 3);
-  const auto y = g->forward(torch::rand({2, 3, 5, 6}));
+  g->to(srlab::testing::test_device());
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 5, 6})));
   (y - torch::rand_like(y)).abs().mean().backward();
   for (const auto& kv : g->named_parameters()) {
     ASSERT_TRUE(kv.value().grad().defined()) << kv.key();

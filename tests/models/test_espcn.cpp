@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -141,7 +142,8 @@ TEST(Espcn, WithoutResidualZeroLastConvGivesZero) {
 TEST(Espcn, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   auto g = build("{type: espcn, num_feat: 8, activation: prelu, residual: bicubic}", 3);
-  const auto y = g->forward(torch::rand({2, 3, 5, 7}));
+  g->to(srlab::testing::test_device());
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 5, 7})));
   (y - torch::rand_like(y)).abs().mean().backward();
   for (const auto& kv : g->named_parameters()) {
     ASSERT_TRUE(kv.value().grad().defined()) << kv.key();

@@ -9,6 +9,7 @@
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -170,8 +171,9 @@ TEST(Hat, PaddingIsReflectAndCroppedLikeTheReference) {
 TEST(Hat, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   auto g = tiny(", depths: [2, 1], num_heads: [2, 4], drop_path_rate: 0.0", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  g->forward(torch::rand({1, 3, 8, 8})).square().mean().backward();
+  g->forward(srlab::testing::on_test_device(torch::rand({1, 3, 8, 8}))).square().mean().backward();
   for (const auto& p : g->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();

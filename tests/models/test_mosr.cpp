@@ -8,6 +8,7 @@
 
 #include "tests/test_util.h"
 #include "tests/models/weight_file_fixtures.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -152,8 +153,9 @@ TEST(Mosr, GradientsReachEveryParameter) {
   for (const char* up : {"ps", "gps", "dys"}) {
     // conv_ratio 0.5: the identity part i of the split is non-empty.
     auto g = small(std::string(", upsampler: ") + up + ", conv_ratio: 0.5", 2);
+    g->to(srlab::testing::test_device());
     g->train();
-    g->forward(torch::rand({2, 3, 5, 6})).square().mean().backward();
+    g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 5, 6}))).square().mean().backward();
     for (const auto& p : g->named_parameters()) {
       ASSERT_TRUE(p.value().grad().defined()) << up << " " << p.key();
       EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << up << " " << p.key();

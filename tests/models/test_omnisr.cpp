@@ -17,6 +17,7 @@
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
+#include "tests/test_device.h"
 
 namespace sm = srlab::models;
 using srlab::core::Config;
@@ -174,8 +175,9 @@ TEST(OmniSr, MinimumInputSize) {
 TEST(OmniSr, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   auto g = tiny(", block_num: 2, res_num: 2", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  g->forward(torch::rand({1, 3, 13, 14})).square().mean().backward();
+  g->forward(srlab::testing::on_test_device(torch::rand({1, 3, 13, 14}))).square().mean().backward();
   size_t n = 0;
   for (const auto& kv : g->named_parameters()) {
     ASSERT_TRUE(kv.value().grad().defined()) << kv.key();

@@ -17,6 +17,7 @@
 #include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 namespace sm = srlab::models;
 using srlab::testing::build_generator;
@@ -175,8 +176,9 @@ TEST(Rcan, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   for (const std::string extra : {"", ", unshuffle_mod: true"}) {
     const auto g = tiny(extra, 2);
+    g->to(srlab::testing::test_device());
     g->train();
-    g->forward(torch::rand({2, 3, 6, 5})).square().mean().backward();
+    g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 6, 5}))).square().mean().backward();
     for (const auto& p : g->named_parameters()) {
       ASSERT_TRUE(p.value().grad().defined()) << extra << " " << p.key();
       EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << extra << " " << p.key();

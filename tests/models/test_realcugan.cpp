@@ -15,6 +15,7 @@
 #include "tests/models/generator_test_util.h"
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 namespace sm = srlab::models;
 using srlab::testing::build_generator;
@@ -160,8 +161,9 @@ TEST(RealCugan, ProMapsInputAndOutputAroundTheSameNetwork) {
 TEST(RealCugan, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   const auto g = build_generator("{type: realcugan}", 4);
+  g->to(srlab::testing::test_device());
   g->train();
-  g->forward(torch::rand({1, 3, 6, 5})).square().mean().backward();
+  g->forward(srlab::testing::on_test_device(torch::rand({1, 3, 6, 5}))).square().mean().backward();
   for (const auto& p : g->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();

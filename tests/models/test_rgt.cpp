@@ -11,6 +11,7 @@
 #include "tests/models/weight_file_fixtures.h"
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -177,8 +178,9 @@ TEST(Rgt, GradientsReachEveryParameter) {
   // ReLU channel, which happens with LibTorch 2.6's initial weights: softmax ignores a per-head constant).
   auto g = build("{type: rgt, embed_dim: 128, depth: [3, 2], num_heads: [2, 4], split_size: [4, 2], img_size: 8, "
                  "mlp_ratio: 2, c_ratio: 0.5, drop_path_rate: 0}", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  const auto y = g->forward(torch::rand({2, 3, 16, 12}));
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 16, 12})));
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 3, 32, 24}));
   y.square().mean().backward();
   for (const auto& p : g->named_parameters()) {

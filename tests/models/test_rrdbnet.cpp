@@ -8,6 +8,7 @@
 
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -221,8 +222,9 @@ TEST(Rrdbnet, DenseBlockConvsUseBasicSRsScaledKaimingInit) {
 TEST(Rrdbnet, GradientsReachEveryParameter) {
   torch::manual_seed(5);
   auto g = srlab::testing::build_generator(kTiny, 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  const auto y = g->forward(torch::rand({2, 3, 6, 5}));
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 6, 5})));
   (y - torch::rand_like(y)).abs().mean().backward();
   for (const auto& kv : g->named_parameters()) {
     ASSERT_TRUE(kv.value().grad().defined()) << kv.key();

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "tests/test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -164,8 +165,9 @@ TEST(Span, InputNormalisationAndAttentionAreTheReferences) {
 TEST(Span, GradientsReachTheBranchesInTraining) {
   torch::manual_seed(2);
   auto g = build("{type: span, feature_channels: 4}", 2);
+  g->to(srlab::testing::test_device());
   g->train();
-  const auto y = g->forward(torch::rand({2, 3, 5, 6}));
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 5, 6})));
   (y - torch::rand_like(y)).abs().mean().backward();
   for (const auto& kv : g->named_parameters()) {
     const bool folded = kv.key().find("eval_conv") != std::string::npos;

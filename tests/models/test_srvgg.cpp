@@ -7,6 +7,7 @@
 
 #include "tests/test_util.h"
 #include "tests/models/generator_test_util.h"
+#include "tests/test_device.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -145,8 +146,9 @@ TEST(Srvgg, ActivationsHaveBasicSRsSlopes) {
 TEST(Srvgg, GradientsReachEveryParameter) {
   torch::manual_seed(2);
   auto g = srlab::testing::build_generator("{type: srvgg_compact, num_feat: 6, num_conv: 2}", 3);
+  g->to(srlab::testing::test_device());
   g->train();
-  const auto y = g->forward(torch::rand({2, 3, 5, 6}));
+  const auto y = g->forward(srlab::testing::on_test_device(torch::rand({2, 3, 5, 6})));
   (y - torch::rand_like(y)).abs().mean().backward();
   for (const auto& kv : g->named_parameters()) {
     ASSERT_TRUE(kv.value().grad().defined()) << kv.key();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "tests/test_device.h"
 #include "tests/train/helpers.h"
 
 using srlab::core::Config;
@@ -21,7 +22,7 @@ std::string arch_yaml(const std::string& name, const std::string& model,
   const std::string d = srlab::testing::make_train_dataset().string();
   return "name: " + name + R"(
 seed: 11
-device: cpu
+device: )" + srlab::testing::test_device_yaml() + R"(
 threads: 1
 scale: 2
 model: )" + model + R"(
@@ -30,7 +31,7 @@ data:
   val: {dir: ")" + d + R"(", every: 3}
 losses: )" + losses + R"(
 optimizer: {type: adam, lr: 5.0e-4}
-train: {iters: 6, ema_decay: 0.9, log_every: 2, save_every: 3}
+train: {iters: 6, ema_decay: 0.9, log_every: 2, save_every: 3)" + srlab::testing::test_device_train_keys() + R"(}
 )";
 }
 

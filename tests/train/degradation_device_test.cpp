@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "tests/test_device.h"
 #include "tests/test_util.h"
 #include "tests/train/helpers.h"
 #include "train/device_degradation.h"
@@ -20,7 +21,7 @@ Config degraded_config(const std::string& name, const std::string& device_key) {
   const std::string d = srlab::testing::make_train_dataset().string();
   return Config::parse("name: " + name + R"(
 seed: 5
-device: cpu
+device: )" + srlab::testing::test_device_yaml() + R"(
 threads: 1
 scale: 2
 model: {type: espcn, num_feat: 8}
@@ -34,7 +35,7 @@ data:
 )" + device_key + R"(
 losses: [{type: l1, weight: 1.0}]
 optimizer: {type: adam, lr: 1.0e-3}
-train: {iters: 6, ema_decay: 0, log_every: 2, save_every: 3}
+train: {iters: 6, ema_decay: 0, log_every: 2, save_every: 3)" + srlab::testing::test_device_train_keys() + R"(}
 )", name + ".yaml");
 }
 

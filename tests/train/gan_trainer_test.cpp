@@ -16,6 +16,7 @@
 #include "models/arch/registry.h"
 #include "train/gan_step.h"
 #include "train/train_config.h"
+#include "tests/test_device.h"
 #include "tests/test_util.h"
 #include "tests/train/helpers.h"
 
@@ -32,7 +33,7 @@ std::string gan_yaml(const std::string& name, const std::string& losses = "[{typ
   const std::string val = srlab::testing::make_train_dataset().string();
   return "name: " + name + R"(
 seed: 11
-device: cpu
+device: )" + srlab::testing::test_device_yaml() + R"(
 threads: 1
 scale: 2
 model: {type: srvgg_compact, num_feat: 8, num_conv: 2}
@@ -49,7 +50,7 @@ data:
 losses: )" + losses + R"(
 optimizer: {type: adam, lr: 1.0e-3}
 scheduler: {type: constant}
-train: {iters: 6, ema_decay: 0.9, log_every: 2, save_every: 3}
+train: {iters: 6, ema_decay: 0.9, log_every: 2, save_every: 3)" + srlab::testing::test_device_train_keys() + R"(}
 )";
 }
 
@@ -278,13 +279,14 @@ TEST(GanTrainer, NonFiniteDiscriminatorLossSkipsTheUpdate) {
   const srlab::train::TrainConfig c = srlab::train::TrainConfig::from_config(gan_config("gan_step_unit"));
   torch::manual_seed(0);
   const srlab::losses::WeightedLoss loss = srlab::losses::WeightedLoss::from_config(c.losses);
-  srlab::train::GanStep step(c, loss, c.built->discriminator, torch::kCPU);
+  const torch::Device device = srlab::testing::test_device();
+  srlab::train::GanStep step(c, loss, c.built->discriminator, device);
   auto params = [&] {
     std::vector<torch::Tensor> out;
     for (auto& p : step.discriminator()->parameters()) out.push_back(p.detach().clone());
     return out;
   };
-  const torch::Tensor hr = torch::rand({2, 3, 16, 16}), sr = torch::rand({2, 3, 16, 16});
+  const torch::Tensor hr = torch::rand({2, 3, 16, 16}).to(device), sr = torch::rand({2, 3, 16, 16}).to(device);
   const auto before = params();
   torch::Tensor bad = sr.clone();
   bad[0][1][3][4] = std::numeric_limits<float>::quiet_NaN();

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "data/image/image_io.h"
 #include "models/weights/checkpoint.h"
+#include "tests/test_device.h"
 #include "train/trainer.h"
 
 namespace srlab::testing {
@@ -32,13 +33,14 @@ inline std::filesystem::path make_train_dataset() {
 
 /// A tiny ESPCN-8 x2 run on make_train_dataset(): 8 iterations of batch 2 x 8-px LR patches, L1 + MSE,
 /// validation every 3 iterations. `train_extra` goes inside the `train:` mapping (", key: value"), `extra`
-/// after the document (further top-level keys).
+/// after the document (further top-level keys). `device` is the config's `device:` (tests that take the
+/// device pass test_device(); on CUDA the train keys of train_keys_for() are added).
 inline core::Config tiny_train_config(const std::string& name, const std::string& train_extra = "",
-                                      const std::string& extra = "") {
+                                      const std::string& extra = "", const torch::Device& device = torch::kCPU) {
   const std::string d = make_train_dataset().string();
   return core::Config::parse("name: " + name + R"(
 seed: 7
-device: cpu
+device: )" + device.str() + R"(
 threads: 1
 scale: 2
 model: {type: espcn, num_feat: 8}
@@ -48,7 +50,7 @@ data:
 losses: [{type: l1, weight: 1.0}, {type: mse, weight: 0.5}]
 optimizer: {type: adam, lr: 1.0e-3}
 scheduler: {type: cosine, warmup_iters: 2}
-train: {iters: 8, ema_decay: 0.9, log_every: 2)" + train_extra + "}\n" + extra,
+train: {iters: 8, ema_decay: 0.9, log_every: 2)" + train_extra + train_keys_for(device) + "}\n" + extra,
                              name + ".yaml");
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "tests/test_device.h"
 #include "tests/train/helpers.h"
 
 namespace fs = std::filesystem;
@@ -19,7 +20,7 @@ Config swinir_config(const std::string& name) {
   const std::string d = srlab::testing::make_train_dataset().string();
   return Config::parse("name: " + name + R"(
 seed: 11
-device: cpu
+device: )" + srlab::testing::test_device_yaml() + R"(
 threads: 1
 scale: 2
 model: {type: swinir, upsampler: pixelshuffledirect, embed_dim: 8, depths: [2], num_heads: [2], window_size: 4,
@@ -29,7 +30,7 @@ data:
   val: {dir: ")" + d + R"(", every: 4}
 losses: [{type: l1, weight: 1.0}]
 optimizer: {type: adam, lr: 2.0e-4}
-train: {iters: 8, ema_decay: 0.9, log_every: 1, save_every: 4}
+train: {iters: 8, ema_decay: 0.9, log_every: 1, save_every: 4)" + srlab::testing::test_device_train_keys() + R"(}
 )", name + ".yaml");
 }
 

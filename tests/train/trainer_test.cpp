@@ -27,7 +27,8 @@ fs::path make_dataset() { return srlab::testing::make_train_dataset(); }
 Config tiny_config(const std::string& name, const std::string& extra = "") {
   const std::string d = make_dataset().string();
   return srlab::testing::tiny_train_config(name, ", save_every: 4",
-                                           "eval: {datasets: [\"" + d + "\"], methods: [bicubic, sharpened]}\n" + extra);
+                                           "eval: {datasets: [\"" + d + "\"], methods: [bicubic, sharpened]}\n" + extra,
+                                           srlab::testing::test_device());
 }
 
 fs::path runs_dir() { return srlab::testing::train_runs_dir(); }
