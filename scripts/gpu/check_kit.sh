@@ -25,7 +25,6 @@ SRLAB_NICE="${SRLAB_NICE:-15}" SRLAB_DEBIAN_SUITE=bookworm SRLAB_CHROOT_INCLUDE=
          libprotobuf-dev protobuf-compiler libpng-dev libzip-dev libgtest-dev libbenchmark-dev libgloo-dev pkg-config 2>/dev/null |
          awk "\$2 ~ /^ii/ { printf \"%s \", \$1 }")"
     bash scripts/gpu/run.sh build-kit-results --cpu --kit gpu-kit
-    source scripts/gpu/kit_env.sh gpu-kit
     echo "check_kit: libraries build-kit/bin/srlab loads from outside the C library, LibTorch and the kit:" \
          "$(ldd build-kit/bin/srlab | awk "/=>/ { print \$3 }" | grep -v -e "/gpu-kit/" -e "libtorch" -e "libc10" \
             -e "/libc\.so" -e "/libm\.so" -e "libstdc++" -e "libgcc_s" -e "ld-linux" | tr "\n" " ")"'

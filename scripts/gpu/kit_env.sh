@@ -2,9 +2,8 @@
 # against the libraries of scripts/gpu/pack.sh's kit and a LibTorch of the machine's own (PyTorch's
 # torch.utils.cmake_prefix_path, or the system's when the second argument is empty):
 #   KIT_CMAKE_ARGS  CMake arguments (array): prefix path (LibTorch first, then the kit), the kit's multiarch
-#                   folder, protoc, and -rpath-link/-rpath to the kit's libraries;
-#   LD_LIBRARY_PATH the kit's libraries (placeholders included) for the binaries and protoc;
-#   PATH            the kit's bin/ (protoc).
+#                   folder, HDF5's files, protoc, and the kit's libraries as rpath (below);
+#   PATH            the kit's bin/ (protoc, a wrapper that finds the kit's libprotoc).
 # With compat=1 in the environment the kit's libstdc++ (from the packing machine) goes first too, for a
 # machine whose own libstdc++ is older than the kit's libraries need.
 kit_env_dir="$(cd "${1:?usage: source kit_env.sh KIT_DIR [TORCH_CMAKE_PREFIX]}" && pwd -P)"
@@ -12,6 +11,10 @@ kit_env_torch="${2:-}"
 [ -f "$kit_env_dir/MANIFEST" ] || { echo "kit_env: $kit_env_dir is no SRLab GPU kit (no MANIFEST; run scripts/gpu/pack.sh)" >&2; return 1; }
 kit_env_ma="$(cat "$kit_env_dir/MULTIARCH")"
 kit_env_lib="$kit_env_dir/usr/lib/$kit_env_ma"
+# DT_RPATH (--disable-new-dtags), not RUNPATH and not LD_LIBRARY_PATH: it applies to the dependencies of
+# dependencies too (OpenCV -> libgdal placeholder), and only inside SRLab's binaries, so the system's own
+# programs (cmake links libcurl) never meet a placeholder.
+kit_env_rpath="${compat:+$kit_env_dir/compat:}$kit_env_lib:$kit_env_lib/hdf5/serial"
 KIT_CMAKE_ARGS=(
   "-DCMAKE_PREFIX_PATH=${kit_env_torch:+$kit_env_torch;}$kit_env_dir/usr"
   "-DCMAKE_LIBRARY_ARCHITECTURE=$kit_env_ma"
@@ -21,9 +24,9 @@ KIT_CMAKE_ARGS=(
   "-DHDF5_hdf5_LIBRARY_RELEASE=$kit_env_lib/hdf5/serial/libhdf5.so"
   "-DHDF5_hdf5_cpp_LIBRARY_RELEASE=$kit_env_lib/hdf5/serial/libhdf5_cpp.so"
   "-DProtobuf_PROTOC_EXECUTABLE=$kit_env_dir/usr/bin/protoc"
-  "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_lib -Wl,-rpath,$kit_env_lib"
-  "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_lib"
+  "-DProtobuf_INCLUDE_DIR=$kit_env_dir/usr/include"
+  "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags -Wl,-rpath,$kit_env_rpath -Wl,-rpath-link,$kit_env_rpath"
+  "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_rpath"
 )
-export LD_LIBRARY_PATH="${compat:+$kit_env_dir/compat:}$kit_env_lib:$kit_env_lib/hdf5/serial${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$kit_env_dir/usr/bin:$PATH"
-unset kit_env_torch kit_env_ma kit_env_lib
+unset kit_env_torch kit_env_ma kit_env_lib kit_env_rpath

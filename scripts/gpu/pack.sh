@@ -31,7 +31,7 @@ command -v readelf >/dev/null || die "readelf missing (binutils)"
 
 # --- which libraries -------------------------------------------------------------------------------------
 # Not packed: provided by any glibc system, or by the GPU machine's LibTorch (PyTorch wheel).
-is_system() { [[ "$1" =~ ^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s|libutil|libresolv)\.so ]]; }
+is_system() { [[ "$1" =~ ^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s|libgomp|libutil|libresolv)\.so ]]; }
 is_torch() { [[ "$1" =~ ^(libtorch|libc10|libcaffe2|libshm) ]]; }
 # Placeholders (see the file comment): what SRLab's code paths never call. One regex per reason.
 PLACEHOLDER_RE='^(libgdal|libgdcm|libOpenEXR|libIex|libIlmThread|libImath'  # imgcodecs' GDAL/DICOM/EXR readers
@@ -93,11 +93,11 @@ U="$KIT.partial/usr"
 mkdir -p "$U/lib/$MA" "$U/include" "$KIT.partial/compat" "$KIT.partial/placeholder-src"
 
 # --- kept libraries: the file under its SONAME, plus the -dev symlink (lib*.so) where one exists ----------
+# (the real file name as well: CMake's export files name it, e.g. libopencv_core.so.4.6.0 beside .so.406)
 for n in "${!KEEP[@]}"; do
   p="${KEEP[$n]}"
-  sub=""; [[ "$p" == */hdf5/serial/* ]] && sub="hdf5/serial/"
-  mkdir -p "$U/lib/$MA/$sub"
-  cp -L "$p" "$U/lib/$MA/$sub$n"
+  cp -L "$p" "$U/lib/$MA/$(basename "$p")"
+  [ "$(basename "$p")" = "$n" ] || ln -sf "$(basename "$p")" "$U/lib/$MA/$n"
 done
 # -dev links and static libraries SRLab's CMake files link by name.
 for f in "$LIBDIR"/lib*.so "$LIBDIR"/hdf5/serial/lib*.so; do
@@ -113,7 +113,12 @@ done
 for a in libgtest.a libgtest_main.a libgmock.a libgmock_main.a libbenchmark_main.a; do
   [ -f "$LIBDIR/$a" ] && cp "$LIBDIR/$a" "$U/lib/$MA/"
 done
-mkdir -p "$U/bin"; cp -L "$PROTOC" "$U/bin/protoc"
+# protoc runs at build time: a wrapper gives it the kit's libprotoc/libprotobuf (nothing else of the kit's
+# is on any library path: SRLab's binaries find the kit through their rpath, see kit_env.sh).
+mkdir -p "$U/bin"; cp -L "$PROTOC" "$U/bin/protoc.bin"
+printf '%s\n' '#!/bin/sh' 'd="$(dirname "$(readlink -f "$0")")"' \
+  "LD_LIBRARY_PATH=\"\$d/../lib/$MA\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}\" exec \"\$d/protoc.bin\" \"\$@\"" > "$U/bin/protoc"
+chmod +x "$U/bin/protoc"
 [ -f "$LIBDIR/libstdc++.so.6" ] && cp -L "$LIBDIR/libstdc++.so.6" "$KIT.partial/compat/"
 
 # --- placeholders ----------------------------------------------------------------------------------------
@@ -159,12 +164,27 @@ find "$BUILD" -name '*.d' -path '*CMakeFiles*' -print0 | xargs -0 cat | tr ' \\'
 [ -d /usr/include/gloo ] && cp -rL /usr/include/gloo "$U/include/"
 
 # --- CMake and pkg-config files of the packed libraries (their paths are relative to their own folder) ---
-for d in opencv4 yaml-cpp fmt GTest benchmark ONNX libzip Boost-* boost_headers-* boost_program_options-* BoostDetectToolset-*; do
+for d in opencv4 yaml-cpp fmt GTest benchmark ONNX Boost-* boost_headers-* boost_program_options-* BoostDetectToolset-*; do
   for f in "$LIBDIR"/cmake/$d; do [ -e "$f" ] && mkdir -p "$U/lib/$MA/cmake" && cp -rL "$f" "$U/lib/$MA/cmake/"; done
 done
 for d in /usr/share/cmake/nlohmann_json /usr/lib/cmake/nlohmann_json; do
   [ -d "$d" ] && mkdir -p "$U/${d#/usr/}/.." && cp -rL "$d" "$U/$(dirname "${d#/usr/}")/"
 done
+# Export files check that every library of the package exists (OpenCV: ~50 modules, SRLab links 4): the
+# ones not packed become empty libraries of the same name and SONAME (linking one fails at link time).
+: > "$KIT.partial/placeholder-src/unpacked-modules.txt"
+grep -rhoE 'IMPORTED_LOCATION_[A-Z]+ "\$\{_IMPORT_PREFIX\}/[^"]+"' "$U/lib/$MA/cmake" | sed -E 's/.*\}\/(.*)"$/\1/' | sort -u |
+  while read -r rel; do
+    [ -e "$U/$rel" ] && continue
+    mkdir -p "$(dirname "$U/$rel")"
+    case "$rel" in
+      *.a) ar rc "$U/$rel" ;;
+      *.so*) soname="$(readelf -d "/usr/$rel" 2>/dev/null | awk '/\(SONAME\)/ { gsub(/[][]/, "", $NF); print $NF }')"
+             echo 'void srlab_kit_unpacked_module(void) {}' | gcc -shared -fPIC -x c -o "$U/$rel" -Wl,-soname,"${soname:-$(basename "$rel")}" - ;;
+      *) continue ;;
+    esac
+    echo "$rel" >> "$KIT.partial/placeholder-src/unpacked-modules.txt"
+  done
 mkdir -p "$U/lib/$MA/pkgconfig"
 for pc in libzip hdf5-serial hdf5 libpng16 libpng zlib; do
   [ -f "$LIBDIR/pkgconfig/$pc.pc" ] && cp -L "$LIBDIR/pkgconfig/$pc.pc" "$U/lib/$MA/pkgconfig/"
@@ -180,6 +200,7 @@ echo "$MA" > "$KIT.partial/MULTIARCH"
   echo "SRLab GPU kit, packed $(date -u +%FT%TZ) on $(. /etc/os-release; echo "$PRETTY_NAME"), GCC $(gcc -dumpfullversion), multiarch $MA"
   echo "git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "kept libraries (${#KEEP[@]}):"; for n in $(printf '%s\n' "${!KEEP[@]}" | sort); do echo "  $n $(stat -L -c %s "${KEEP[$n]}")"; done
+  echo "empty stand-ins for unpacked modules named by CMake export files: $(wc -l < "$KIT.partial/placeholder-src/unpacked-modules.txt")"
   echo "placeholders (${#PH[@]}):"; for n in $(printf '%s\n' "${!PH[@]}" | sort); do echo "  $n ($(wc -l < "$KIT.partial/placeholder-src/$n/symbols.txt") symbols, real $(stat -L -c %s "${PH[$n]}") bytes)"; done
 } > "$KIT.partial/MANIFEST"
 rm -f "$excluded"

@@ -14,16 +14,20 @@
 # RESULTS_DIR/status.tsv each part's exit status and seconds. A failing part does not stop the others.
 # --cpu runs the same on the CPU with few steps (the check of this script without a GPU: check_kit.sh);
 # --quick shortens the timed parts. --data sets SRLAB_DATA (the benchmark images the tests read).
+# --build-dir DIR (default build-gpu, with --cpu build-kit); --no-build uses what DIR holds.
 # Total budget: about 10 minutes on one H100 (build ~4 min on 16 cores, tests ~2, timings ~3).
 set -uo pipefail
+set -a  # every variable reaches the parts (each runs in its own bash under `timeout`)
 REPO="$(cd "$(dirname "$0")/../.." && pwd -P)"
-RESULTS="" KIT="" DEVICE=cuda QUICK=0
+RESULTS="" KIT="" DEVICE=cuda QUICK=0 BUILD="" NO_BUILD=0
 while (($#)); do
   case "$1" in
     --kit) KIT="$2"; shift ;;
     --data) export SRLAB_DATA="$(cd "$2" && pwd -P)"; shift ;;
     --cpu) DEVICE=cpu ;;
     --quick) QUICK=1 ;;
+    --build-dir) BUILD="$(mkdir -p "$2" && cd "$2" && pwd -P)"; shift ;;
+    --no-build) NO_BUILD=1 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) RESULTS="$1" ;;
@@ -32,7 +36,7 @@ while (($#)); do
 done
 [ -n "$RESULTS" ] || { echo "usage: bash scripts/gpu/run.sh RESULTS_DIR [--kit DIR|ARCHIVE] [--data DIR] [--cpu] [--quick]" >&2; exit 2; }
 mkdir -p "$RESULTS"; RESULTS="$(cd "$RESULTS" && pwd -P)"
-BUILD="$REPO/build-gpu"; [ "$DEVICE" = cpu ] && BUILD="$REPO/build-kit"
+[ -n "$BUILD" ] || { BUILD="$REPO/build-gpu"; [ "$DEVICE" = cpu ] && BUILD="$REPO/build-kit"; }
 NPROC="$(nproc)"
 T0=$SECONDS
 printf 'part\texit\tseconds\n' > "$RESULTS/status.tsv"
@@ -40,7 +44,11 @@ printf 'part\texit\tseconds\n' > "$RESULTS/status.tsv"
 part() {
   local name="$1" limit="$2" t=$SECONDS rc; shift 2
   echo "run.sh: [$((SECONDS - T0)) s] $name ..."
-  timeout --kill-after=10 "$limit" "$@" > "$RESULTS/$name.log" 2>&1; rc=$?
+  timeout --kill-after=10 "$limit" bash -c "set -o pipefail
+$(declare -f)
+$(declare -p KIT_CMAKE_ARGS 2>/dev/null)
+$*" \
+    > "$RESULTS/$name.log" 2>&1; rc=$?
   printf '%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - t))" >> "$RESULTS/status.tsv"
   echo "run.sh: [$((SECONDS - T0)) s] $name: exit $rc ($((SECONDS - t)) s)"
   return 0
@@ -98,7 +106,7 @@ build() {
   cmake -S "$REPO" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${KIT_CMAKE_ARGS[@]}" -DSRLAB_ONNXRUNTIME=OFF &&
     cmake --build "$BUILD" -j"$NPROC"
 }
-part build "$([ "$DEVICE" = cuda ] && echo 420 || echo 5400)" build
+[ "$NO_BUILD" = 1 ] || part build "$([ "$DEVICE" = cuda ] && echo 420 || echo 5400)" build
 SRLAB="$BUILD/bin/srlab"
 
 # --- tests -----------------------------------------------------------------------------------------------
@@ -106,7 +114,7 @@ tests() {
   if [ "$DEVICE" = cuda ]; then export SRLAB_TEST_DEVICE=cuda; fi
   ctest --test-dir "$BUILD" -j"$([ "$DEVICE" = cuda ] && echo 8 || echo "$NPROC")" --timeout 600 --output-on-failure
 }
-[ -x "$SRLAB" ] && part tests "$([ "$DEVICE" = cuda ] && echo 240 || echo 1800)" tests
+[ -x "$SRLAB" ] && [ "${SRLAB_GPU_SKIP_TESTS:-0}" != 1 ] && part tests "$([ "$DEVICE" = cuda ] && echo 240 || echo 1800)" tests
 
 # --- training throughput: SRLab vs PyTorch, same steps ----------------------------------------------------
 if [ "$DEVICE" = cuda ]; then BATCH=16 PATCH=64 PRECISIONS="fp32 tf32 bf16"; else BATCH=2 PATCH=16 PRECISIONS="fp32 bf16"; fi
