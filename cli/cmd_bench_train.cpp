@@ -22,9 +22,11 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/runtime.h"
+#include "core/torch_io.h"
 #include "data/degrade/tensor_pipeline.h"
 #include "losses/weighted_loss.h"
 #include "models/arch/registry.h"
+#include "models/weights/checkpoint.h"
 #include "train/amp.h"
 #include "train/device_degradation.h"
 #include "train/generator_update.h"
@@ -81,7 +83,7 @@ int cmd_bench_train(const std::vector<std::string>& args) {
       "the same step in PyTorch.\n\n"
       "precision: fp32 = float32 without TF32 (train.tf32 and train.cudnn_tf32 off); tf32 = float32 with both\n"
       "on; bf16 / fp16 = train.amp (CUDA; bf16 also on the CPU), TF32 settings as the trainer's defaults.\n\noptions");
-  std::string arch, device_spec = "auto", precision = "fp32", degradation;
+  std::string arch, device_spec = "auto", precision = "fp32", degradation, save;
   int scale = 4, batch = 16, patch = 64, steps = 20, warmup = 3, threads = 0;
   bool channels_last = false, no_channels_last = false, json = false;
   opts.add_options()("help,h", "show this help")
@@ -98,6 +100,7 @@ int cmd_bench_train(const std::vector<std::string>& args) {
       ("degradation", po::value(&degradation), "make the LR batch of every step from the HR batch on the device with this degradation "
                                                "(a type such as second_order, or a YAML mapping), as degradation_device: train")
       ("threads", threads_option(&threads), "CPU threads (0 = all cores)")
+      ("save", po::value(&save), "afterwards write the generator as an SRLab checkpoint (atomically), e.g. for srlab upscale -m")
       ("json", po::bool_switch(&json), "print one JSON line instead of the text summary");
   if (!parse_args(opts, args)) return 0;
   if (channels_last && no_channels_last) throw Error("--channels-last and --no-channels-last exclude each other");
@@ -163,6 +166,18 @@ int cmd_bench_train(const std::vector<std::string>& args) {
     if (!r.finite) throw Error(fmt::format("the loss became non-finite at step {} ({})", k, r.bad_terms));
     last_loss = r.loss;
   });
+
+  if (!save.empty()) {  // the weights as trained, on the CPU (load_generator builds there and moves them)
+    g->to(torch::kCPU);
+    models::CheckpointInfo info;
+    info.model_yaml = arch;
+    info.scale = scale;
+    info.run_id = "bench-train";
+    info.iteration = warmup + steps;
+    torch::serialize::OutputArchive ar;
+    models::write_generator_entries(ar, info, g);
+    core::save_archive_atomic(ar, save);
+  }
 
   const double samples_per_s = static_cast<double>(batch) * steps / seconds;
   const double ms_per_step = 1000.0 * seconds / steps;

@@ -19,9 +19,12 @@ torch::nn::Conv2d span_conv(int64_t in, int64_t out, int64_t k, int64_t pad) {
 
 Conv3XCImpl::Conv3XCImpl(int64_t c_in, int64_t c_out, int64_t gain) {
   sk = register_module("sk", span_conv(c_in, c_out, 1, 0));
-  conv = register_module("conv", torch::nn::Sequential(span_conv(c_in, c_in * gain, 1, 0),
-                                                       span_conv(c_in * gain, c_out * gain, 3, 0),
-                                                       span_conv(c_out * gain, c_out, 1, 0)));
+  // Built one statement each, in the reference's order: as arguments of one call their (random)
+  // initialisation order would be unspecified, so a seed would give other weights than PyTorch's.
+  auto expand = span_conv(c_in, c_in * gain, 1, 0);
+  auto body = span_conv(c_in * gain, c_out * gain, 3, 0);
+  auto squeeze = span_conv(c_out * gain, c_out, 1, 0);
+  conv = register_module("conv", torch::nn::Sequential(expand, body, squeeze));
   eval_conv = register_module("eval_conv", span_conv(c_in, c_out, 3, 1));
 }
 
