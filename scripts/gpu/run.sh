@@ -14,12 +14,14 @@
 # RESULTS_DIR/status.tsv each part's exit status and seconds. A failing part does not stop the others.
 # --cpu runs the same on the CPU with few steps (the check of this script without a GPU: check_kit.sh);
 # --quick shortens the timed parts. --data sets SRLAB_DATA (the benchmark images the tests read).
-# --build-dir DIR (default build-gpu, with --cpu build-kit); --no-build uses what DIR holds.
-# Total budget: about 10 minutes on one H100 (build ~4 min on 16 cores, tests ~2, timings ~3).
+# --build-dir DIR (default build-gpu, with --cpu build-kit); --no-build uses what DIR holds; --only LIST runs
+# only those parts (comma-separated: probe,build,tests,train,degrade,upscale), e.g. the build in one call of
+# the device tool and the rest in the next (the build folder stays on the warm machine; each call <= 10 min).
+# Budget: build <= 8 min on 16 cores, then tests <= 200 s, timings <= 6 min (two calls of <= 10 min).
 set -uo pipefail
 set -a  # every variable reaches the parts (each runs in its own bash under `timeout`)
 REPO="$(cd "$(dirname "$0")/../.." && pwd -P)"
-RESULTS="" KIT="" DEVICE=cuda QUICK=0 BUILD="" NO_BUILD=0
+RESULTS="" KIT="" DEVICE=cuda QUICK=0 BUILD="" NO_BUILD=0 ONLY="probe,build,tests,train,degrade,upscale"
 while (($#)); do
   case "$1" in
     --kit) KIT="$2"; shift ;;
@@ -28,6 +30,7 @@ while (($#)); do
     --quick) QUICK=1 ;;
     --build-dir) BUILD="$(mkdir -p "$2" && cd "$2" && pwd -P)"; shift ;;
     --no-build) NO_BUILD=1 ;;
+    --only) ONLY="$2"; shift ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) RESULTS="$1" ;;
@@ -43,6 +46,7 @@ printf 'part\texit\tseconds\n' > "$RESULTS/status.tsv"
 # part NAME TIMEOUT_S COMMAND...: runs COMMAND with its output in NAME.log, records exit status and time.
 part() {
   local name="$1" limit="$2" t=$SECONDS rc; shift 2
+  [[ ",$ONLY," == *",$name,"* ]] || return 0
   echo "run.sh: [$((SECONDS - T0)) s] $name ..."
   timeout --kill-after=10 "$limit" bash -c "set -o pipefail
 $(declare -f)
@@ -103,10 +107,13 @@ fi
 # --- build -----------------------------------------------------------------------------------------------
 build() {
   local gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-  cmake -S "$REPO" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${KIT_CMAKE_ARGS[@]}" -DSRLAB_ONNXRUNTIME=OFF &&
+  # No Google Benchmark targets on the GPU machine (the timings are srlab bench-train/bench-degrade).
+  local bench=ON; [ "$DEVICE" = cuda ] && bench=OFF
+  cmake -S "$REPO" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${KIT_CMAKE_ARGS[@]}" -DSRLAB_ONNXRUNTIME=OFF \
+    -DSRLAB_BUILD_BENCHMARKS=$bench &&
     cmake --build "$BUILD" -j"$NPROC"
 }
-[ "$NO_BUILD" = 1 ] || part build "$([ "$DEVICE" = cuda ] && echo 420 || echo 5400)" build
+[ "$NO_BUILD" = 1 ] || part build "$([ "$DEVICE" = cuda ] && echo 480 || echo 5400)" build
 SRLAB="$BUILD/bin/srlab"
 
 # --- tests -----------------------------------------------------------------------------------------------
@@ -114,7 +121,7 @@ tests() {
   if [ "$DEVICE" = cuda ]; then export SRLAB_TEST_DEVICE=cuda; fi
   ctest --test-dir "$BUILD" -j"$([ "$DEVICE" = cuda ] && echo 8 || echo "$NPROC")" --timeout 600 --output-on-failure
 }
-[ -x "$SRLAB" ] && [ "${SRLAB_GPU_SKIP_TESTS:-0}" != 1 ] && part tests "$([ "$DEVICE" = cuda ] && echo 240 || echo 1800)" tests
+[ -x "$SRLAB" ] && [ "${SRLAB_GPU_SKIP_TESTS:-0}" != 1 ] && part tests "$([ "$DEVICE" = cuda ] && echo 200 || echo 1800)" tests
 
 # --- training throughput: SRLab vs PyTorch, same steps ----------------------------------------------------
 if [ "$DEVICE" = cuda ]; then BATCH=16 PATCH=64 PRECISIONS="fp32 tf32 bf16"; else BATCH=2 PATCH=16 PRECISIONS="fp32 bf16"; fi
@@ -143,14 +150,14 @@ train() {
     done
   done | tee "$RESULTS/train.jsonl"
 }
-[ -x "$SRLAB" ] && part train 300 train
+[ -x "$SRLAB" ] && part train 220 train
 
 # --- degradation pairs/s ---------------------------------------------------------------------------------
 degrade() {
   local b=32 sz=256 st=10; [ "$DEVICE" = cpu ] && { b=4; sz=64; st=2; }
   "$SRLAB" bench-degrade --type second_order --batch "$b" --size "$sz" --device "$DEVICE" --steps "$st" --json | tee "$RESULTS/degrade.jsonl"
 }
-[ -x "$SRLAB" ] && part degrade 120 degrade
+[ -x "$SRLAB" ] && part degrade 60 degrade
 
 # --- upscale a 1024² image x4 with each model --------------------------------------------------------------
 upscale() {
@@ -169,7 +176,7 @@ upscale() {
     rm -f "$RESULTS/upscale_$name.png"
   done | tee "$RESULTS/upscale.txt"
 }
-[ -x "$SRLAB" ] && part upscale 120 upscale
+[ -x "$SRLAB" ] && part upscale 90 upscale
 
 # --- summary ---------------------------------------------------------------------------------------------
 {

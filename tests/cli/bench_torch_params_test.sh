@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 27: scripts/gpu/torch_train_step.py (plain PyTorch) builds every architecture of
 # scripts/gpu/train_matrix.txt with the parameter count of `srlab bench-train` for that line's yaml, so that
-# the GPU timings of the two compare the same networks. One tiny CPU step each. The interpreter is the first of
+# the GPU timings of the two compare the same networks, and the same first-step loss from the same seed (same
+# initial weights and forward). One tiny CPU step each. The interpreter is the first of
 # $PYTHON, python3 (PATH) and /usr/bin/python3 (Debian's python3-torch) that imports torch; exits 77 (skipped)
 # when none does.
 # usage: bench_torch_params_test.sh /path/to/srlab
@@ -32,7 +33,13 @@ while read -r name yaml; do
     || fail "torch_train_step.py $name: $(tail -2 "$WORK/err.txt")"
   a="$(param_count "$WORK/srlab.json")"; b="$(param_count "$WORK/torch.json")"
   [ "$a" = "$b" ] || fail "$name: srlab has $a parameters, torch_train_step.py $b"
-  echo "ok: $name $a parameters"
+  # Same seed, same module construction order, same initialisers and the same random batch: the first
+  # step's L1 loss is the same network's output, so it agrees (to float32 summation order).
+  la="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["loss"])' "$WORK/srlab.json")"
+  lb="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["loss"])' "$WORK/torch.json")"
+  python3 -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= 1e-4 * max(1.0, abs(b)) else 1)' "$la" "$lb" ||
+    fail "$name: first-step L1 loss srlab $la, torch_train_step.py $lb (same seed): the networks differ"
+  echo "ok: $name $a parameters, first-step loss $la / $lb"
   n=$((n + 1))
 done < scripts/gpu/train_matrix.txt
 [ "$n" -eq 4 ] || fail "expected 4 architectures in scripts/gpu/train_matrix.txt, read $n"
