@@ -59,6 +59,12 @@ $*" \
 }
 PY="$(command -v python3 || true)"
 torch_py() { [ -n "$PY" ] && "$PY" -c "import torch; $1" 2>/dev/null; }
+# Build tools the machine may only have inside Python (pip's cmake/ninja wheels) or in CUDA's usual folder.
+for d in /usr/local/cuda/bin \
+         "$([ -n "$PY" ] && "$PY" -c 'import cmake; print(cmake.CMAKE_BIN_DIR)' 2>/dev/null)" \
+         "$([ -n "$PY" ] && "$PY" -c 'import ninja; print(ninja.BIN_DIR)' 2>/dev/null)"; do
+  [ -n "$d" ] && [ -d "$d" ] && case ":$PATH:" in *":$d:"*) ;; *) PATH="$PATH:$d" ;; esac
+done
 
 # --- probe -----------------------------------------------------------------------------------------------
 probe() {
@@ -77,6 +83,7 @@ probe() {
                                print("cmake_prefix_path", torch.utils.cmake_prefix_path)' || echo "no importable torch"
   local inc; inc="$(torch_py 'import os; print(os.path.join(os.path.dirname(torch.__file__), "include"))')"
   [ -n "$inc" ] && { echo "torch include: $inc"; ls "$inc" | tr '\n' ' '; echo; }
+  echo "== python packages"; [ -n "$PY" ] && "$PY" -m pip list 2>/dev/null | grep -i -E '^(torch|nvidia|cmake|ninja|numpy)' | head -30
   echo "== kit";      [ -n "$KIT" ] && head -3 "$KIT/MANIFEST"
 }
 
