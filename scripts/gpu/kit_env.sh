@@ -14,7 +14,21 @@ kit_env_lib="$kit_env_dir/usr/lib/$kit_env_ma"
 # DT_RPATH (--disable-new-dtags), not RUNPATH and not LD_LIBRARY_PATH: it applies to the dependencies of
 # dependencies too (OpenCV -> libgdal placeholder), and only inside SRLab's binaries, so the system's own
 # programs (cmake links libcurl) never meet a placeholder.
-kit_env_rpath="${compat:+$kit_env_dir/compat:}$kit_env_lib:$kit_env_lib/hdf5/serial"
+# Placeholders (pack.sh) only for the libraries this machine lacks: a real one, where ldconfig knows it,
+# always wins (LibTorch's own dependencies may need it: Debian's LibTorch loads libssl, which needs the
+# real libcrypto). The active ones are linked into placeholders-active/, rebuilt on every source.
+kit_env_active="$kit_env_dir/placeholders-active"
+rm -rf "$kit_env_active"; mkdir -p "$kit_env_active"
+kit_env_known="$(ldconfig -p 2>/dev/null | awk '/x86-64/ { print $1 }')"
+for kit_env_f in "$kit_env_lib"/placeholders/*.so*; do
+  [ -e "$kit_env_f" ] || continue
+  case $'\n'"$kit_env_known"$'\n' in
+    *$'\n'"$(basename "$kit_env_f")"$'\n'*) ;;
+    *) ln -s "$kit_env_f" "$kit_env_active/" ;;
+  esac
+done
+echo "kit_env: placeholders in use (libraries this machine lacks): $(ls "$kit_env_active" | tr '\n' ' ')" >&2
+kit_env_rpath="${compat:+$kit_env_dir/compat:}$kit_env_lib:$kit_env_lib/hdf5/serial:$kit_env_active"
 KIT_CMAKE_ARGS=(
   "-DCMAKE_PREFIX_PATH=${kit_env_torch:+$kit_env_torch;}$kit_env_dir/usr"
   "-DCMAKE_LIBRARY_ARCHITECTURE=$kit_env_ma"
@@ -29,4 +43,4 @@ KIT_CMAKE_ARGS=(
   "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kit_env_rpath"
 )
 export PATH="$kit_env_dir/usr/bin:$PATH"
-unset kit_env_torch kit_env_ma kit_env_lib kit_env_rpath
+unset kit_env_torch kit_env_ma kit_env_lib kit_env_rpath kit_env_active kit_env_known kit_env_f

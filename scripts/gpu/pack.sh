@@ -13,7 +13,8 @@
 # solvers, HDF5's S3 driver, libzip's encryption). Debian links them with BIND_NOW, so they must still load:
 # each is replaced by a *placeholder* library of the same SONAME that defines exactly the symbols the kept
 # libraries import from it (read from the real library's dynamic symbol table, with its symbol versions);
-# every placeholder function prints its name and aborts, so a call can never go unnoticed. Headers are only
+# every placeholder function prints its name and aborts, so a call can never go unnoticed; on the target,
+# a placeholder is used only where the machine has no library of that SONAME (kit_env.sh). Headers are only
 # those SRLab's build includes (from ./build's compiler dependency files), not whole -dev packages (Boost
 # alone is 162 MiB). The C library, libstdc++, libgcc_s and everything LibTorch brings are not packed
 # (libstdc++ is kept aside in compat/ for machines whose own is older than this one's).
@@ -149,8 +150,11 @@ make_placeholder() {  # SONAME path
   # Version nodes as the real library names them (the importers bind to name@VERSION).
   awk '$4 != "" { v[$4] = v[$4] "  " $3 ";\n" } END { for (k in v) printf "%s {\n global:\n%s};\n", k, v[k] }' "$src/symbols.txt" > "$src/version.map"
   local vflag=(); [ -s "$src/version.map" ] && vflag=(-Wl,--version-script="$src/version.map")
-  gcc -shared -fPIC -O1 -w -o "$U/lib/$MA/$n" -Wl,-soname,"$n" "${vflag[@]}" "$src/placeholder.c"
+  gcc -shared -fPIC -O1 -w -o "$U/lib/$MA/placeholders/$n" -Wl,-soname,"$n" "${vflag[@]}" "$src/placeholder.c"
 }
+# In a folder of their own: kit_env.sh links only those whose SONAME the target machine lacks (a real
+# library, where there is one, always wins; LibTorch's own dependencies may need it, e.g. libcrypto).
+mkdir -p "$U/lib/$MA/placeholders"
 for n in "${!PH[@]}"; do make_placeholder "$n" "${PH[$n]}"; done
 
 # --- headers: those the build included (compiler dependency files), minus LibTorch's and the C/C++ runtime's
