@@ -6,8 +6,11 @@
 #   sudo bash scripts/gpu/check_kit.sh          # packs the kit first if ./gpu-kit is missing
 # The system is made once with mmdebstrap (default /var/tmp/srlab-kitcheck, ~1.5 GB; SRLAB_KIT_CHECK_ROOT)
 # by scripts/check_debian13.sh's machinery (suite bookworm; the checkout and ../shared bind-mounted).
-# libtorch-dev depends on libprotobuf-dev, so protobuf is the one kit library that system has as well; the
-# check prints which library files the binaries load, and that they are the kit's.
+# Debian's LibTorch pulls in runtime libraries the kit also holds (OpenCV, HDF5, GDAL, ...; of the -dev
+# packages only libprotobuf-dev): headers, CMake files and link-time libraries all come from the kit, the
+# binaries load the kit's copies first (DT_RPATH), and SRLAB_KIT_STRICT=1 makes every placeholder that
+# LibTorch itself does not need stand in for the real library. The check prints what the binaries load
+# from outside the kit.
 # Results (run.sh's logs and summary.md): build-kit-results/.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd -P)"
@@ -24,7 +27,7 @@ SRLAB_NICE="${SRLAB_NICE:-15}" SRLAB_DEBIAN_SUITE=bookworm SRLAB_CHROOT_INCLUDE=
          libyaml-cpp-dev libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev \
          libprotobuf-dev protobuf-compiler libpng-dev libzip-dev libgtest-dev libbenchmark-dev libgloo-dev pkg-config 2>/dev/null |
          awk "\$2 ~ /^ii/ { printf \"%s \", \$1 }")"
-    bash scripts/gpu/run.sh build-kit-results --cpu --kit gpu-kit
+    SRLAB_KIT_STRICT=1 bash scripts/gpu/run.sh build-kit-results --cpu --kit gpu-kit
     echo "check_kit: libraries build-kit/bin/srlab loads from outside the C library, LibTorch and the kit:" \
          "$(ldd build-kit/bin/srlab | awk "/=>/ { print \$3 }" | grep -v -e "/gpu-kit/" -e "libtorch" -e "libc10" \
             -e "/libc\.so" -e "/libm\.so" -e "libstdc++" -e "libgcc_s" -e "ld-linux" | tr "\n" " ")"'

@@ -97,7 +97,7 @@ mkdir -p "$U/lib/$MA" "$U/include" "$KIT.partial/compat" "$KIT.partial/placehold
 # (the real file name as well: CMake's export files name it, e.g. libopencv_core.so.4.6.0 beside .so.406)
 for n in "${!KEEP[@]}"; do
   p="${KEEP[$n]}"
-  cp -L "$p" "$U/lib/$MA/$(basename "$p")"
+  cp -Lp "$p" "$U/lib/$MA/$(basename "$p")"
   [ "$(basename "$p")" = "$n" ] || ln -sf "$(basename "$p")" "$U/lib/$MA/$n"
 done
 # -dev links and static libraries SRLab's CMake files link by name.
@@ -157,15 +157,15 @@ make_placeholder() {  # SONAME path
 mkdir -p "$U/lib/$MA/placeholders"
 for n in "${!PH[@]}"; do make_placeholder "$n" "${PH[$n]}"; done
 
-# --- headers: those the build included (compiler dependency files), minus LibTorch's and the C/C++ runtime's
+# --- headers (timestamps kept: a repacked kit does not make a build folder recompile): those the build included (compiler dependency files), minus LibTorch's and the C/C++ runtime's
 excluded="$KIT.partial/placeholder-src/excluded-headers.txt"
 dpkg -L libtorch-dev libc6-dev linux-libc-dev "libstdc++-$(gcc -dumpversion | cut -d. -f1)-dev" \
      "libgcc-$(gcc -dumpversion | cut -d. -f1)-dev" 2>/dev/null | grep '^/usr/include/' | sort -u > "$excluded"
 find "$BUILD" -name '*.d' -path '*CMakeFiles*' -print0 | xargs -0 cat | tr ' \\' '\n\n' | grep '^/usr/include/' |
   sort -u | comm -23 - "$excluded" | grep -v -E '^/usr/include/(torch|ATen|c10|caffe2|c\+\+|x86_64-linux-gnu/(bits|sys|gnu|asm|c\+\+))/' |
-  while read -r h; do mkdir -p "$U/$(dirname "${h#/usr/}")"; cp -L "$h" "$U/${h#/usr/}"; done
+  while read -r h; do mkdir -p "$U/$(dirname "${h#/usr/}")"; cp -Lp "$h" "$U/${h#/usr/}"; done
 # gloo (LibTorch's c10d headers include it; PyTorch's wheel may lack it): the whole folder, 352 KiB.
-[ -d /usr/include/gloo ] && cp -rL /usr/include/gloo "$U/include/"
+[ -d /usr/include/gloo ] && cp -rLp /usr/include/gloo "$U/include/"
 
 # --- CMake and pkg-config files of the packed libraries (their paths are relative to their own folder) ---
 for d in opencv4 yaml-cpp fmt GTest benchmark ONNX Boost-* boost_headers-* boost_program_options-* BoostDetectToolset-*; do
