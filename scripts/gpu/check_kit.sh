@@ -6,11 +6,11 @@
 #   sudo bash scripts/gpu/check_kit.sh          # packs the kit first if ./gpu-kit is missing
 # The system is made once with mmdebstrap (default /var/tmp/srlab-kitcheck, ~1.5 GB; SRLAB_KIT_CHECK_ROOT)
 # by scripts/check_debian13.sh's machinery (suite bookworm; the checkout and ../shared bind-mounted).
-# Debian's LibTorch pulls in runtime libraries the kit also holds (OpenCV, HDF5, GDAL, ...; of the -dev
-# packages only libprotobuf-dev): headers, CMake files and link-time libraries all come from the kit, the
-# binaries load the kit's copies first (DT_RPATH), and SRLAB_KIT_STRICT=1 makes every placeholder that
-# LibTorch itself does not need stand in for the real library. The check prints what the binaries load
-# from outside the kit.
+# Debian's LibTorch links OpenCV itself and so pulls in the runtime libraries the kit holds (OpenCV, HDF5,
+# GDAL, ...; of the -dev packages only libprotobuf-dev): headers, CMake files and link-time libraries all
+# come from the kit and the binaries load the kit's copies first (DT_RPATH), but LibTorch needs the real
+# GDAL & co, so no placeholder is in use in SRLab's binaries here. scripts/gpu/placeholder_check.sh runs
+# first: the kit's libraries with every placeholder in front, doing what SRLab does with them.
 # Results (run.sh's logs and summary.md): build-kit-results/.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd -P)"
@@ -27,7 +27,8 @@ SRLAB_NICE="${SRLAB_NICE:-15}" SRLAB_DEBIAN_SUITE=bookworm SRLAB_CHROOT_INCLUDE=
          libyaml-cpp-dev libboost-program-options-dev libboost-dev libfmt-dev nlohmann-json3-dev libhdf5-dev libonnx-dev \
          libprotobuf-dev protobuf-compiler libpng-dev libzip-dev libgtest-dev libbenchmark-dev libgloo-dev pkg-config 2>/dev/null |
          awk "\$2 ~ /^ii/ { printf \"%s \", \$1 }")"
-    SRLAB_KIT_STRICT=1 bash scripts/gpu/run.sh build-kit-results --cpu --kit gpu-kit
+    bash scripts/gpu/placeholder_check.sh gpu-kit
+    bash scripts/gpu/run.sh build-kit-results --cpu --kit gpu-kit
     echo "check_kit: libraries build-kit/bin/srlab loads from outside the C library, LibTorch and the kit:" \
          "$(ldd build-kit/bin/srlab | awk "/=>/ { print \$3 }" | grep -v -e "/gpu-kit/" -e "libtorch" -e "libc10" \
             -e "/libc\.so" -e "/libm\.so" -e "libstdc++" -e "libgcc_s" -e "ld-linux" | tr "\n" " ")"'

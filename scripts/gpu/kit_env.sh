@@ -20,13 +20,6 @@ kit_env_lib="$kit_env_dir/usr/lib/$kit_env_ma"
 kit_env_active="$kit_env_dir/placeholders-active"
 rm -rf "$kit_env_active"; mkdir -p "$kit_env_active"
 kit_env_known="$(ldconfig -p 2>/dev/null | awk '/x86-64/ { print $1 }')"
-# SRLAB_KIT_STRICT=1 (scripts/gpu/check_kit.sh): a real library is used only where LibTorch itself loads it,
-# so the placeholders are exercised on a machine that has the real ones too.
-if [ "${SRLAB_KIT_STRICT:-0}" = 1 ]; then
-  kit_env_f="$( { [ -n "$kit_env_torch" ] && ls "$kit_env_torch"/../../lib/libtorch_cpu.so 2>/dev/null; } ||
-               ldconfig -p | awk '$1 ~ /^libtorch_cpu\.so/ && !found { print $NF; found = 1 }')"
-  kit_env_known="$(ldd "$kit_env_f" 2>/dev/null | awk '{ print $1 }')"
-fi
 for kit_env_f in "$kit_env_lib"/placeholders/*.so*; do
   [ -e "$kit_env_f" ] || continue
   case $'\n'"$kit_env_known"$'\n' in

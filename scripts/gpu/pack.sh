@@ -35,11 +35,15 @@ command -v readelf >/dev/null || die "readelf missing (binutils)"
 is_system() { [[ "$1" =~ ^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libstdc\+\+|libgcc_s|libgomp|libutil|libresolv)\.so ]]; }
 is_torch() { [[ "$1" =~ ^(libtorch|libc10|libcaffe2|libshm) ]]; }
 # Placeholders (see the file comment): what SRLab's code paths never call. One regex per reason.
-PLACEHOLDER_RE='^(libgdal|libgdcm|libOpenEXR|libIex|libIlmThread|libImath'  # imgcodecs' GDAL/DICOM/EXR readers
+PLACEHOLDER_RE='^(libgdal|libgdcm'                                          # imgcodecs' GDAL/DICOM readers
 PLACEHOLDER_RE+='|libGLX|libGL\.|libGLdispatch|libOpenGL'                    # core's OpenGL interop
 PLACEHOLDER_RE+='|liblapack|libblas|libopenblas'                            # core's LAPACK solvers (cv::solve, SVD)
-PLACEHOLDER_RE+='|libcurl|libcrypto|libssl|libgnutls|libnettle|libhogweed)'  # HDF5's S3 driver, libzip's encryption
+PLACEHOLDER_RE+='|libcurl|libssl|libgnutls|libnettle|libhogweed)'  # HDF5's S3 driver (libcrypto stays: libzip draws its temporary names with RAND_bytes)
 is_placeholder() { [[ "$1" =~ $PLACEHOLDER_RE ]]; }
+# Placeholder functions that return instead of aborting: OpenCV calls them when it builds its codec list,
+# whether or not an image ever goes through that codec (found by scripts/gpu/placeholder_check.sh).
+#   GDALAllRegister: GdalDecoder's constructor registers GDAL's drivers (none, with the placeholder).
+INERT_SYMBOLS=" GDALAllRegister " 
 
 needed() { readelf -d "$1" 2>/dev/null | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF }'; }
 resolve() {  # SONAME -> path on this machine
@@ -144,7 +148,9 @@ make_placeholder() {  # SONAME path
     echo "   symbols the packed libraries import from it, so they load (BIND_NOW). Every function aborts. */"
     echo '#include <stdio.h>'; echo '#include <stdlib.h>'
     echo "static void srlab_placeholder_called(const char* f) { fprintf(stderr, \"$n is a placeholder in SRLab's GPU kit (scripts/gpu/pack.sh): %s was called; install the real library\\n\", f); abort(); }"
-    awk '{ if ($1 == "OBJECT") printf "__attribute__((aligned(16))) char srlab_ph_%d[%d] __asm__(\"%s\");\n", NR, ($2 > 0 ? $2 : 1), $3;
+    awk -v inert="$INERT_SYMBOLS" '{
+           if ($1 == "OBJECT") printf "__attribute__((aligned(16))) char srlab_ph_%d[%d] __asm__(\"%s\");\n", NR, ($2 > 0 ? $2 : 1), $3;
+           else if (index(inert, " " $3 " ")) printf "void srlab_ph_%d(void) __asm__(\"%s\");\nvoid srlab_ph_%d(void) {}  /* inert (pack.sh INERT_SYMBOLS) */\n", NR, $3, NR;
            else printf "void srlab_ph_%d(void) __asm__(\"%s\");\nvoid srlab_ph_%d(void) { srlab_placeholder_called(\"%s\"); }\n", NR, $3, NR, $3 }' "$src/symbols.txt"
   } > "$src/placeholder.c"
   # Version nodes as the real library names them (the importers bind to name@VERSION).
