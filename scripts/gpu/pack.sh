@@ -213,7 +213,7 @@ echo "$MA" > "$KIT.partial/MULTIARCH"
   echo "empty stand-ins for unpacked modules named by CMake export files: $(wc -l < "$KIT.partial/placeholder-src/unpacked-modules.txt")"
   echo "placeholders (${#PH[@]}):"; for n in $(printf '%s\n' "${!PH[@]}" | sort); do echo "  $n ($(wc -l < "$KIT.partial/placeholder-src/$n/symbols.txt") symbols, real $(stat -L -c %s "${PH[$n]}") bytes)"; done
 } > "$KIT.partial/MANIFEST"
-rm -f "$excluded"
+rm -f "$excluded" "$kept_exports"
 rm -rf "$KIT"; mv "$KIT.partial" "$KIT"
 # One compressed file to carry to the GPU machine (scripts/gpu/run.sh unpacks it next to itself).
 tar -C "$(dirname "$KIT")" -cJf "$KIT.tar.xz.partial" "$(basename "$KIT")" && mv "$KIT.tar.xz.partial" "$KIT.tar.xz"

@@ -37,11 +37,42 @@ inline std::map<std::string, int> op_counts(const onnx::ModelProto& m) {
   return n;
 }
 
+/// A static export of `g` (batch 1, 12x7 input) has input dims 12 and 7 and the node counts `dynamic_counts`
+/// of the dynamic export: fixing the size changes the input's type, not the graph.
+inline void expect_static_export_has_the_same_graph(const models::Generator& g,
+                                                    const std::map<std::string, int>& dynamic_counts) {
+  models::OnnxExportOptions o;
+  o.batch = 1;
+  o.height = 12;
+  o.width = 7;
+  const auto s = exported(g, o);
+  const auto& in = s.graph().input(0).type().tensor_type().shape().dim();
+  EXPECT_EQ(in.Get(2).dim_value(), 12);
+  EXPECT_EQ(in.Get(3).dim_value(), 7);
+  EXPECT_EQ(op_counts(s), dynamic_counts);
+}
+
 /// Names of the graph's initializers.
 inline std::set<std::string> initializer_names(const onnx::ModelProto& m) {
   std::set<std::string> s;
   for (const auto& t : m.graph().initializer()) s.insert(t.name());
   return s;
+}
+
+/// How many initializers have `part` in their name (e.g. stored "attn_mask" buffers).
+inline int initializers_containing(const onnx::ModelProto& m, const std::string& part) {
+  int k = 0;
+  for (const auto& t : m.graph().initializer()) k += t.name().find(part) != std::string::npos;
+  return k;
+}
+
+/// The graph's input is (N, 3, H, W): dynamic batch, height and width (dim_params N, H, W), 3 channels.
+inline void expect_dynamic_nhw_input(const onnx::ModelProto& m) {
+  const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
+  EXPECT_EQ(in.Get(0).dim_param(), "N");
+  EXPECT_EQ(in.Get(1).dim_value(), 3);
+  EXPECT_EQ(in.Get(2).dim_param(), "H");
+  EXPECT_EQ(in.Get(3).dim_param(), "W");
 }
 
 /// State-dict keys of `g`: parameters and buffers.

@@ -44,10 +44,7 @@ TEST(OnnxDrct, InitializersAreStateDictKeysAndSizesAreDynamic) {
     EXPECT_EQ(inits, want);
     EXPECT_TRUE(inits.count("layers.0.swin5.attn.relative_position_index"));
     EXPECT_TRUE(inits.count("layers.0.adjust5.weight"));
-    const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
-    EXPECT_EQ(in.Get(0).dim_param(), "N");
-    EXPECT_EQ(in.Get(2).dim_param(), "H");
-    EXPECT_EQ(in.Get(3).dim_param(), "W");
+    expect_dynamic_nhw_input(m);
   }
 }
 
@@ -79,11 +76,8 @@ TEST(OnnxDrct, KeepsAModifiedAttentionMaskBufferAndSelectsItAtImgSize) {
   }
   onnx::ModelProto m;
   ASSERT_TRUE(m.ParseFromString(sm::export_onnx(g, {})));
-  int ifs = 0, stored = 0;
-  for (const auto& n : m.graph().node()) ifs += n.op_type() == "If";
-  for (const auto& t : m.graph().initializer()) stored += t.name().find("attn_mask") != std::string::npos;
-  EXPECT_EQ(ifs, 1);     // only the modified buffer is selected at run time
-  EXPECT_EQ(stored, 1);  // and stored; the official ones are recomputed
+  EXPECT_EQ(op_counts(m)["If"], 1);                        // only the modified buffer is selected at run time
+  EXPECT_EQ(initializers_containing(m, "attn_mask"), 1);  // and stored; the official ones are recomputed
 }
 
 }  // namespace test_onnx_drct

@@ -43,11 +43,7 @@ TEST(OnnxMosr, PixelShuffleGraphMirrorsForward) {
     EXPECT_EQ(n.at("DepthToSpace"), 1);
     EXPECT_EQ(n.count("GridSample"), 0u);
     EXPECT_EQ(n.count("Reshape"), 0u);
-    const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
-    EXPECT_EQ(in.Get(0).dim_param(), "N");
-    EXPECT_EQ(in.Get(1).dim_value(), 3);
-    EXPECT_EQ(in.Get(2).dim_param(), "H");
-    EXPECT_EQ(in.Get(3).dim_param(), "W");
+    expect_dynamic_nhw_input(m);
   }
 }
 
@@ -64,15 +60,7 @@ TEST(OnnxMosr, GeoPixelShuffleIsAReshapeAndAMeanOverTheEightGroups) {
   EXPECT_EQ(n.at("Shape"), 1);           // H, W of the view come from the runtime shape
   EXPECT_EQ(n.at("DepthToSpace"), 1);
   // A static export has the same graph with fixed input dims.
-  sm::OnnxExportOptions o;
-  o.batch = 1;
-  o.height = 12;
-  o.width = 7;
-  const auto s = exported(g, o);
-  const auto& in = s.graph().input(0).type().tensor_type().shape().dim();
-  EXPECT_EQ(in.Get(2).dim_value(), 12);
-  EXPECT_EQ(in.Get(3).dim_value(), 7);
-  EXPECT_EQ(op_counts(s), n);
+  expect_static_export_has_the_same_graph(g, n);
 }
 
 TEST(OnnxMosr, FullDepthwiseSplitHasNoConcat) {

@@ -48,11 +48,7 @@ TEST(OnnxOmnisr, GraphMirrorsForwardWithStateDictKeysAndDynamicSizes) {
     EXPECT_EQ(n.at("Gather"), blocks * 2 * (3 + 1));  // q, k, v and the relative bias per self-attention
     EXPECT_EQ(n.at("ReduceMean"), blocks * (1 + 2 * 2 + 6 * 2));  // SE pool, 2 LayerNorms, 6 LayerNorm2d
     EXPECT_EQ(n.at("DepthToSpace"), 1);
-    const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
-    EXPECT_EQ(in.Get(0).dim_param(), "N");
-    EXPECT_EQ(in.Get(1).dim_value(), 3);
-    EXPECT_EQ(in.Get(2).dim_param(), "H");
-    EXPECT_EQ(in.Get(3).dim_param(), "W");
+    expect_dynamic_nhw_input(m);
     bool zero_pad = false;
     for (const auto& node : m.graph().node())
       if (node.op_type() == "Pad")

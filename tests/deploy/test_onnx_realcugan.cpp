@@ -44,10 +44,7 @@ TEST(OnnxRealCugan, TwoTimesGraphMirrorsForward) {
     EXPECT_EQ(n.at("Range"), 2);              // reflect padding, one per axis
     EXPECT_EQ(n.count("Resize"), 0u);
     EXPECT_EQ(n.count("DepthToSpace"), 0u);
-    const auto& in = m.graph().input(0).type().tensor_type().shape().dim();
-    EXPECT_EQ(in.Get(0).dim_param(), "N");
-    EXPECT_EQ(in.Get(2).dim_param(), "H");
-    EXPECT_EQ(in.Get(3).dim_param(), "W");
+    expect_dynamic_nhw_input(m);
     const auto& out = m.graph().output(0).type().tensor_type().shape().dim();
     EXPECT_EQ(out.Get(2).dim_param(), "H*2");
   }

@@ -50,11 +50,8 @@ TEST(OnnxSwinir, KeepsAModifiedAttentionMaskBufferAndSelectsItAtImgSize) {
   }
   onnx::ModelProto m;
   ASSERT_TRUE(m.ParseFromString(sm::export_onnx(g, {})));
-  int ifs = 0, stored = 0;
-  for (const auto& n : m.graph().node()) ifs += n.op_type() == "If";
-  for (const auto& t : m.graph().initializer()) stored += t.name().find("attn_mask") != std::string::npos;
-  EXPECT_EQ(ifs, 1);     // only the modified buffer is selected at run time
-  EXPECT_EQ(stored, 1);  // and stored; the official ones are recomputed
+  EXPECT_EQ(op_counts(m)["If"], 1);                        // only the modified buffer is selected at run time
+  EXPECT_EQ(initializers_containing(m, "attn_mask"), 1);  // and stored; the official ones are recomputed
 }
 
 }  // namespace test_onnx_swinir

@@ -86,29 +86,21 @@ TEST(OnnxRuntimeDat, PerturbedBuffersAndStatisticsMatchLibTorch) {
   const fs::path dir = fs::temp_directory_path() / ("srlab_dat_perturbed_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::vector<sm::OrtJob> jobs;
+  std::vector<OrtExpect> expected;
   for (bool fp16 : {false, true}) {
     sm::OnnxExportOptions o;
     o.fp16 = fp16;
     o.opset = fp16 ? 17 : 13;  // the oldest supported opset in fp32 (Reduce* axes attributes, If, Pad inputs)
     const fs::path model = dir / (fp16 ? "fp16.onnx" : "fp32.onnx");
     std::ofstream(model, std::ios::binary) << sm::export_onnx(g, o);
-    for (const auto& x : inputs) jobs.push_back({model, x});
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      jobs.push_back({model, inputs[k]});
+      expected.push_back({std::string("dat perturbed buffers ") + (fp16 ? "fp16 opset 17 " : "fp32 opset 13 ") +
+                              c10::str(refs[k].sizes()),
+                          refs[k], fp16 ? kTolFp16 : kTolFp32});
+    }
   }
-  std::vector<sm::OrtResult> r;
-  try {
-    r = sm::run_onnx_ort(jobs);
-  } catch (const srlab::Error& e) {
-    ADD_FAILURE() << e.what();
-  }
-  fs::remove_all(dir);
-  ASSERT_EQ(r.size(), 4u);
-  for (size_t j = 0; j < r.size(); ++j) {
-    const torch::Tensor& ref = refs[j % 2];
-    ASSERT_EQ(r[j].output.sizes(), ref.sizes());
-    const double diff = (r[j].output - ref).abs().max().item<double>();
-    std::cout << "[ORT] dat perturbed buffers " << (j < 2 ? "fp32 opset 13 " : "fp16 opset 17 ") << ref.sizes() << ": max abs diff " << diff << "\n";
-    EXPECT_LE(diff, j < 2 ? kTolFp32 : kTolFp16);
-  }
+  run_and_compare(jobs, expected, dir);
 }
 
 }  // namespace test_ort_dat

@@ -54,31 +54,20 @@ TEST(OnnxRuntimeRgt, PaddedSizesAndThreeReductionsMatchLibTorch) {
   // 5x9 -> 16x16 (reflection repeated on both axes); 1030x20 -> T = 3, 1030x64 (20 -> 64 repeats the
   // reflection); 1x1 -> 16x16 (replicate).
   const auto g = build({"{" + kTiny + ", depth: [3], split_size: [4, 8], img_size: 16}", 2, false});
-  const fs::path model = fs::temp_directory_path() / ("srlab_rgt_sizes_" + std::to_string(::getpid()) + ".onnx");
+  const fs::path dir = fs::temp_directory_path() / ("srlab_rgt_sizes_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path model = dir / "rgt.onnx";
   std::ofstream(model, std::ios::binary) << sm::export_onnx(g, {});
   torch::manual_seed(3);
   const std::vector<torch::Tensor> inputs{torch::rand({1, 3, 5, 9}), torch::rand({1, 3, 1030, 20}), torch::rand({2, 3, 1, 1})};
   std::vector<sm::OrtJob> jobs;
-  for (const auto& x : inputs) jobs.push_back({model, x});
-  std::vector<sm::OrtResult> r;
-  try {
-    r = sm::run_onnx_ort(jobs);
-  } catch (const srlab::Error& e) {
-    ADD_FAILURE() << e.what();
+  std::vector<OrtExpect> expected;
+  torch::NoGradGuard ng;
+  for (const auto& x : inputs) {
+    jobs.push_back({model, x});
+    expected.push_back({"rgt " + c10::str(x.sizes()), g->forward(x), kTolFp32});
   }
-  fs::remove(model);
-  ASSERT_EQ(r.size(), inputs.size());
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    torch::Tensor ref;
-    {
-      torch::NoGradGuard ng;
-      ref = g->forward(inputs[k]);
-    }
-    ASSERT_EQ(r[k].output.sizes(), ref.sizes());
-    const double diff = (r[k].output - ref).abs().max().item<double>();
-    std::cout << "[ORT] rgt " << c10::str(inputs[k].sizes()) << ": max abs diff " << diff << "\n";
-    EXPECT_LE(diff, kTolFp32) << c10::str(inputs[k].sizes());
-  }
+  run_and_compare(jobs, expected, dir);
 }
 
 TEST(OnnxRuntimeRgt, StaticExportMatchesLibTorch) {
